@@ -1,0 +1,31 @@
+//! The command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo pylon", bin_name = "cargo pylon", version, about = "Run CPython as a WebAssembly component with native caps")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a Python file (or -c CODE) inside the interpreter component
+    Probe(commands::probe::Args),
+    /// Show which toolchain parts were found, and how to fix what is missing
+    Doctor(commands::doctor::Args),
+}
+
+impl Cli {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self.command {
+            Command::Probe(args) => args.run(),
+            Command::Doctor(args) => args.run(),
+        }
+    }
+}

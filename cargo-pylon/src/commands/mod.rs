@@ -1,0 +1,4 @@
+//! One module per verb: a clap `Args` struct and its `run`.
+
+pub mod doctor;
+pub mod probe;

@@ -1,0 +1,67 @@
+//! `cargo pylon probe FILE.py [ARGS...]` / `cargo pylon probe -c CODE`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use pylon_sys::Home;
+
+use crate::interpreter;
+use crate::launch::{Grant, Launch, Program};
+
+#[derive(Debug, clap::Args)]
+#[command(arg_required_else_help = true)]
+pub struct Args {
+    /// Python code to run instead of a file
+    #[arg(short = 'c', value_name = "CODE", conflicts_with = "file")]
+    code: Option<String>,
+    /// The Python file to run
+    #[arg(value_name = "FILE.py", required_unless_present = "code")]
+    file: Option<PathBuf>,
+    /// Arguments passed to Python's sys.argv
+    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+    /// Stop Python after this many seconds of wall time
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Cap the guest's linear memory, in MiB
+    #[arg(long, value_name = "MIB")]
+    max_memory: Option<u64>,
+    /// Grant a host folder, read-write, at GUEST (default: the same path)
+    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    dirs: Vec<Grant>,
+    /// Set an environment variable inside the guest
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?} is not K=V")),
+    }
+}
+
+impl Args {
+    pub fn run(self) -> Result<ExitCode> {
+        let program = match (self.code, self.file) {
+            (Some(code), _) => Program::Code { code, args: self.args },
+            (None, Some(path)) => Program::Script { path, args: self.args },
+            (None, None) => unreachable!("clap requires FILE or -c"),
+        };
+        let home = Home::from_env()?;
+        let interpreter = interpreter::prepare(&home)?;
+        let launch = Launch {
+            component: interpreter.component,
+            prefix: interpreter.prefix,
+            program,
+            timeout: self.timeout.map(Duration::from_secs_f64),
+            max_memory: self.max_memory.map(|mib| mib << 20),
+            grants: self.dirs,
+            env: self.env,
+            cache_dir: home.dir("precompiled")?,
+        };
+        Ok(ExitCode::from(launch.run()?))
+    }
+}

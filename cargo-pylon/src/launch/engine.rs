@@ -1,0 +1,84 @@
+//! The wasmtime engine and the cache of compiled components.
+//!
+//! Compiling CPython's component takes tens of seconds; the compiled artefact is
+//! serialized once under the cache and memory-mapped on every later run. The key covers
+//! the component file's identity and the engine's compatibility hash, so a new
+//! component or another wasmtime build compiles afresh.
+
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+use super::IntoAnyhow;
+use pylon_sys::progress::Step;
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine};
+
+/// CPython's own WASI runner gives the guest this much native stack (8 MiB, as `ulimit -s`).
+const MAX_WASM_STACK: usize = 8 << 20;
+
+pub fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true).epoch_interruption(true).max_wasm_stack(MAX_WASM_STACK);
+    Engine::new(&config).anyhow().context("cannot configure wasmtime")
+}
+
+pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Component> {
+    let cached = cache_dir.join(format!("{}.cwasm", cache_key(engine, component)?));
+    if cached.is_file() {
+        // SAFETY: the file was written by `precompile_component` of an engine with the
+        // same compatibility hash (it is in the key), and pylon's cache is pylon's own.
+        if let Ok(loaded) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(loaded);
+        }
+    }
+    let step = Step::start(format!("compiling {} (first run only)", component.file_name().unwrap_or_default().to_string_lossy()));
+    let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
+    let compiled = engine.precompile_component(&bytes).anyhow().with_context(|| format!("cannot compile {}", component.display()))?;
+    crate::component::write_atomically(&cached, &compiled)?;
+    step.finish();
+    // SAFETY: as above; just written by this engine.
+    unsafe { Component::deserialize_file(engine, &cached) }.anyhow().with_context(|| format!("cannot load {}", cached.display()))
+}
+
+fn cache_key(engine: &Engine, component: &Path) -> Result<String> {
+    let meta = std::fs::metadata(component)
+        .with_context(|| format!("cannot find the interpreter component {}", component.display()))?;
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let mut hasher = Sha256::new();
+    hasher.update(component.canonicalize().unwrap_or(component.to_path_buf()).as_os_str().as_encoded_bytes());
+    hasher.update(format!("|{}|{}|{}", meta.len(), mtime.as_nanos(), compat.finish()).as_bytes());
+    Ok(hex::encode(&hasher.finalize()[..16]))
+}
+
+/// Advances the engine's epoch on a timer so running guests yield to the launcher.
+pub struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Ticker {
+    pub fn start(engine: &Engine, every: Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(every);
+                engine.increment_epoch();
+            }
+        });
+        Self { stop }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

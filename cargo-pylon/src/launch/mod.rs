@@ -1,0 +1,135 @@
+//! The launcher: runs a wasi:cli command component on an embedded wasmtime.
+//!
+//! A run stages the script in a fresh temporary folder mounted read-write at `/` (the
+//! working directory), mounts the runtime prefix read-only at CPython's compiled-in
+//! prefix, streams stdio live, and returns Python's exit code. Wall time, memory and
+//! signals stop the guest; the staging folder is removed on every way out because it is
+//! owned by a value that is dropped before the process exits.
+
+mod engine;
+mod sandbox;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::bindings::Command;
+use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
+
+pub use sandbox::{Grant, Program};
+
+use crate::exit::Outcome;
+
+/// Everything one run needs.
+pub struct Launch {
+    /// A wasi:cli command component.
+    pub component: PathBuf,
+    /// The runtime prefix (stdlib), mounted read-only at the guest's prefix.
+    pub prefix: PathBuf,
+    pub program: Program,
+    pub timeout: Option<Duration>,
+    pub max_memory: Option<u64>,
+    pub grants: Vec<Grant>,
+    pub env: Vec<(String, String)>,
+    /// Where compiled code is cached.
+    pub cache_dir: PathBuf,
+}
+
+struct Guest {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for Guest {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// wasmtime 48 has its own error type; results cross into anyhow before getting context.
+trait IntoAnyhow<T> {
+    fn anyhow(self) -> Result<T>;
+}
+
+impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
+    fn anyhow(self) -> Result<T> {
+        self.map_err(anyhow::Error::from)
+    }
+}
+
+/// How often the guest yields to the launcher, so timeouts and signals are noticed.
+const TICK: Duration = Duration::from_millis(10);
+
+impl Launch {
+    /// Run to completion; `Ok(code)` is Python's own exit code.
+    pub fn run(&self) -> Result<u8> {
+        let staging = sandbox::Staging::new(&self.program)?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            .context("cannot start the async runtime")?;
+        let result = runtime.block_on(self.run_in(&staging));
+        // The runtime's blocking workers may still hold guest files; stop them before
+        // the staging folder goes.
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        drop(staging);
+        result
+    }
+
+    async fn run_in(&self, staging: &sandbox::Staging) -> Result<u8> {
+        let engine = engine::engine()?;
+        let component = engine::load(&engine, &self.component, &self.cache_dir)?;
+        let mut linker = wasmtime::component::Linker::<Guest>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
+
+        let wasi = staging.wasi_ctx(&self.prefix, &self.grants, &self.env)?;
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(bytes) = self.max_memory {
+            limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
+        let mut store = Store::new(&engine, Guest { wasi, table: ResourceTable::new(), limits: limits.build() });
+        store.limiter(|guest| &mut guest.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let _ticker = engine::Ticker::start(&engine, TICK);
+
+        let run = async {
+            let command = Command::instantiate_async(&mut store, &component, &linker).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        };
+        let timeout = async {
+            match self.timeout {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot watch for SIGTERM")?;
+        let outcome = tokio::select! {
+            result = run => exit_code(result),
+            () = timeout => Err(Outcome::TimedOut { secs: self.timeout.unwrap_or_default().as_secs_f64() }.into()),
+            _ = tokio::signal::ctrl_c() => Err(Outcome::Interrupted { signal: "SIGINT" }.into()),
+            _ = sigterm.recv() => Err(Outcome::Interrupted { signal: "SIGTERM" }.into()),
+        };
+        flush_stdio();
+        outcome
+    }
+}
+
+fn exit_code(result: wasmtime::Result<Result<(), ()>>) -> Result<u8> {
+    match result {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(())) => Ok(1),
+        Err(err) => match err.downcast_ref::<I32Exit>() {
+            Some(I32Exit(code)) => Ok(u8::try_from(*code).unwrap_or(1)),
+            None => Err(Outcome::Trap(format!("{err:?}")).into()),
+        },
+    }
+}
+
+fn flush_stdio() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+}

@@ -1,0 +1,110 @@
+//! What the guest may see: a fresh staging folder as `/` (its working directory), the
+//! runtime prefix read-only, and only the extra folders the user grants.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, Result};
+
+use super::IntoAnyhow;
+use pylon_sys::cpython::GUEST_PREFIX;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
+
+use crate::exit::Outcome;
+
+/// What Python runs.
+#[derive(Debug, Clone)]
+pub enum Program {
+    Script { path: PathBuf, args: Vec<String> },
+    Code { code: String, args: Vec<String> },
+}
+
+/// `--dir HOST[:GUEST]`: a host folder the guest may read and write.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub host: PathBuf,
+    pub guest: String,
+}
+
+impl FromStr for Grant {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (host, guest) = match text.split_once(':') {
+            Some((host, guest)) => (host, guest.to_string()),
+            None => (text, String::new()),
+        };
+        let host = PathBuf::from(host);
+        let host = host.canonicalize().map_err(|e| format!("cannot grant {}: {e}", host.display()))?;
+        if !host.is_dir() {
+            return Err(format!("{} is not a folder; --dir takes a folder", host.display()));
+        }
+        let guest = if guest.is_empty() { host.display().to_string() } else { guest };
+        if !guest.starts_with('/') {
+            return Err(format!("guest path {guest:?} must be absolute (for example /data)"));
+        }
+        Ok(Self { host, guest })
+    }
+}
+
+/// The per-run staging folder; removed when dropped.
+pub struct Staging {
+    dir: tempfile::TempDir,
+    argv: Vec<String>,
+}
+
+/// argv[0] of the guest; CPython derives nothing from it since the prefix is compiled in.
+const ARGV0: &str = "python3";
+
+impl Staging {
+    pub fn new(program: &Program) -> Result<Self> {
+        let argv = match program {
+            Program::Script { path, args } => {
+                if !path.is_file() {
+                    return Err(Outcome::Usage(format!(
+                        "cannot run {}: no such file (give the path of a Python file, or use -c CODE)",
+                        path.display()
+                    ))
+                    .into());
+                }
+                let name = path.file_name().context("the script path has no file name")?.to_string_lossy().into_owned();
+                let mut argv = vec![ARGV0.to_string(), format!("/{name}")];
+                argv.extend(args.iter().cloned());
+                (argv, Some((path, name)))
+            }
+            Program::Code { code, args } => {
+                let mut argv = vec![ARGV0.to_string(), "-c".to_string(), code.clone()];
+                argv.extend(args.iter().cloned());
+                (argv, None)
+            }
+        };
+        let dir = tempfile::Builder::new().prefix("pylon-run-").tempdir()
+            .context("cannot create a staging folder in the temporary folder (check TMPDIR)")?;
+        let (argv, script) = argv;
+        if let Some((path, name)) = script {
+            std::fs::copy(path, dir.path().join(&name)).with_context(|| format!("cannot stage {}", path.display()))?;
+        }
+        Ok(Self { dir, argv })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn wasi_ctx(&self, prefix: &Path, grants: &[Grant], env: &[(String, String)]) -> Result<WasiCtx> {
+        let mut builder = WasiCtxBuilder::new();
+        builder.inherit_stdio().args(&self.argv).envs(env);
+        builder.preopened_dir(self.path(), "/", FsPerms::ReadWrite)
+            .anyhow()
+            .with_context(|| format!("cannot mount the staging folder {}", self.path().display()))?;
+        builder.preopened_dir(prefix, GUEST_PREFIX, FsPerms::ReadOnly)
+            .anyhow()
+            .with_context(|| format!("cannot mount the Python runtime {}; rerun to rebuild it", prefix.display()))?;
+        for grant in grants {
+            builder.preopened_dir(&grant.host, &grant.guest, FsPerms::ReadWrite)
+                .anyhow()
+                .with_context(|| format!("cannot mount {} at {}", grant.host.display(), grant.guest))?;
+        }
+        Ok(builder.build())
+    }
+}

@@ -1,0 +1,217 @@
+//! Building CPython for WASI once, and what the build exposes to cargo-pylon.
+//!
+//! A build lives in `<PYLON_HOME>/cpython/<version>-<key>/`, where the key hashes
+//! everything that changes its output: the profile, the toolchain's identity, the
+//! configure arguments and pylon's own build recipe. It is made under a file lock, marked
+//! complete last, and removed again if any step fails (its log is kept under `logs/`).
+
+mod runtime;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::home::Home;
+use crate::profile::Profile;
+use crate::progress::Step;
+use crate::source;
+use crate::toolchain::Toolchain;
+
+/// Bump when the recipe below changes in a way that changes the build's output.
+const RECIPE: u32 = 1;
+const COMPLETE: &str = ".pylon-complete";
+const HOST_TRIPLE: &str = "wasm32-wasip1";
+/// Optional modules the runtime never needs; leaving them out keeps the build small.
+const CONFIGURE_COMMON: &[&str] = &["--disable-test-modules", "--without-ensurepip"];
+
+/// A finished CPython build: the native build-Python and the WASI interpreter.
+#[derive(Debug, Clone)]
+pub struct Cpython {
+    pub profile: &'static Profile,
+    pub root: PathBuf,
+    pub key: String,
+}
+
+impl Cpython {
+    /// The cached build for `profile` and `toolchain`, building it first if needed.
+    pub fn ensure(home: &Home, profile: &'static Profile, toolchain: &Toolchain) -> Result<Self> {
+        let key = cache_key(profile, toolchain);
+        let root = home.dir("cpython")?.join(format!("{}-{}", profile.version, &key[..16]));
+        let build = Self { profile, root, key };
+        if build.is_complete() {
+            return Ok(build);
+        }
+        let lock_path = build.root.with_extension("lock");
+        let lock = File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+        if lock.try_lock().is_err() {
+            eprintln!("pylon: another pylon is building CPython {}; waiting for it", profile.version);
+            lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        }
+        if build.is_complete() {
+            return Ok(build);
+        }
+        let log = home.logs()?.join(format!("cpython-{}-{}.log", profile.version, &build.key[..16]));
+        let _ = std::fs::remove_file(&log);
+        eprintln!("pylon: building CPython {} for WASI once (log: {})", profile.version, log.display());
+        match build.build(home, toolchain, &log) {
+            Ok(()) => Ok(build),
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&build.root);
+                Err(err.context(format!("building CPython {} failed; the partial build was removed", profile.version)))
+            }
+        }
+    }
+
+    /// The cached build if it exists, without building anything.
+    pub fn find(home: &Home, profile: &'static Profile, toolchain: &Toolchain) -> Option<Self> {
+        let key = cache_key(profile, toolchain);
+        let root = home.root().join("cpython").join(format!("{}-{}", profile.version, &key[..16]));
+        let build = Self { profile, root, key };
+        build.is_complete().then_some(build)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.root.join(COMPLETE).is_file()
+    }
+
+    pub fn source_dir(&self) -> PathBuf {
+        self.root.join("src")
+    }
+
+    pub fn native_dir(&self) -> PathBuf {
+        self.root.join("native")
+    }
+
+    pub fn wasi_dir(&self) -> PathBuf {
+        self.root.join("wasi")
+    }
+
+    /// The native build-Python of the same version (also the benchmark baseline).
+    pub fn native_python(&self) -> PathBuf {
+        self.native_dir().join("python")
+    }
+
+    /// The WASI interpreter: a wasm32-wasip1 core module.
+    pub fn interpreter(&self) -> PathBuf {
+        self.wasi_dir().join("python.wasm")
+    }
+
+    /// The static library every builtin module and the interpreter core live in.
+    pub fn static_library(&self) -> PathBuf {
+        self.wasi_dir().join(format!("libpython{}.a", self.profile.minor()))
+    }
+
+    /// Objects linked beside the static library into `python.wasm`.
+    pub fn module_objects(&self) -> Vec<PathBuf> {
+        vec![self.wasi_dir().join("Programs/python.o")]
+    }
+
+    /// Header folders for compiling extensions (`pyconfig.h` lives in the build folder).
+    pub fn include_dirs(&self) -> Vec<PathBuf> {
+        vec![self.source_dir().join("Include"), self.wasi_dir()]
+    }
+
+    /// The runtime prefix, mounted read-only at [`GUEST_PREFIX`] in the guest.
+    pub fn prefix(&self) -> PathBuf {
+        self.root.join("runtime")
+    }
+
+    /// The staged standard library (with compiled bytecode).
+    pub fn stdlib_dir(&self) -> PathBuf {
+        self.prefix().join("lib").join(format!("python{}", self.profile.minor()))
+    }
+
+    fn build(&self, home: &Home, toolchain: &Toolchain, log: &Path) -> Result<()> {
+        if self.root.exists() {
+            std::fs::remove_dir_all(&self.root).with_context(|| format!("cannot remove the stale {}", self.root.display()))?;
+        }
+        for dir in [self.source_dir(), self.native_dir(), self.wasi_dir()] {
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).to_string();
+
+        let step = Step::start("CPython source").log_to(log)?;
+        let tarball = source::fetch(self.profile, home, &step)?;
+        step.message("unpacking");
+        source::extract(&tarball, &self.source_dir())?;
+        step.finish();
+
+        let step = Step::start("configure build-Python").log_to(log)?;
+        step.run(Command::new("../src/configure").args(CONFIGURE_COMMON).current_dir(self.native_dir()))?;
+        step.finish();
+        let step = Step::start("make build-Python").log_to(log)?;
+        step.run(Command::new("make").args(["-j", &jobs, "all"]).current_dir(self.native_dir()))?;
+        step.finish();
+
+        let step = Step::start("configure WASI host").log_to(log)?;
+        let build_triple = config_guess(&self.source_dir())?;
+        let mut configure = Command::new("../src/configure");
+        configure
+            .args([format!("--host={HOST_TRIPLE}"), format!("--build={build_triple}")])
+            .arg(format!("--with-build-python={}", self.native_python().display()))
+            .args(CONFIGURE_COMMON)
+            .env("CONFIG_SITE", self.source_dir().join(self.profile.config_site))
+            .envs(wasi_env(toolchain))
+            .current_dir(self.wasi_dir());
+        step.run(&mut configure)?;
+        step.finish();
+        let step = Step::start("make WASI host").log_to(log)?;
+        step.run(Command::new("make").args(["-j", &jobs, "all"]).envs(wasi_env(toolchain)).current_dir(self.wasi_dir()))?;
+        step.finish();
+
+        let step = Step::start("stage standard library").log_to(log)?;
+        runtime::stage(self, &step)?;
+        step.finish();
+
+        std::fs::write(self.root.join(COMPLETE), &self.key).context("cannot mark the CPython build complete")?;
+        Ok(())
+    }
+}
+
+/// The guest path the runtime prefix is mounted at; it is CPython's compiled-in prefix,
+/// so `sys.prefix` resolves without warnings.
+pub const GUEST_PREFIX: &str = "/usr/local";
+
+fn cache_key(profile: &Profile, toolchain: &Toolchain) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        format!("recipe {RECIPE}"),
+        format!("cpython {} {}", profile.version, profile.sha256),
+        format!("toolchain {}", toolchain.identity),
+        format!("host {HOST_TRIPLE} {}", CONFIGURE_COMMON.join(" ")),
+        format!("config-site {}", profile.config_site),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// The variables CPython's own `Tools/wasm` script sets for a wasi-sdk build.
+fn wasi_env(toolchain: &Toolchain) -> Vec<(String, String)> {
+    let sysroot = toolchain.sysroot().display().to_string();
+    let tool = |name: &str| toolchain.bin(name).display().to_string();
+    let path = format!("{}:{}", toolchain.sdk.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    vec![
+        ("CC".into(), format!("{} --sysroot={sysroot}", tool("clang"))),
+        ("CPP".into(), format!("{} --sysroot={sysroot}", tool("clang-cpp"))),
+        ("CXX".into(), format!("{} --sysroot={sysroot}", tool("clang++"))),
+        ("AR".into(), tool("llvm-ar")),
+        ("RANLIB".into(), tool("ranlib")),
+        ("PKG_CONFIG_PATH".into(), String::new()),
+        ("PKG_CONFIG_LIBDIR".into(), format!("{sysroot}/lib/pkgconfig:{sysroot}/share/pkgconfig")),
+        ("PKG_CONFIG_SYSROOT_DIR".into(), sysroot.clone()),
+        ("WASI_SDK_PATH".into(), toolchain.sdk.display().to_string()),
+        ("WASI_SYSROOT".into(), sysroot),
+        ("PATH".into(), path),
+    ]
+}
+
+fn config_guess(source: &Path) -> Result<String> {
+    let out = Command::new(source.join("config.guess")).output().context("cannot run CPython's config.guess")?;
+    anyhow::ensure!(out.status.success(), "config.guess failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
