@@ -19,6 +19,8 @@ enum Command {
     Probe(commands::probe::Args),
     /// Show which toolchain parts were found, and how to fix what is missing
     Doctor(commands::doctor::Args),
+    /// Measure start-up, compile time, build time and sizes against native CPython
+    Bench(commands::bench::Args),
 }
 
 impl Cli {
@@ -26,6 +28,7 @@ impl Cli {
         match self.command {
             Command::Probe(args) => args.run(),
             Command::Doctor(args) => args.run(),
+            Command::Bench(args) => args.run(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! The commands (`commands/`) are thin; the work lives in domain modules.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod component;

@@ -114,6 +114,11 @@ impl Cpython {
         vec![self.source_dir().join("Include"), self.wasi_dir()]
     }
 
+    /// Step durations of the build, recorded when it ran (for `cargo pylon bench`).
+    pub fn build_times_file(&self) -> PathBuf {
+        self.root.join("build-times.json")
+    }
+
     /// The runtime prefix, mounted read-only at [`GUEST_PREFIX`] in the guest.
     pub fn prefix(&self) -> PathBuf {
         self.root.join("runtime")
@@ -132,19 +137,20 @@ impl Cpython {
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).to_string();
+        let mut times = Vec::new();
 
         let step = Step::start("CPython source").log_to(log)?;
         let tarball = source::fetch(self.profile, home, &step)?;
         step.message("unpacking");
         source::extract(&tarball, &self.source_dir())?;
-        step.finish();
+        times.push(("source", step.finish()));
 
         let step = Step::start("configure build-Python").log_to(log)?;
         step.run(Command::new("../src/configure").args(CONFIGURE_COMMON).current_dir(self.native_dir()))?;
-        step.finish();
+        times.push(("configure build-Python", step.finish()));
         let step = Step::start("make build-Python").log_to(log)?;
         step.run(Command::new("make").args(["-j", &jobs, "all"]).current_dir(self.native_dir()))?;
-        step.finish();
+        times.push(("make build-Python", step.finish()));
 
         let step = Step::start("configure WASI host").log_to(log)?;
         let build_triple = config_guess(&self.source_dir())?;
@@ -157,14 +163,20 @@ impl Cpython {
             .envs(wasi_env(toolchain))
             .current_dir(self.wasi_dir());
         step.run(&mut configure)?;
-        step.finish();
+        times.push(("configure WASI host", step.finish()));
         let step = Step::start("make WASI host").log_to(log)?;
         step.run(Command::new("make").args(["-j", &jobs, "all"]).envs(wasi_env(toolchain)).current_dir(self.wasi_dir()))?;
-        step.finish();
+        times.push(("make WASI host", step.finish()));
 
         let step = Step::start("stage standard library").log_to(log)?;
         runtime::stage(self, &step)?;
-        step.finish();
+        times.push(("stage standard library", step.finish()));
+
+        let record = serde_json::json!({
+            "jobs": jobs,
+            "steps": times.iter().map(|(name, secs)| serde_json::json!({"step": name, "seconds": secs})).collect::<Vec<_>>(),
+        });
+        std::fs::write(self.build_times_file(), serde_json::to_vec_pretty(&record)?).context("cannot record the build times")?;
 
         std::fs::write(self.root.join(COMPLETE), &self.key).context("cannot mark the CPython build complete")?;
         Ok(())

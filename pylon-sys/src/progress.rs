@@ -49,10 +49,12 @@ impl Step {
         self.bar.set_message(msg.to_string());
     }
 
-    pub fn finish(self) {
+    /// End the step; returns how long it took, in seconds.
+    pub fn finish(self) -> f64 {
         let secs = self.started.elapsed().as_secs_f64();
         self.bar.finish_and_clear();
         eprintln!("{:>12} {} in {secs:.1}s", "done", self.label);
+        secs
     }
 
     /// Run `cmd` to completion, its output going to the log and the spinner.

@@ -1,4 +1,5 @@
 //! One module per verb: a clap `Args` struct and its `run`.
 
+pub mod bench;
 pub mod doctor;
 pub mod probe;

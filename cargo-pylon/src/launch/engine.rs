@@ -39,11 +39,15 @@ pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Compo
     }
     let step = Step::start(format!("compiling {} (first run only)", component.file_name().unwrap_or_default().to_string_lossy()));
     let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
-    let compiled = engine.precompile_component(&bytes).anyhow().with_context(|| format!("cannot compile {}", component.display()))?;
+    let compiled = precompile(engine, &bytes).with_context(|| format!("cannot compile {}", component.display()))?;
     crate::component::write_atomically(&cached, &compiled)?;
     step.finish();
     // SAFETY: as above; just written by this engine.
     unsafe { Component::deserialize_file(engine, &cached) }.anyhow().with_context(|| format!("cannot load {}", cached.display()))
+}
+
+pub fn precompile(engine: &Engine, component: &[u8]) -> Result<Vec<u8>> {
+    engine.precompile_component(component).anyhow()
 }
 
 fn cache_key(engine: &Engine, component: &Path) -> Result<String> {

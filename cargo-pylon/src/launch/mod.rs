@@ -18,6 +18,7 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::bindings::Command;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
+pub use engine::{engine, precompile};
 pub use sandbox::{Grant, Program};
 
 use crate::exit::Outcome;

@@ -67,7 +67,10 @@ fn lay_out(sdk: &Path, unpacked: &Path) -> Result<()> {
         let to = sysroot.join(part);
         std::fs::rename(unpacked.join("usr").join(part), &to)
             .with_context(|| format!("wasi-libc's package has no usr/{part}"))?;
-        link(Path::new("wasm32-wasi"), &to.join("wasm32-wasip1"))?;
+        // Newer wasi-libc packages ship this link themselves.
+        if !to.join("wasm32-wasip1").exists() {
+            link(Path::new("wasm32-wasi"), &to.join("wasm32-wasip1"))?;
+        }
     }
 
     // Compiler-rt builtins where clang 19 looks for each wasm target.

@@ -1,0 +1,163 @@
+//! `cargo pylon probe` against the real CPython build on the real embedded wasmtime.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{probe, pylon, ready, workspace};
+
+#[test]
+fn stdlib_behaves_inside_the_component() {
+    let run = probe(&["tests/stdlib_smoke.py"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout(), "stdlib ok\n");
+    // No "Could not find platform ... libraries" warnings: sys.prefix resolves.
+    assert!(run.stderr().is_empty(), "unexpected stderr: {}", run.stderr());
+    run.assert_staging_removed();
+}
+
+#[test]
+fn hello_example_sees_its_arguments() {
+    let run = probe(&["examples/hello.py", "one", "--two"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stdout().contains("Hello from CPython 3.13.5 on wasi"), "{}", run.stdout());
+    assert!(run.stdout().contains("argv: ['one', '--two']"), "{}", run.stdout());
+    run.assert_staging_removed();
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    for code in [0, 1, 3, 42, 255] {
+        let run = probe(&["-c", &format!("import sys; sys.exit({code})")]);
+        assert_eq!(run.code(), code, "sys.exit({code}): {}", run.stderr());
+        run.assert_staging_removed();
+    }
+    let run = probe(&["-c", "raise ValueError('boom')"]);
+    assert_eq!(run.code(), 1);
+    assert!(run.stderr().contains("ValueError: boom"), "{}", run.stderr());
+}
+
+#[test]
+fn sys_exit_flushes_all_output() {
+    // Far more than any pipe or stdio buffer holds, written without a newline at the end.
+    let code = "import sys\nsys.stdout.write('x' * 300000)\nsys.stderr.write('err-tail')\nsys.stdout.write('END')\nsys.exit(7)";
+    let run = probe(&["-c", code]);
+    assert_eq!(run.code(), 7, "{}", run.stderr());
+    let out = run.stdout();
+    assert_eq!(out.len(), 300003);
+    assert!(out.ends_with("xEND"));
+    assert!(run.stderr().contains("err-tail"));
+    run.assert_staging_removed();
+}
+
+#[test]
+fn syntax_error_prints_a_traceback_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("broken.py");
+    std::fs::write(&script, "print('fine')\ndef broken(:\n    pass\n").unwrap();
+    let run = probe(&[script.to_str().unwrap()]);
+    assert_eq!(run.code(), 1);
+    assert!(run.stderr().contains("SyntaxError"), "{}", run.stderr());
+    assert!(run.stderr().contains("broken.py\", line 2"), "{}", run.stderr());
+    run.assert_staging_removed();
+}
+
+#[test]
+fn missing_script_is_a_clear_usage_error() {
+    let run = probe(&["examples/no_such_script.py"]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("cannot run examples/no_such_script.py: no such file"), "{}", run.stderr());
+    run.assert_staging_removed();
+}
+
+#[test]
+fn host_files_outside_grants_are_invisible() {
+    let code = r#"
+import os
+for path in ["/etc/passwd", "../../../../etc/passwd", "/root", "/usr/local/../../etc/hostname"]:
+    try:
+        open(path).read()
+    except OSError as e:
+        print("denied", path, type(e).__name__)
+    else:
+        print("READ", path)
+print(sorted(os.listdir("/")))
+"#;
+    let run = probe(&["-c", code]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let out = run.stdout();
+    assert!(!out.contains("READ"), "{out}");
+    assert_eq!(out.matches("denied").count(), 4, "{out}");
+    assert!(out.trim_end().ends_with("[]"), "the staging root holds nothing but the script: {out}");
+    run.assert_staging_removed();
+}
+
+#[test]
+fn granted_folders_are_readable_and_writable() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("in.txt"), "from host").unwrap();
+    let grant = format!("{}:/data", data.path().display());
+    let code = "print(open('/data/in.txt').read()); open('/data/out.txt', 'w').write('from guest')";
+    let run = probe(&["--dir", &grant, "--env", "GREETING=hi", "-c", code]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout(), "from host\n");
+    assert_eq!(std::fs::read_to_string(data.path().join("out.txt")).unwrap(), "from guest");
+    let run = probe(&["--env", "GREETING=hi", "-c", "import os; print(os.environ['GREETING'])"]);
+    assert_eq!(run.stdout(), "hi\n");
+}
+
+#[test]
+fn timeout_stops_an_infinite_loop() {
+    let started = Instant::now();
+    let run = probe(&["--timeout", "1.5", "-c", "while True: pass"]);
+    assert_eq!(run.code(), 124, "{}", run.stderr());
+    assert!(run.stderr().contains("timed out"), "{}", run.stderr());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    run.assert_staging_removed();
+    // A guest blocked in a host call (sleep) is stopped too.
+    let run = probe(&["--timeout", "1", "-c", "import time; time.sleep(600)"]);
+    assert_eq!(run.code(), 124, "{}", run.stderr());
+    run.assert_staging_removed();
+}
+
+#[test]
+fn max_memory_stops_an_allocation_bomb() {
+    let run = probe(&["--max-memory", "64", "-c", "blocks = []\nwhile True: blocks.append(bytearray(1 << 20))"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(run.stderr().contains("MemoryError"), "{}", run.stderr());
+    run.assert_staging_removed();
+    // The same program with room to spare is not stopped.
+    let run = probe(&["--max-memory", "256", "-c", "b = bytearray(100 << 20); print(len(b))"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+}
+
+#[test]
+fn ctrl_c_stops_the_guest_and_cleans_up() {
+    ready();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = pylon(&["probe", "-c", "import sys\nprint('started', flush=True)\nwhile True: pass"])
+        .env("TMPDIR", tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line, "started\n");
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted by SIGINT"));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "staging left behind");
+}
+
+#[test]
+fn second_run_does_not_recompile() {
+    ready();
+    let run = probe(&["-c", "pass"]);
+    assert!(!run.stderr().contains("compiling"), "{}", run.stderr());
+    assert!(workspace().join("examples/hello.py").is_file());
+}
