@@ -59,7 +59,7 @@ impl Step {
 
     /// Run `cmd` to completion, its output going to the log and the spinner.
     pub fn run(&self, cmd: &mut Command) -> Result<()> {
-        let shown = format!("{cmd:?}");
+        let shown = shown(cmd);
         if let Some((_, file)) = &self.log {
             let mut file = file.lock().expect("log lock");
             writeln!(file, "\n$ {shown}").context("cannot write the build log")?;
@@ -104,4 +104,17 @@ impl Step {
             }
         })
     }
+}
+
+/// `program args... (in dir)`, without the environment `{cmd:?}` would print.
+fn shown(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        text.push_str(&format!(" (in {})", dir.display()));
+    }
+    text
 }

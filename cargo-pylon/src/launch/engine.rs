@@ -24,7 +24,13 @@ const MAX_WASM_STACK: usize = 8 << 20;
 
 pub fn engine() -> Result<Engine> {
     let mut config = Config::new();
-    config.wasm_component_model(true).epoch_interruption(true).max_wasm_stack(MAX_WASM_STACK);
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(MAX_WASM_STACK)
+        // The guest runs on an async fiber whose stack must hold the wasm stack and
+        // the host calls made from it.
+        .async_stack_size(MAX_WASM_STACK + (1 << 20));
     Engine::new(&config).anyhow().context("cannot configure wasmtime")
 }
 

@@ -25,6 +25,7 @@ const LLVM_ROOT: &str = "/usr/lib/llvm-19";
 pub const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("clang-19", "/usr/lib/llvm-19/bin/clang"),
     ("lld-19", "/usr/lib/llvm-19/bin/wasm-ld"),
+    ("llvm-19", "/usr/lib/llvm-19/bin/llvm-ar"),
     ("libclang-rt-19-dev-wasm32", "/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a"),
 ];
 

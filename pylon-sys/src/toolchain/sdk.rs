@@ -21,9 +21,12 @@ pub(super) fn location(home: &Home) -> PathBuf {
     home.root().join("toolchain").join(format!("wasi-sdk-llvm{LLVM_MAJOR}-wasi-libc-{version}"))
 }
 
+/// Marked complete, and every tool still resolves (a package may have been removed since).
 pub(super) fn is_complete(sdk: &Path) -> bool {
-    sdk.join(COMPLETE).is_file()
+    sdk.join(COMPLETE).is_file() && TOOLS.iter().all(|tool| sdk.join("bin").join(tool).exists())
 }
+
+const TOOLS: &[&str] = &["clang", "clang++", "clang-cpp", "llvm-ar", "ranlib", "llvm-nm", "wasm-ld", "wasm-component-ld"];
 
 pub(super) fn assemble(home: &Home, step: &Step) -> Result<PathBuf> {
     let sdk = location(home);
@@ -69,7 +72,7 @@ fn lay_out(sdk: &Path, unpacked: &Path) -> Result<()> {
             .with_context(|| format!("wasi-libc's package has no usr/{part}"))?;
         // Newer wasi-libc packages ship this link themselves.
         if !to.join("wasm32-wasip1").exists() {
-            link(Path::new("wasm32-wasi"), &to.join("wasm32-wasip1"))?;
+            symlink("wasm32-wasi", to.join("wasm32-wasip1")).context("cannot link the wasm32-wasip1 sysroot")?;
         }
     }
 
@@ -120,5 +123,6 @@ fn write_script(path: &Path, text: &str) -> Result<()> {
 }
 
 fn link(target: &Path, at: &Path) -> Result<()> {
+    anyhow::ensure!(target.exists(), "{} is missing; install the Debian package that ships it", target.display());
     symlink(target, at).with_context(|| format!("cannot link {} -> {}", at.display(), target.display()))
 }

@@ -1,0 +1,74 @@
+//! The blake3 cap's component: `pylon:blake3/hasher` over the `blake3` crate.
+
+use std::cell::RefCell;
+
+use exports::pylon::blake3::hasher::{Guest, GuestIncremental, Incremental};
+
+wit_bindgen::generate!({ world: "blake3-provider", path: "wit" });
+
+struct Cap;
+
+export!(Cap);
+
+const KEY_LEN: usize = blake3::KEY_LEN;
+
+fn key(bytes: &[u8]) -> Result<[u8; KEY_LEN], String> {
+    bytes.try_into().map_err(|_| format!("key must be {KEY_LEN} bytes, got {}", bytes.len()))
+}
+
+fn output(hasher: &blake3::Hasher, length: u32) -> Vec<u8> {
+    let mut out = vec![0; length as usize];
+    hasher.finalize_xof().fill(&mut out);
+    out
+}
+
+impl Guest for Cap {
+    type Incremental = Hasher;
+
+    fn hash(data: Vec<u8>, length: u32) -> Vec<u8> {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&data);
+        output(&hasher, length)
+    }
+
+    fn keyed_hash(key_bytes: Vec<u8>, data: Vec<u8>, length: u32) -> Result<Vec<u8>, String> {
+        let mut hasher = blake3::Hasher::new_keyed(&key(&key_bytes)?);
+        hasher.update(&data);
+        Ok(output(&hasher, length))
+    }
+
+    fn derive_key(context: String, material: Vec<u8>, length: u32) -> Vec<u8> {
+        let mut hasher = blake3::Hasher::new_derive_key(&context);
+        hasher.update(&material);
+        output(&hasher, length)
+    }
+}
+
+/// The resource's state; methods take `&self`, so the hasher sits in a `RefCell`.
+struct Hasher(RefCell<blake3::Hasher>);
+
+impl GuestIncremental for Hasher {
+    fn new() -> Self {
+        Self(RefCell::new(blake3::Hasher::new()))
+    }
+
+    fn keyed(key_bytes: Vec<u8>) -> Result<Incremental, String> {
+        Ok(Incremental::new(Self(RefCell::new(blake3::Hasher::new_keyed(&key(&key_bytes)?)))))
+    }
+
+    fn derive_key(context: String) -> Incremental {
+        Incremental::new(Self(RefCell::new(blake3::Hasher::new_derive_key(&context))))
+    }
+
+    fn update(&self, data: Vec<u8>) {
+        self.0.borrow_mut().update(&data);
+    }
+
+    fn finalize(&self, length: u32) -> Vec<u8> {
+        output(&self.0.borrow(), length)
+    }
+
+    fn copy(&self) -> Incremental {
+        Incremental::new(Self(RefCell::new(self.0.borrow().clone())))
+    }
+}

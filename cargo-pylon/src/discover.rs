@@ -1,0 +1,151 @@
+//! Finding caps: every workspace package whose `Cargo.toml` has `[package.metadata.pylon]`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use cargo_metadata::{semver::Version, MetadataCommand, Package};
+
+use crate::manifest::{self, CapManifest, WorkspaceSettings};
+
+/// The workspace as pylon sees it.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    pub settings: WorkspaceSettings,
+    pub caps: Vec<Cap>,
+}
+
+/// One cap: a crate with a validated `[package.metadata.pylon]`.
+#[derive(Debug, Clone)]
+pub struct Cap {
+    /// The cargo package name (`blake3-cap`).
+    pub package: String,
+    /// The library target name, which names the built component (`blake3_cap`).
+    pub lib_name: String,
+    pub dir: PathBuf,
+    pub manifest_path: PathBuf,
+    pub meta: CapManifest,
+}
+
+impl Cap {
+    /// A path from the manifest, resolved against the crate's folder.
+    pub fn path(&self, relative: &Path) -> PathBuf {
+        self.dir.join(relative)
+    }
+
+    /// The C source of the extension, unless it is generated.
+    pub fn c_source(&self) -> Option<PathBuf> {
+        (self.meta.extension.source != "generated").then(|| self.path(Path::new(&self.meta.extension.source)))
+    }
+}
+
+impl Workspace {
+    pub fn output(&self) -> PathBuf {
+        match &self.settings.output {
+            Some(path) => self.root.join(path),
+            None => self.target_dir.join("pylon/pylon.wasm"),
+        }
+    }
+
+    /// The folder compose writes into, beside `pylon.wasm`.
+    pub fn out_dir(&self) -> PathBuf {
+        self.output().parent().map(Path::to_path_buf).unwrap_or_else(|| self.target_dir.join("pylon"))
+    }
+}
+
+/// Read the workspace around the current folder (or `manifest_path`).
+pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
+    let mut cmd = MetadataCommand::new();
+    cmd.no_deps();
+    if let Some(path) = manifest_path {
+        cmd.manifest_path(path);
+    }
+    let metadata = cmd.exec().context("`cargo metadata` failed; run pylon inside a cargo workspace (or pass --manifest-path)")?;
+    let root = metadata.workspace_root.clone().into_std_path_buf();
+    let settings = match metadata.workspace_metadata.get("pylon") {
+        Some(value) => serde_path_to_error::deserialize(value).map_err(|err| {
+            let key = err.path().to_string();
+            let message = err.inner().to_string();
+            anyhow::anyhow!(
+                "{}: [workspace.metadata.pylon] key `{key}`: {message}\n  fix: {}",
+                root.join("Cargo.toml").display(),
+                manifest::hint(&message)
+            )
+        })?,
+        None => WorkspaceSettings::default(),
+    };
+    let mut caps = Vec::new();
+    for package in metadata.workspace_packages() {
+        if let Some(value) = package.metadata.get("pylon") {
+            caps.push(cap(package, value)?);
+        }
+    }
+    caps.sort_by(|a, b| a.package.cmp(&b.package));
+    Ok(Workspace { root, target_dir: metadata.target_directory.into_std_path_buf(), settings, caps })
+}
+
+fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
+    let manifest_path = package.manifest_path.clone().into_std_path_buf();
+    let at = |key: &str| format!("{} (crate `{}`): [package.metadata.pylon] key `{key}`", manifest_path.display(), package.name);
+    let meta: CapManifest = serde_path_to_error::deserialize(value).map_err(|err| {
+        let key = err.path().to_string();
+        let message = err.inner().to_string();
+        anyhow::anyhow!("{}: {message}\n  fix: {}", at(&key), manifest::hint(&message))
+    })?;
+    let dir = manifest_path.parent().expect("manifest in a folder").to_path_buf();
+    let lib_name = package
+        .targets
+        .iter()
+        .find(|t| t.crate_types.iter().any(|k| k.to_string() == "cdylib"))
+        .map(|t| t.name.replace('-', "_"))
+        .with_context(|| format!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()))?;
+    let cap = Cap { package: package.name.to_string(), lib_name, dir, manifest_path, meta };
+    validate(&cap, &at)?;
+    Ok(cap)
+}
+
+fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
+    let meta = &cap.meta;
+    let module = &meta.extension.module;
+    if !module.starts_with('_') || !module[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("{}: {module:?} is not a private module name\n  fix: use `_<name>_cap`, for example \"_blake3_cap\"", at("extension.module"));
+    }
+    if let Some(source) = cap.c_source() {
+        if !source.is_file() {
+            bail!("{}: {} does not exist\n  fix: point it at the extension's C file, or write \"generated\"", at("extension.source"), source.display());
+        }
+    }
+    let wit = cap.path(&meta.extension.wit);
+    if !wit.is_dir() {
+        bail!("{}: {} is not a folder\n  fix: point it at the folder holding the cap's .wit files", at("extension.wit"), wit.display());
+    }
+    for (i, req) in meta.requires.iter().enumerate() {
+        let shape_ok = req.interface.split_once(':').is_some_and(|(ns, rest)| !ns.is_empty() && rest.split_once('/').is_some_and(|(p, i)| !p.is_empty() && !i.is_empty()));
+        if !shape_ok || req.interface.contains('@') {
+            bail!("{}: {:?} is not `namespace:package/interface`\n  fix: for example \"pylon:blake3/hasher\" (the version goes in `version`)", at(&format!("requires[{i}].interface")), req.interface);
+        }
+        Version::parse(&req.version)
+            .with_context(|| format!("{}: {:?} is not a semver version; write for example \"0.1.0\"", at(&format!("requires[{i}].version")), req.version))?;
+    }
+    if let Some(provides) = &meta.provides {
+        let facade = cap.path(&provides.facade);
+        if !facade.is_file() {
+            bail!("{}: {} does not exist\n  fix: point it at the facade module (a .py file in the crate)", at("provides.facade"), facade.display());
+        }
+        if provides.dest.is_absolute() || provides.dest.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            bail!("{}: {} must be a relative path inside the module tree, such as \"blake3.py\"", at("provides.dest"), provides.dest.display());
+        }
+    }
+    if let Some(smoke) = &meta.smoke {
+        if !cap.path(smoke).is_file() {
+            bail!("{}: {} does not exist\n  fix: point it at the cap's smoke test (tests/<name>_smoke.py)", at("smoke"), cap.path(smoke).display());
+        }
+    }
+    if let Some(profiles) = &meta.profiles {
+        for (i, p) in profiles.iter().enumerate() {
+            pylon_sys::Profile::select(Some(p)).with_context(|| at(&format!("profiles[{i}]")))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! `[package.metadata.pylon]` (one per cap) and `[workspace.metadata.pylon]`, typed.
+//!
+//! Unknown keys are errors, so a typo never silently drops a setting; every error names
+//! the crate and the key and says what to write instead.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// A cap's table, as written in its `Cargo.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CapManifest {
+    /// Python packages the cap owns, as patterns (`blake3`, `blake3.*`).
+    pub packages: Vec<String>,
+    #[serde(default)]
+    pub linkage: Linkage,
+    /// CPython profiles the cap is built for (`3.13`, `3.14`); all when absent.
+    #[serde(default)]
+    pub profiles: Option<Vec<String>>,
+    pub extension: Extension,
+    /// Interfaces the extension imports, each at the version it was written against.
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
+    #[serde(default)]
+    pub provides: Option<Provides>,
+    /// The cap's smoke test, run inside the composed interpreter.
+    #[serde(default)]
+    pub smoke: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Linkage {
+    /// Plugged into `pylon.wasm` at compose time.
+    #[default]
+    Static,
+    /// Linked by the launcher from a plan when it starts.
+    Dynlink,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Extension {
+    /// The builtin module name, such as `_blake3_cap`.
+    pub module: String,
+    /// A C source file relative to the crate, or `generated`.
+    pub source: String,
+    /// The WIT folder, relative to the crate.
+    #[serde(default = "default_wit")]
+    pub wit: PathBuf,
+    /// The world the extension is built against (it imports the cap's interfaces).
+    pub world: String,
+}
+
+fn default_wit() -> PathBuf {
+    PathBuf::from("wit")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// `namespace:package/interface`
+    pub interface: String,
+    /// semver, such as `0.1.0`
+    pub version: String,
+}
+
+impl Requirement {
+    /// The name a component uses for it: `ns:pkg/iface@1.2.3`.
+    pub fn qualified(&self) -> String {
+        format!("{}@{}", self.interface, self.version)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provides {
+    /// The user-facing module, such as `blake3`.
+    pub module: String,
+    /// The facade file, relative to the crate.
+    pub facade: PathBuf,
+    /// Where it goes in the runtime's module tree (`blake3.py`, `pkg/__init__.py`).
+    pub dest: PathBuf,
+}
+
+/// `[workspace.metadata.pylon]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WorkspaceSettings {
+    /// Where `compose` writes the interpreter (default `target/pylon/pylon.wasm`).
+    #[serde(default)]
+    pub output: Option<PathBuf>,
+    /// The CPython profile (`3.13` unless `PYLON_PYTHON` says otherwise).
+    #[serde(default)]
+    pub python: Option<String>,
+}
+
+/// The fix to suggest for a serde error on `key`.
+pub fn hint(message: &str) -> &'static str {
+    if message.contains("unknown field") {
+        "remove or rename the key; the known keys are listed above"
+    } else if message.contains("missing field") {
+        "add the key; see caps/blake3/Cargo.toml for a complete example"
+    } else if message.contains("unknown variant") {
+        "use one of the listed values"
+    } else {
+        "fix the value's type; see caps/blake3/Cargo.toml for a complete example"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<CapManifest, String> {
+        let value: toml::Value = toml::from_str(text).unwrap();
+        CapManifest::deserialize(value).map_err(|e| e.to_string())
+    }
+
+    const GOOD: &str = r#"
+packages = ["blake3"]
+[extension]
+module = "_blake3_cap"
+source = "ext/blake3_cap.c"
+world = "extension"
+[[requires]]
+interface = "pylon:blake3/hasher"
+version = "0.1.0"
+[provides]
+module = "blake3"
+facade = "python/blake3.py"
+dest = "blake3.py"
+"#;
+
+    #[test]
+    fn reads_a_complete_manifest() {
+        let cap = parse(GOOD).unwrap();
+        assert_eq!(cap.linkage, Linkage::Static);
+        assert_eq!(cap.requires[0].qualified(), "pylon:blake3/hasher@0.1.0");
+        assert_eq!(cap.extension.wit, PathBuf::from("wit"));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_values() {
+        let err = parse(&GOOD.replace("[extension]", "[extension]\nmodul = \"x\"")).unwrap_err();
+        assert!(err.contains("unknown field `modul`"), "{err}");
+        let err = parse(&format!("linkage = \"dynamic\"\n{GOOD}")).unwrap_err();
+        assert!(err.contains("unknown variant `dynamic`"), "{err}");
+    }
+}
