@@ -5,7 +5,11 @@
 //! configure arguments and pylon's own build recipe. It is made under a file lock, marked
 //! complete last, and removed again if any step fails (its log is kept under `logs/`).
 
+mod link;
+mod patches;
 mod runtime;
+
+pub use link::LinkRecipe;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -41,9 +45,15 @@ impl Cpython {
         let key = cache_key(profile, toolchain);
         let root = home.dir("cpython")?.join(format!("{}-{}", profile.version, &key[..16]));
         let build = Self { profile, root, key };
-        if build.is_complete() {
-            return Ok(build);
+        if !build.is_complete() {
+            build.build_locked(home, toolchain)?;
         }
+        runtime::ensure(&build)?;
+        Ok(build)
+    }
+
+    fn build_locked(&self, home: &Home, toolchain: &Toolchain) -> Result<()> {
+        let (build, profile) = (self, self.profile);
         let lock_path = build.root.with_extension("lock");
         let lock = File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
         if lock.try_lock().is_err() {
@@ -51,13 +61,13 @@ impl Cpython {
             lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
         }
         if build.is_complete() {
-            return Ok(build);
+            return Ok(());
         }
         let log = home.logs()?.join(format!("cpython-{}-{}.log", profile.version, &build.key[..16]));
         let _ = std::fs::remove_file(&log);
         eprintln!("pylon: building CPython {} for WASI once (log: {})", profile.version, log.display());
         match build.build(home, toolchain, &log) {
-            Ok(()) => Ok(build),
+            Ok(()) => Ok(()),
             Err(err) => {
                 let _ = std::fs::remove_dir_all(&build.root);
                 Err(err.context(format!("building CPython {} failed; the partial build was removed", profile.version)))
@@ -70,7 +80,7 @@ impl Cpython {
         let key = cache_key(profile, toolchain);
         let root = home.root().join("cpython").join(format!("{}-{}", profile.version, &key[..16]));
         let build = Self { profile, root, key };
-        build.is_complete().then_some(build)
+        (build.is_complete() && build.prefix().join(runtime::COMPLETE).is_file()).then_some(build)
     }
 
     fn is_complete(&self) -> bool {
@@ -119,9 +129,25 @@ impl Cpython {
         self.root.join("build-times.json")
     }
 
-    /// The runtime prefix, mounted read-only at [`GUEST_PREFIX`] in the guest.
+    /// The runtime prefix, mounted read-only at [`GUEST_PREFIX`] in the guest. Staged
+    /// apart from the build (keyed by its own recipe), so a staging change never
+    /// rebuilds CPython.
     pub fn prefix(&self) -> PathBuf {
-        self.root.join("runtime")
+        self.root.join(format!("runtime-{}", runtime::key()))
+    }
+
+    /// How to compile builtin modules and relink the interpreter (read once from the
+    /// build's Makefile, then cached).
+    pub fn link_recipe(&self) -> Result<LinkRecipe> {
+        let cached = self.root.join("link.json");
+        if let Ok(bytes) = std::fs::read(&cached) {
+            if let Ok(recipe) = serde_json::from_slice(&bytes) {
+                return Ok(recipe);
+            }
+        }
+        let recipe = LinkRecipe::from_build(&self.wasi_dir())?;
+        std::fs::write(&cached, serde_json::to_vec_pretty(&recipe)?).with_context(|| format!("cannot write {}", cached.display()))?;
+        Ok(recipe)
     }
 
     /// The staged standard library (with compiled bytecode).
@@ -168,9 +194,6 @@ impl Cpython {
         step.run(Command::new("make").args(["-j", &jobs, "all"]).envs(wasi_env(toolchain)).current_dir(self.wasi_dir()))?;
         times.push(("make WASI host", step.finish()));
 
-        let step = Step::start("stage standard library").log_to(log)?;
-        runtime::stage(self, &step)?;
-        times.push(("stage standard library", step.finish()));
 
         let record = serde_json::json!({
             "jobs": jobs,

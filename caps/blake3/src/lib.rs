@@ -1,4 +1,8 @@
 //! The blake3 cap's component: `pylon:blake3/hasher` over the `blake3` crate.
+//!
+//! Built for wasm32-wasip2 by `cargo pylon compose`; on other targets the crate is empty.
+
+#![cfg(target_family = "wasm")]
 
 use std::cell::RefCell;
 

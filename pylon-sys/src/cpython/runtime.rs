@@ -8,15 +8,46 @@ use std::process::Command;
 use anyhow::{Context, Result};
 use walkdir::WalkDir;
 
-use super::Cpython;
+use sha2::{Digest, Sha256};
+
+use super::{patches, Cpython};
 use crate::progress::Step;
+
+/// Bump when staging changes what ends up in the runtime tree.
+const RUNTIME_RECIPE: u32 = 1;
+pub(super) const COMPLETE: &str = ".pylon-complete";
+
+pub(super) fn key() -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("runtime {RUNTIME_RECIPE}|{LEFT_OUT:?}|{}", patches::fingerprint()));
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// Stage the runtime tree if it is not there; made in a scratch folder and renamed.
+pub(super) fn ensure(build: &Cpython) -> Result<()> {
+    let prefix = build.prefix();
+    if prefix.join(COMPLETE).is_file() {
+        return Ok(());
+    }
+    let step = Step::start("stage standard library");
+    let scratch = tempfile::Builder::new().prefix(".runtime-").tempdir_in(&build.root)
+        .with_context(|| format!("cannot make a scratch folder in {}", build.root.display()))?;
+    stage(build, &scratch.path().join("lib").join(format!("python{}", build.profile.minor())), &step)?;
+    std::fs::write(scratch.path().join(COMPLETE), b"")?;
+    if prefix.exists() {
+        std::fs::remove_dir_all(&prefix).with_context(|| format!("cannot remove the incomplete {}", prefix.display()))?;
+    }
+    std::fs::rename(scratch.keep(), &prefix).with_context(|| format!("cannot move the runtime into {}", prefix.display()))?;
+    step.finish();
+    Ok(())
+}
 
 /// Parts of `Lib/` that no program running in pylon uses.
 const LEFT_OUT: &[&str] = &["test", "idlelib", "tkinter", "turtledemo", "ensurepip"];
 
-pub(super) fn stage(build: &Cpython, step: &Step) -> Result<()> {
-    let stdlib = build.stdlib_dir();
-    copy_tree(&build.source_dir().join("Lib"), &stdlib)?;
+fn stage(build: &Cpython, stdlib: &Path, step: &Step) -> Result<()> {
+    copy_tree(&build.source_dir().join("Lib"), stdlib)?;
+    patches::apply(stdlib)?;
     let lib_dir = find_build_lib_dir(&build.wasi_dir())?;
     for entry in std::fs::read_dir(&lib_dir).with_context(|| format!("cannot list {}", lib_dir.display()))? {
         let path = entry?.path();
@@ -30,7 +61,7 @@ pub(super) fn stage(build: &Cpython, step: &Step) -> Result<()> {
     step.run(
         Command::new(build.native_python())
             .args(["-E", "-m", "compileall", "-q", "-j", "0"])
-            .arg(&stdlib),
+            .arg(stdlib),
     )
 }
 
