@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::interpreter::Interpreter;
+use crate::compose::Composed as Interpreter;
 use crate::launch;
 
 pub struct Row {
@@ -58,7 +58,7 @@ pub fn warm_start(interp: &Interpreter, code: &str, runs: usize) -> Result<Row> 
 
 /// Compiling the interpreter component from scratch, as the first run does.
 pub fn cold_compile(interp: &Interpreter) -> Result<Row> {
-    let bytes = std::fs::read(&interp.component).with_context(|| format!("cannot read {}", interp.component.display()))?;
+    let bytes = std::fs::read(&interp.wasm).with_context(|| format!("cannot read {}", interp.wasm.display()))?;
     let engine = launch::engine()?;
     let started = Instant::now();
     launch::precompile(&engine, &bytes)?;

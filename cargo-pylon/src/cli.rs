@@ -15,6 +15,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Build pylon.wasm: CPython with every cap of the workspace composed in
+    Compose(commands::compose::Args),
     /// Run a Python file (or -c CODE) inside the interpreter component
     Probe(commands::probe::Args),
     /// Show which toolchain parts were found, and how to fix what is missing
@@ -26,6 +28,7 @@ enum Command {
 impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
+            Command::Compose(args) => args.run(),
             Command::Probe(args) => args.run(),
             Command::Doctor(args) => args.run(),
             Command::Bench(args) => args.run(),

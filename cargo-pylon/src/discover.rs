@@ -21,6 +21,7 @@ pub struct Workspace {
 pub struct Cap {
     /// The cargo package name (`blake3-cap`).
     pub package: String,
+    pub version: String,
     /// The library target name, which names the built component (`blake3_cap`).
     pub lib_name: String,
     pub dir: PathBuf,
@@ -52,6 +53,15 @@ impl Workspace {
     pub fn out_dir(&self) -> PathBuf {
         self.output().parent().map(Path::to_path_buf).unwrap_or_else(|| self.target_dir.join("pylon"))
     }
+}
+
+/// The workspace around the current folder, or `None` outside any cargo project.
+pub fn current() -> Result<Option<Workspace>> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    if !cwd.ancestors().any(|dir| dir.join("Cargo.toml").is_file()) {
+        return Ok(None);
+    }
+    workspace(None).map(Some)
 }
 
 /// Read the workspace around the current folder (or `manifest_path`).
@@ -87,7 +97,8 @@ pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
 
 fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
     let manifest_path = package.manifest_path.clone().into_std_path_buf();
-    let at = |key: &str| format!("{} (crate `{}`): [package.metadata.pylon] key `{key}`", manifest_path.display(), package.name);
+    let shown = format!("{} (crate `{}`)", manifest_path.display(), package.name);
+    let at = move |key: &str| format!("{shown}: [package.metadata.pylon] key `{key}`");
     let meta: CapManifest = serde_path_to_error::deserialize(value).map_err(|err| {
         let key = err.path().to_string();
         let message = err.inner().to_string();
@@ -100,7 +111,7 @@ fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
         .find(|t| t.crate_types.iter().any(|k| k.to_string() == "cdylib"))
         .map(|t| t.name.replace('-', "_"))
         .with_context(|| format!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()))?;
-    let cap = Cap { package: package.name.to_string(), lib_name, dir, manifest_path, meta };
+    let cap = Cap { package: package.name.to_string(), version: package.version.to_string(), lib_name, dir, manifest_path, meta };
     validate(&cap, &at)?;
     Ok(cap)
 }

@@ -1,27 +1,22 @@
-//! The interpreter a run uses: the CPython build from pylon-sys as a command component,
-//! with the runtime prefix it mounts.
-
-use std::path::PathBuf;
+//! The interpreter a run uses: inside a cargo workspace, its composed `pylon.wasm`
+//! (composed first if anything changed); elsewhere, the bare interpreter (no caps)
+//! composed in the cache.
 
 use anyhow::Result;
-use pylon_sys::{Cpython, Home, Profile, Toolchain};
+use pylon_sys::Home;
 
-use crate::component;
+use crate::compose::{self, Composed, Target};
+use crate::discover;
 
-pub struct Interpreter {
-    /// A wasi:cli command component.
-    pub component: PathBuf,
-    /// Host folder mounted read-only at [`pylon_sys::cpython::GUEST_PREFIX`].
-    pub prefix: PathBuf,
-    pub cpython: Cpython,
-}
-
-/// Toolchain, CPython (built once, then cached) and the interpreter component.
-pub fn prepare(home: &Home) -> Result<Interpreter> {
-    let profile = Profile::from_env()?;
-    let toolchain = Toolchain::ensure(home)?;
-    let cpython = Cpython::ensure(home, profile, &toolchain)?;
-    let component = cpython.root.join("python.component.wasm");
-    component::ensure_command(&cpython.interpreter(), &component)?;
-    Ok(Interpreter { component, prefix: cpython.prefix(), cpython })
+pub fn prepare(home: &Home) -> Result<Composed> {
+    let workspace = discover::current()?;
+    let python = workspace.as_ref().and_then(|ws| ws.settings.python.clone());
+    let (toolchain, cpython) = compose::base(home, python.as_deref())?;
+    match workspace {
+        Some(ws) => compose::compose(&toolchain, cpython, &ws.caps, &Target::for_workspace(&ws)),
+        None => {
+            let target = Target::bare(&cpython);
+            compose::compose(&toolchain, cpython, &[], &target)
+        }
+    }
 }

@@ -3,9 +3,21 @@
 //! The commands (`commands/`) are thin; the work lives in domain modules.
 
 pub mod bench;
+pub mod bindgen;
+pub mod buildinfo;
+pub mod capbuild;
+pub mod cext;
 pub mod cli;
 pub mod commands;
 pub mod component;
+pub mod compose;
+pub mod discover;
 pub mod exit;
+pub mod inspect;
 pub mod interpreter;
 pub mod launch;
+pub mod manifest;
+pub mod plug;
+pub mod relink;
+pub mod stage;
+pub mod stamp;

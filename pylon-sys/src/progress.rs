@@ -83,7 +83,7 @@ impl Step {
             Some((path, _)) => format!("\nfull log: {}", path.display()),
             None => String::new(),
         };
-        bail!("{shown} failed ({status})\n--- last lines of output ---\n{}{log}", lines.join("\n"))
+        bail!("{} failed ({status})\n--- last lines of output ---\n{}{log}", abbreviated(&shown), lines.join("\n"))
     }
 
     fn pump(&self, stream: Box<dyn Read + Send>, tail: &Arc<Mutex<VecDeque<String>>>) -> std::thread::JoinHandle<()> {
@@ -117,4 +117,13 @@ fn shown(cmd: &Command) -> String {
         text.push_str(&format!(" (in {})", dir.display()));
     }
     text
+}
+
+/// Long command lines (a link of hundreds of objects) are cut in messages; logs keep them whole.
+fn abbreviated(shown: &str) -> String {
+    const MAX: usize = 300;
+    match shown.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{} ... (full command in the log)", &shown[..at]),
+        None => shown.to_string(),
+    }
 }

@@ -23,7 +23,7 @@ impl Args {
             bench::warm_start(&interp, "import json, re, decimal, asyncio", self.runs)?,
             bench::cold_compile(&interp)?,
             bench::first_build(&interp)?,
-            bench::size("interpreter component (python.component.wasm)", &interp.component)?,
+            bench::size("composed interpreter (pylon.wasm)", &interp.wasm)?,
             bench::size("interpreter core module (python.wasm)", &interp.cpython.interpreter())?,
         ];
         print!("{}", bench::markdown(&rows));

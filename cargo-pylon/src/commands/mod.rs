@@ -1,5 +1,6 @@
 //! One module per verb: a clap `Args` struct and its `run`.
 
 pub mod bench;
+pub mod compose;
 pub mod doctor;
 pub mod probe;

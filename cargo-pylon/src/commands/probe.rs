@@ -51,17 +51,12 @@ impl Args {
             (None, None) => unreachable!("clap requires FILE or -c"),
         };
         let home = Home::from_env()?;
-        let interpreter = interpreter::prepare(&home)?;
-        let launch = Launch {
-            component: interpreter.component,
-            prefix: interpreter.prefix,
-            program,
-            timeout: self.timeout.map(Duration::from_secs_f64),
-            max_memory: self.max_memory.map(|mib| mib << 20),
-            grants: self.dirs,
-            env: self.env,
-            cache_dir: home.dir("precompiled")?,
-        };
+        let composed = interpreter::prepare(&home)?;
+        let mut launch = Launch::new(&composed, program, home.dir("precompiled")?);
+        launch.timeout = self.timeout.map(Duration::from_secs_f64);
+        launch.max_memory = self.max_memory.map(|mib| mib << 20);
+        launch.grants = self.dirs;
+        launch.env = self.env;
         Ok(ExitCode::from(launch.run()?))
     }
 }

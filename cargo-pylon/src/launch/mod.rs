@@ -29,6 +29,8 @@ pub struct Launch {
     pub component: PathBuf,
     /// The runtime prefix (stdlib), mounted read-only at the guest's prefix.
     pub prefix: PathBuf,
+    /// Cap facades, mounted read-only at the guest's site-packages.
+    pub site_packages: Option<(PathBuf, String)>,
     pub program: Program,
     pub timeout: Option<Duration>,
     pub max_memory: Option<u64>,
@@ -65,6 +67,22 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
 const TICK: Duration = Duration::from_millis(10);
 
 impl Launch {
+    /// A run of `program` in a composed interpreter, with no limits or grants yet.
+    pub fn new(composed: &crate::compose::Composed, program: Program, cache_dir: PathBuf) -> Self {
+        let minor = composed.cpython.profile.minor();
+        Self {
+            component: composed.wasm.clone(),
+            prefix: composed.prefix.clone(),
+            site_packages: Some((composed.site_packages.clone(), crate::stage::guest_site_packages(minor))),
+            program,
+            timeout: None,
+            max_memory: None,
+            grants: Vec::new(),
+            env: Vec::new(),
+            cache_dir,
+        }
+    }
+
     /// Run to completion; `Ok(code)` is Python's own exit code.
     pub fn run(&self) -> Result<u8> {
         let staging = sandbox::Staging::new(&self.program)?;
@@ -84,7 +102,7 @@ impl Launch {
         let mut linker = wasmtime::component::Linker::<Guest>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
 
-        let wasi = staging.wasi_ctx(&self.prefix, &self.grants, &self.env)?;
+        let wasi = staging.wasi_ctx(&self.prefix, self.site_packages.as_ref(), &self.grants, &self.env)?;
         let mut limits = StoreLimitsBuilder::new();
         if let Some(bytes) = self.max_memory {
             limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));

@@ -91,7 +91,7 @@ impl Staging {
         self.dir.path()
     }
 
-    pub fn wasi_ctx(&self, prefix: &Path, grants: &[Grant], env: &[(String, String)]) -> Result<WasiCtx> {
+    pub fn wasi_ctx(&self, prefix: &Path, site_packages: Option<&(PathBuf, String)>, grants: &[Grant], env: &[(String, String)]) -> Result<WasiCtx> {
         let mut builder = WasiCtxBuilder::new();
         builder.inherit_stdio().args(&self.argv).envs(env);
         builder.preopened_dir(self.path(), "/", FsPerms::ReadWrite)
@@ -100,6 +100,11 @@ impl Staging {
         builder.preopened_dir(prefix, GUEST_PREFIX, FsPerms::ReadOnly)
             .anyhow()
             .with_context(|| format!("cannot mount the Python runtime {}; rerun to rebuild it", prefix.display()))?;
+        if let Some((host, guest)) = site_packages {
+            builder.preopened_dir(host, guest, FsPerms::ReadOnly)
+                .anyhow()
+                .with_context(|| format!("cannot mount the cap facades {}; run `cargo pylon compose`", host.display()))?;
+        }
         for grant in grants {
             builder.preopened_dir(&grant.host, &grant.guest, FsPerms::ReadWrite)
                 .anyhow()

@@ -1,0 +1,39 @@
+//! Building each cap's crate into its component, and checking what it exports.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use pylon_sys::progress::Step;
+
+use crate::discover::Cap;
+
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// The component file cargo writes for `cap` under `target_dir`.
+pub fn component_path(target_dir: &Path, cap: &Cap) -> PathBuf {
+    target_dir.join(TARGET).join("release").join(format!("{}.wasm", cap.lib_name))
+}
+
+/// `cargo build --release --target wasm32-wasip2` for all `caps` at once.
+pub fn build(step: &Step, workspace_root: &Path, target_dir: &Path, caps: &[&Cap]) -> Result<()> {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args(["build", "--release", "--target", TARGET, "--manifest-path"])
+        .arg(workspace_root.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target_dir)
+        // Do not inherit the flags of the cargo that runs pylon (for example a host
+        // `RUSTFLAGS`); the caps are built for wasm.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    for cap in caps {
+        cmd.args(["--package", &cap.package]);
+    }
+    step.run(&mut cmd).context("building the cap components failed")
+}
+
+/// `ns:pkg/iface@version` of every interface the component exports.
+pub fn exports(component: &Path) -> Result<BTreeSet<String>> {
+    let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
+    Ok(crate::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", component.display()))?.exports)
+}

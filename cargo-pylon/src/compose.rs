@@ -1,0 +1,285 @@
+//! `compose`: CPython + caps -> one interpreter component, `pylon.wasm`.
+//!
+//! Each phase records a fingerprint of its inputs and is skipped while they are
+//! unchanged, so a second compose with nothing changed does no work; a change to one cap
+//! rebuilds that cap (cargo is incremental too), relinks and re-plugs. CPython itself is
+//! never rebuilt here.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pylon_sys::progress::Step;
+use pylon_sys::{Cpython, Home, Profile, Toolchain};
+
+use crate::bindgen::{self, Wit};
+use crate::buildinfo::{self, BuildManifest, CapInfo, CpythonInfo};
+use crate::cext::{self, Compiler, Flavor};
+use crate::discover::{Cap, Workspace};
+use crate::manifest::Linkage;
+use crate::stamp::{Fingerprint, Stamp};
+use crate::{capbuild, component, plug, relink, stage};
+
+/// Where a composition is written.
+pub struct Target {
+    /// `target/pylon` (or a cache folder for the bare interpreter).
+    pub out_dir: PathBuf,
+    /// `pylon.wasm`.
+    pub output: PathBuf,
+    /// The workspace whose caps are built, if any.
+    pub workspace_root: Option<PathBuf>,
+    /// `CARGO_TARGET_DIR` for the caps' wasm builds.
+    pub cargo_target: PathBuf,
+}
+
+impl Target {
+    pub fn for_workspace(ws: &Workspace) -> Self {
+        Self { out_dir: ws.out_dir(), output: ws.output(), workspace_root: Some(ws.root.clone()), cargo_target: ws.target_dir.join("pylon/wasm") }
+    }
+
+    /// The interpreter with no caps, kept in the CPython build's cache folder.
+    pub fn bare(cpython: &Cpython) -> Self {
+        let out_dir = cpython.root.join("bare");
+        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None }
+    }
+}
+
+/// A composed interpreter, ready to run.
+pub struct Composed {
+    pub wasm: PathBuf,
+    /// Facades, mounted at the guest's site-packages.
+    pub site_packages: PathBuf,
+    /// The CPython runtime prefix (stdlib), mounted read-only.
+    pub prefix: PathBuf,
+    pub cpython: Cpython,
+    /// Caps compiled in, in table order.
+    pub caps: Vec<Cap>,
+}
+
+const GLUE_EXIT_WIT: &str = include_str!("../runtime/exit.wit");
+const GLUE_WIT: &str = include_str!("../runtime/glue.wit");
+const GLUE_WORLD: &str = "pylon-glue";
+const GLUE_C: &str = include_str!("../runtime/pylon_exit.c");
+
+/// The CPython build the composition stands on (built once, then cached).
+pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
+    let profile = match python {
+        Some(version) => Profile::select(Some(version))?,
+        None => Profile::from_env()?,
+    };
+    let toolchain = Toolchain::ensure(home)?;
+    let cpython = Cpython::ensure(home, profile, &toolchain)?;
+    Ok((toolchain, cpython))
+}
+
+pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target: &Target) -> Result<Composed> {
+    let profile = cpython.profile;
+    let caps: Vec<&Cap> = all_caps.iter().filter(|c| gated_in(c, profile)).collect();
+    if let Some(cap) = caps.iter().find(|c| c.meta.linkage == Linkage::Dynlink) {
+        bail!("{}: linkage = \"dynlink\" is not supported by this pylon yet; use \"static\"", cap.manifest_path.display());
+    }
+    let build = target.out_dir.join("build");
+    std::fs::create_dir_all(&build).with_context(|| format!("cannot create {}", build.display()))?;
+    let log = target.out_dir.join("compose.log");
+    let recipe = cpython.link_recipe()?;
+    let compiler = Compiler::new(toolchain, &recipe);
+
+    // 1. Cap components.
+    let mut components = Vec::new();
+    if !caps.is_empty() {
+        let root = target.workspace_root.as_deref().context("caps need a workspace")?;
+        let mut fp = Fingerprint::new("components");
+        for file in ["Cargo.toml", "Cargo.lock"] {
+            if root.join(file).is_file() {
+                fp.file(&root.join(file))?;
+            }
+        }
+        for cap in &caps {
+            fp.tree(&cap.dir)?;
+        }
+        components = caps.iter().map(|c| capbuild::component_path(&target.cargo_target, c)).collect();
+        let stamp = Stamp::new(&build, "components", &fp);
+        if !stamp.fresh(&components.iter().map(PathBuf::as_path).collect::<Vec<_>>()) {
+            pylon_sys::toolchain::ensure_targets()?;
+            let step = Step::start("build cap components").log_to(&log)?;
+            capbuild::build(&step, root, &target.cargo_target, &caps)?;
+            step.finish();
+            stamp.record()?;
+        }
+    }
+
+    // 2. Bindings and extensions, checked against the components before anything links.
+    let mut objects = Vec::new();
+    let mut offered = BTreeSet::new();
+    for (cap, component) in caps.iter().zip(&components) {
+        let exports = capbuild::exports(component)?;
+        offered.extend(exports.iter().cloned());
+        objects.extend(extension(cap, &exports, &compiler, &build, &log)?);
+    }
+    objects.extend(glue(&compiler, &build, &log)?);
+    let modules: Vec<String> = caps.iter().map(|c| c.meta.extension.module.clone()).collect();
+    let config_c = build.join("config.c");
+    bindgen::write_if_changed(&config_c, cext::config_c(&recipe, &modules)?.as_bytes())?;
+    let config_o = build.join("config.o");
+    compile_if_changed(&compiler, &config_c, &config_o, &[], Flavor::Core, &build, &log)?;
+
+    // 3. Relink and turn into a component.
+    let core = build.join("python.wasm");
+    let mut fp = Fingerprint::new("link");
+    fp.text(&cpython.key).text(&serde_json::to_string(&recipe)?);
+    for object in objects.iter().chain([&config_o]) {
+        fp.file(object)?;
+    }
+    let stamp = Stamp::new(&build, "link", &fp);
+    let interpreter = build.join("interpreter.component.wasm");
+    if !stamp.fresh(&[&core, &interpreter]) {
+        let step = Step::start("link interpreter").log_to(&log)?;
+        relink::link(&step, &compiler.clang, &recipe, &config_o, &objects, &core)?;
+        step.message("componentize");
+        component::ensure_command(&core, &interpreter)?;
+        step.finish();
+        stamp.record()?;
+    }
+
+    // 4. Plug the static caps in; anything left unsatisfied is an error, before any run.
+    let mut fp = Fingerprint::new("plug");
+    fp.text(stamp.key());
+    for component in &components {
+        fp.file(component)?;
+    }
+    let plugged = Stamp::new(&target.out_dir, "pylon.wasm", &fp);
+    if !plugged.fresh(&[&target.output]) {
+        let step = Step::start("compose pylon.wasm").log_to(&log)?;
+        let bytes = std::fs::read(&interpreter).with_context(|| format!("cannot read {}", interpreter.display()))?;
+        let composed = if caps.is_empty() {
+            bytes
+        } else {
+            let named: Vec<(String, PathBuf)> = caps.iter().zip(&components).map(|(c, p)| (c.package.clone(), p.clone())).collect();
+            plug::plug(&bytes, &named)?
+        };
+        plug::check_satisfied(&plug::foreign_imports(&composed)?, &offered)?;
+        component::write_atomically(&target.output, &composed)?;
+        step.finish();
+        plugged.record()?;
+        write_manifest(toolchain, &cpython, &caps, &components, target)?;
+    }
+
+    // 5. Facades (cheap; always rebuilt so a removed cap leaves nothing behind).
+    let site_packages = target.out_dir.join("site-packages");
+    stage::facades(&caps, &site_packages)?;
+
+    Ok(Composed { wasm: target.output.clone(), site_packages, prefix: cpython.prefix(), caps: caps.into_iter().cloned().collect(), cpython })
+}
+
+fn gated_in(cap: &Cap, profile: &Profile) -> bool {
+    cap.meta.profiles.as_ref().is_none_or(|list| list.iter().any(|p| p == profile.minor() || p == profile.version))
+}
+
+/// Check a cap's WIT against its manifest and component, generate its bindings and
+/// compile its extension; returns the objects to link.
+fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+    let wit_dir = cap.path(&cap.meta.extension.wit);
+    let mut wit = Wit::load(&wit_dir, &cap.meta.extension.world)
+        .with_context(|| format!("cap {} ({})", cap.package, cap.manifest_path.display()))?;
+    let imported = wit.imported_interfaces();
+    for req in &cap.meta.requires {
+        let wanted = req.qualified();
+        if !imported.contains(&wanted) {
+            let seen: Vec<&String> = imported.iter().filter(|i| i.split('@').next() == Some(req.interface.as_str())).collect();
+            bail!(
+                "cap {}: [package.metadata.pylon] requires {wanted}, but the extension's world `{}` in {} imports {}\n  fix: make the WIT package version and `requires` agree",
+                cap.package, cap.meta.extension.world, wit_dir.display(),
+                if seen.is_empty() { "no such interface".to_string() } else { seen.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }
+            );
+        }
+        if !exports.contains(&wanted) {
+            let offered: Vec<&String> = exports.iter().filter(|e| e.split('@').next() == Some(req.interface.as_str())).collect();
+            bail!(
+                "cap {}: the extension imports {wanted}, but the cap's component exports {}\n  fix: rebuild the component from the same WIT version (caps' WIT: {})",
+                cap.package,
+                if offered.is_empty() { format!("no {} at all", req.interface) } else { offered.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") },
+                wit_dir.display()
+            );
+        }
+    }
+    let Some(source) = cap.c_source() else {
+        bail!("cap {}: extension.source = \"generated\" is not supported by this pylon yet; name the C file", cap.package);
+    };
+    let dir = build.join("caps").join(&cap.package);
+    let bindings = bindgen::generate(&mut wit, &dir.join("bindings"))?;
+    let mut objects = vec![bindings.type_object.clone()];
+    for c in bindings.sources.iter().chain([&source]) {
+        let object = dir.join(c.file_name().expect("file")).with_extension("o");
+        compile_if_changed(compiler, c, &object, &[&bindings.dir], Flavor::Builtin, &dir, log)?;
+        objects.push(object);
+    }
+    Ok(objects)
+}
+
+/// pylon's own glue: the exit-code shim and its bindings.
+fn glue(compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+    let dir = build.join("glue");
+    let mut resolve = wit_parser::Resolve::default();
+    resolve.push_str("exit.wit", GLUE_EXIT_WIT).context("pylon's exit WIT does not parse")?;
+    let package = resolve.push_str("glue.wit", GLUE_WIT).context("pylon's glue WIT does not parse")?;
+    let world = resolve.select_world(&[package], Some(GLUE_WORLD))?;
+    let bindings = bindgen::generate(&mut Wit { resolve, world }, &dir)?;
+    let shim = dir.join("pylon_exit.c");
+    bindgen::write_if_changed(&shim, GLUE_C.as_bytes())?;
+    let mut objects = vec![bindings.type_object.clone()];
+    for c in bindings.sources.iter().chain([&shim]) {
+        let object = c.with_extension("o");
+        compile_if_changed(compiler, c, &object, &[&dir], Flavor::Builtin, &dir, log)?;
+        objects.push(object);
+    }
+    Ok(objects)
+}
+
+/// Compile unless the source, the headers beside it and the flags are unchanged.
+fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, includes: &[&Path], flavor: Flavor, stamps: &Path, log: &Path) -> Result<()> {
+    let mut fp = Fingerprint::new("compile");
+    fp.file(source)?.text(&compiler.recipe.module_cflags.join(" ")).text(&compiler.recipe.core_cflags.join(" "));
+    for dir in includes {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "h") {
+                fp.file(&path)?;
+            }
+        }
+    }
+    let name = object.file_name().expect("object file").to_string_lossy().into_owned();
+    let stamp = Stamp::new(stamps, &name, &fp);
+    if stamp.fresh(&[object]) {
+        return Ok(());
+    }
+    let step = Step::start(format!("compile {}", source.file_name().expect("file").to_string_lossy())).log_to(log)?;
+    compiler.compile(&step, source, object, includes, flavor, false)?;
+    step.finish();
+    stamp.record()
+}
+
+fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], components: &[PathBuf], target: &Target) -> Result<()> {
+    let root = target.workspace_root.clone().unwrap_or_else(|| target.out_dir.clone());
+    let mut cap_info = Vec::new();
+    let mut inputs = Vec::new();
+    for (cap, component) in caps.iter().zip(components) {
+        inputs.push(cap.dir.clone());
+        cap_info.push(CapInfo {
+            package: cap.package.clone(),
+            version: cap.version.clone(),
+            module: cap.meta.extension.module.clone(),
+            linkage: format!("{:?}", cap.meta.linkage).to_lowercase(),
+            component_sha256: pylon_sys::source::sha256_file(component)?,
+        });
+    }
+    let manifest = BuildManifest {
+        schema: 1,
+        pylon: env!("CARGO_PKG_VERSION"),
+        cpython: CpythonInfo { version: cpython.profile.version.into(), source_sha256: cpython.profile.sha256.into(), build_key: cpython.key.clone() },
+        toolchain: toolchain.identity.clone(),
+        caps: cap_info,
+        inputs: buildinfo::hash_files(&inputs, &root)?,
+        outputs: buildinfo::hash_files(&[target.output.clone()], &root)?,
+    };
+    manifest.write(&target.out_dir.join("pylon.json"))
+}

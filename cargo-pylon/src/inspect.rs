@@ -1,0 +1,29 @@
+//! What a component imports and exports, as `ns:pkg/iface@version` names.
+
+use std::collections::BTreeSet;
+
+use anyhow::{bail, Context, Result};
+use wit_parser::{Resolve, WorldItem, WorldKey};
+
+pub struct Interfaces {
+    pub imports: BTreeSet<String>,
+    pub exports: BTreeSet<String>,
+}
+
+pub fn interfaces(component: &[u8]) -> Result<Interfaces> {
+    let decoded = wit_component::decode(component).context("not a valid component")?;
+    let wit_component::DecodedWasm::Component(resolve, world) = decoded else {
+        bail!("a WIT package, not a component");
+    };
+    let world = &resolve.worlds[world];
+    Ok(Interfaces { imports: names(&resolve, world.imports.iter()), exports: names(&resolve, world.exports.iter()) })
+}
+
+fn names<'a>(resolve: &Resolve, items: impl Iterator<Item = (&'a WorldKey, &'a WorldItem)>) -> BTreeSet<String> {
+    items
+        .filter_map(|(_, item)| match item {
+            WorldItem::Interface { id, .. } => resolve.id_of(*id),
+            _ => None,
+        })
+        .collect()
+}

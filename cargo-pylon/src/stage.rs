@@ -1,0 +1,38 @@
+//! Installing cap facades into the module tree the interpreter mounts beside its stdlib.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::discover::Cap;
+
+/// Guest path of the facade tree: CPython's own site-packages, so `site` puts it on
+/// `sys.path` with no configuration.
+pub fn guest_site_packages(python_minor: &str) -> String {
+    format!("{}/lib/python{python_minor}/site-packages", pylon_sys::cpython::GUEST_PREFIX)
+}
+
+/// Rebuild `dir` with every cap's facade at its destination; returns the files written.
+pub fn facades(caps: &[&Cap], dir: &Path) -> Result<Vec<PathBuf>> {
+    let scratch = dir.with_extension("new");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot clear {}", scratch.display()))?;
+    }
+    std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let mut written = Vec::new();
+    for cap in caps {
+        let Some(provides) = &cap.meta.provides else { continue };
+        let to = scratch.join(&provides.dest);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::copy(cap.path(&provides.facade), &to)
+            .with_context(|| format!("cannot stage the facade of {} at {}", cap.package, provides.dest.display()))?;
+        written.push(dir.join(&provides.dest));
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
+    }
+    std::fs::rename(&scratch, dir).with_context(|| format!("cannot move the facades into {}", dir.display()))?;
+    Ok(written)
+}
