@@ -19,6 +19,8 @@ enum Command {
     Compose(commands::compose::Args),
     /// Run a Python file (or -c CODE) inside the interpreter component
     Probe(commands::probe::Args),
+    /// Run every smoke test (tests/*_smoke.py and each cap's) under the composed interpreter
+    Smoke(commands::smoke::Args),
     /// Show which toolchain parts were found, and how to fix what is missing
     Doctor(commands::doctor::Args),
     /// Measure start-up, compile time, build time and sizes against native CPython
@@ -30,6 +32,7 @@ impl Cli {
         match self.command {
             Command::Compose(args) => args.run(),
             Command::Probe(args) => args.run(),
+            Command::Smoke(args) => args.run(),
             Command::Doctor(args) => args.run(),
             Command::Bench(args) => args.run(),
         }

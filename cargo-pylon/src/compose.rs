@@ -80,6 +80,10 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     }
     let build = target.out_dir.join("build");
     std::fs::create_dir_all(&build).with_context(|| format!("cannot create {}", build.display()))?;
+    // One compose at a time per output folder; a second waits instead of racing.
+    let lock_path = target.out_dir.join(".compose.lock");
+    let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+    lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let log = target.out_dir.join("compose.log");
     let recipe = cpython.link_recipe()?;
     let compiler = Compiler::new(toolchain, &recipe);
@@ -164,9 +168,19 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         write_manifest(toolchain, &cpython, &caps, &components, target)?;
     }
 
-    // 5. Facades (cheap; always rebuilt so a removed cap leaves nothing behind).
+    // 5. Facades, restaged whole when any changes, so a removed cap leaves nothing behind.
     let site_packages = target.out_dir.join("site-packages");
-    stage::facades(&caps, &site_packages)?;
+    let mut fp = Fingerprint::new("facades");
+    for cap in &caps {
+        if let Some(provides) = &cap.meta.provides {
+            fp.file(&cap.path(&provides.facade))?.text(&provides.dest.display().to_string());
+        }
+    }
+    let staged = Stamp::new(&build, "facades", &fp);
+    if !staged.fresh(&[&site_packages]) {
+        stage::facades(&caps, &site_packages)?;
+        staged.record()?;
+    }
 
     Ok(Composed { wasm: target.output.clone(), site_packages, prefix: cpython.prefix(), caps: caps.into_iter().cloned().collect(), cpython })
 }

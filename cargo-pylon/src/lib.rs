@@ -19,5 +19,6 @@ pub mod launch;
 pub mod manifest;
 pub mod plug;
 pub mod relink;
+pub mod smoke;
 pub mod stage;
 pub mod stamp;

@@ -4,3 +4,4 @@ pub mod bench;
 pub mod compose;
 pub mod doctor;
 pub mod probe;
+pub mod smoke;

@@ -16,10 +16,12 @@ use anyhow::{Context, Result};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::bindings::Command;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
 pub use engine::{engine, precompile};
 pub use sandbox::{Grant, Program};
+
 
 use crate::exit::Outcome;
 
@@ -38,6 +40,30 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// Where compiled code is cached.
     pub cache_dir: PathBuf,
+    /// Keep stdout and stderr in memory instead of streaming them.
+    pub capture: Option<Captured>,
+}
+
+/// Output kept by a run with [`Launch::capture`] set.
+#[derive(Clone)]
+pub struct Captured {
+    pub stdout: MemoryOutputPipe,
+    pub stderr: MemoryOutputPipe,
+}
+
+impl Captured {
+    /// Keeps up to `limit` bytes of each stream.
+    pub fn new(limit: usize) -> Self {
+        Self { stdout: MemoryOutputPipe::new(limit), stderr: MemoryOutputPipe::new(limit) }
+    }
+
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.contents()).into_owned()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).into_owned()
+    }
 }
 
 struct Guest {
@@ -80,6 +106,7 @@ impl Launch {
             grants: Vec::new(),
             env: Vec::new(),
             cache_dir,
+            capture: None,
         }
     }
 
@@ -102,7 +129,7 @@ impl Launch {
         let mut linker = wasmtime::component::Linker::<Guest>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
 
-        let wasi = staging.wasi_ctx(&self.prefix, self.site_packages.as_ref(), &self.grants, &self.env)?;
+        let wasi = staging.wasi_ctx(&self.prefix, self.site_packages.as_ref(), &self.grants, &self.env, self.capture.as_ref())?;
         let mut limits = StoreLimitsBuilder::new();
         if let Some(bytes) = self.max_memory {
             limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));

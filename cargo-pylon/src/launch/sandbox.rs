@@ -91,9 +91,20 @@ impl Staging {
         self.dir.path()
     }
 
-    pub fn wasi_ctx(&self, prefix: &Path, site_packages: Option<&(PathBuf, String)>, grants: &[Grant], env: &[(String, String)]) -> Result<WasiCtx> {
+    pub fn wasi_ctx(
+        &self,
+        prefix: &Path,
+        site_packages: Option<&(PathBuf, String)>,
+        grants: &[Grant],
+        env: &[(String, String)],
+        capture: Option<&super::Captured>,
+    ) -> Result<WasiCtx> {
         let mut builder = WasiCtxBuilder::new();
-        builder.inherit_stdio().args(&self.argv).envs(env);
+        builder.args(&self.argv).envs(env);
+        match capture {
+            Some(pipes) => builder.stdout(pipes.stdout.clone()).stderr(pipes.stderr.clone()),
+            None => builder.inherit_stdio(),
+        };
         builder.preopened_dir(self.path(), "/", FsPerms::ReadWrite)
             .anyhow()
             .with_context(|| format!("cannot mount the staging folder {}", self.path().display()))?;

@@ -54,3 +54,74 @@ pub fn probe(args: &[&str]) -> Run {
     let out = pylon(&[&["probe"], args].concat()).env("TMPDIR", tmp.path()).output().expect("run cargo-pylon");
     Run { out, tmp }
 }
+
+/// A scratch workspace holding a copy of the blake3 cap, with its own output folder and a
+/// cargo target folder shared by all tests (so the cap's crates compile once).
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn with_blake3() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = workspace();
+        let cargo_toml = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let package = section(&cargo_toml, "[workspace.package]");
+        let deps = section(&cargo_toml, "[workspace.dependencies]");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            format!("[workspace]\nresolver = \"2\"\nmembers = [\"caps/*\"]\n\n{package}\n{deps}\n[workspace.metadata.pylon]\noutput = \"out/pylon.wasm\"\n"),
+        )
+        .unwrap();
+        std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+        copy_dir(&root.join("caps/blake3"), &dir.path().join("caps/blake3"));
+        Self { dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn pylon(&self, args: &[&str]) -> Output {
+        ready();
+        pylon(args)
+            .current_dir(self.dir.path())
+            .env("CARGO_TARGET_DIR", workspace().join("target/pylon-test-target"))
+            .output()
+            .expect("run cargo-pylon")
+    }
+
+    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+        let path = self.path(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+}
+
+fn section(text: &str, header: &str) -> String {
+    let start = text.find(header).unwrap_or_else(|| panic!("no {header}"));
+    let rest = &text[start + header.len()..];
+    let end = rest.find("\n[").map(|i| i + 1).unwrap_or(rest.len());
+    format!("{header}{}", &rest[..end])
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

@@ -1,0 +1,54 @@
+//! `cargo pylon smoke`: every smoke test under the composed interpreter.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use pylon_sys::Home;
+
+use crate::compose::{self, Target};
+use crate::smoke::{self, Verdict};
+use crate::discover;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+impl Args {
+    pub fn run(self) -> Result<ExitCode> {
+        let home = Home::from_env()?;
+        let ws = discover::workspace(None)?;
+        let (toolchain, cpython) = compose::base(&home, ws.settings.python.as_deref())?;
+        let composed = compose::compose(&toolchain, cpython, &ws.caps, &Target::for_workspace(&ws))?;
+        let files = smoke::files(&ws.root, &composed)?;
+        if files.is_empty() {
+            bail!("no smoke tests found: add tests/<name>_smoke.py or a cap's `smoke` file");
+        }
+        let require_fat = std::env::var("PYLON_REQUIRE_FAT").is_ok_and(|v| v == "1");
+        let cache = home.dir("precompiled")?;
+        let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+        for file in files {
+            let outcome = smoke::run(&composed, &file, &cache, require_fat)?;
+            let shown = outcome.file.strip_prefix(&ws.root).unwrap_or(&outcome.file).display().to_string();
+            match outcome.verdict {
+                Verdict::Pass => {
+                    passed += 1;
+                    println!("PASS {shown} ({:.2}s)", outcome.seconds);
+                }
+                Verdict::Skip(reason) => {
+                    skipped += 1;
+                    println!("SKIP {shown}: {reason}");
+                }
+                Verdict::Fail(detail) => {
+                    failed += 1;
+                    println!("FAIL {shown} ({:.2}s)\n{}", outcome.seconds, indent(&detail));
+                }
+            }
+        }
+        let skips = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
+        println!("{passed} passed, {failed} failed{skips}");
+        Ok(if failed > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end().lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,95 @@
+//! `cargo pylon compose` on scratch workspaces: fresh, no-op, incremental, and errors.
+
+mod common;
+
+use std::time::Instant;
+
+use common::{text, Scratch};
+
+#[test]
+fn fresh_then_noop_then_one_cap_changed() {
+    let ws = Scratch::with_blake3();
+    let out = ws.pylon(&["compose"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 cap: blake3"), "{}", text(&out.stdout));
+    let wasm = ws.path("out/pylon.wasm");
+    assert!(wasm.is_file());
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(ws.path("out/pylon.json")).unwrap()).unwrap();
+    assert_eq!(manifest["cpython"]["version"], "3.13.5");
+    assert_eq!(manifest["caps"][0]["package"], "blake3-cap");
+    assert_eq!(manifest["caps"][0]["component_sha256"].as_str().unwrap().len(), 64);
+    assert!(manifest["inputs"]["caps/blake3/ext/blake3_cap.c"].is_string(), "{manifest}");
+    assert!(manifest["outputs"]["out/pylon.wasm"].is_string(), "{manifest}");
+
+    // The composed interpreter runs the cap.
+    let run = ws.pylon(&["probe", "-c", "import blake3; print(blake3.blake3(b'').hexdigest()[:8])"]);
+    assert_eq!(text(&run.stdout), "af1349b9\n", "{}", text(&run.stderr));
+
+    // Nothing changed: no work, well under two seconds.
+    let started = Instant::now();
+    let out = ws.pylon(&["compose"]);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(took.as_secs_f64() < 2.0, "no-op compose took {took:?}");
+    assert!(!text(&out.stderr).contains("done"), "a no-op compose did work: {}", text(&out.stderr));
+
+    // The component changed: cap rebuilt and re-plugged; nothing recompiled or relinked.
+    ws.edit("caps/blake3/src/lib.rs", "struct Cap;", "/// The exported component.\nstruct Cap;");
+    let out = ws.pylon(&["compose"]);
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("build cap components") && log.contains("compose pylon.wasm"), "{log}");
+    assert!(!log.contains("link interpreter") && !log.contains("CPython"), "{log}");
+
+    // The extension changed: recompiled and relinked, CPython untouched.
+    ws.edit("caps/blake3/ext/blake3_cap.c", "#define CLOSED_NAME", "/* edited */\n#define CLOSED_NAME");
+    let out = ws.pylon(&["compose"]);
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("compile blake3_cap.c") && log.contains("link interpreter"), "{log}");
+    assert!(!log.contains("building CPython"), "{log}");
+    let run = ws.pylon(&["smoke"]);
+    assert!(run.status.success(), "{}{}", text(&run.stdout), text(&run.stderr));
+    assert!(text(&run.stdout).contains("1 passed, 0 failed"), "{}", text(&run.stdout));
+}
+
+#[test]
+fn bad_manifest_names_crate_key_and_fix() {
+    let ws = Scratch::with_blake3();
+    ws.edit("caps/blake3/Cargo.toml", "module = \"_blake3_cap\"", "module = \"_blake3_cap\"\nmodul = \"typo\"");
+    let out = ws.pylon(&["compose"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("crate `blake3-cap`"), "{err}");
+    assert!(err.contains("key `extension`") || err.contains("key `extension.modul`"), "{err}");
+    assert!(err.contains("unknown field `modul`"), "{err}");
+    assert!(err.contains("fix:"), "{err}");
+
+    let ws = Scratch::with_blake3();
+    ws.edit("caps/blake3/Cargo.toml", "version = \"0.1.0\"", "version = \"one\"");
+    let err = text(&ws.pylon(&["compose"]).stderr);
+    assert!(err.contains("requires[0].version") && err.contains("not a semver version"), "{err}");
+}
+
+#[test]
+fn wit_version_mismatch_is_reported_before_anything_runs() {
+    // The extension is built against 0.2.0 of the interface; the component exports 0.1.0.
+    let ws = Scratch::with_blake3();
+    std::fs::create_dir_all(ws.path("caps/blake3/wit-ext")).unwrap();
+    let wit = std::fs::read_to_string(ws.path("caps/blake3/wit/blake3.wit")).unwrap();
+    std::fs::write(ws.path("caps/blake3/wit-ext/blake3.wit"), wit.replace("pylon:blake3@0.1.0", "pylon:blake3@0.2.0")).unwrap();
+    ws.edit("caps/blake3/Cargo.toml", "wit = \"wit\"", "wit = \"wit-ext\"");
+    ws.edit("caps/blake3/Cargo.toml", "version = \"0.1.0\"", "version = \"0.2.0\"");
+    let out = ws.pylon(&["compose"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("imports pylon:blake3/hasher@0.2.0"), "{err}");
+    assert!(err.contains("exports pylon:blake3/hasher@0.1.0"), "{err}");
+    assert!(!ws.path("out/pylon.wasm").exists());
+
+    // The manifest and the extension's WIT disagree.
+    let ws = Scratch::with_blake3();
+    ws.edit("caps/blake3/Cargo.toml", "version = \"0.1.0\"", "version = \"0.3.0\"");
+    let err = text(&ws.pylon(&["compose"]).stderr);
+    assert!(err.contains("requires pylon:blake3/hasher@0.3.0") && err.contains("imports pylon:blake3/hasher@0.1.0"), "{err}");
+}
