@@ -84,6 +84,18 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let lock_path = target.out_dir.join(".compose.lock");
     let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
     lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    let site_packages = target.out_dir.join("site-packages");
+    let quick = Stamp::new(&build, "compose", &quick_fingerprint(&cpython, &caps, target)?);
+    let done = |cpython: Cpython| Composed {
+        wasm: target.output.clone(),
+        site_packages: site_packages.clone(),
+        prefix: cpython.prefix(),
+        caps: caps.iter().map(|c| (*c).clone()).collect(),
+        cpython,
+    };
+    if quick.fresh(&[&target.output, &site_packages]) {
+        return Ok(done(cpython));
+    }
     let log = target.out_dir.join("compose.log");
     let recipe = cpython.link_recipe()?;
     let compiler = Compiler::new(toolchain, &recipe);
@@ -169,7 +181,6 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     }
 
     // 5. Facades, restaged whole when any changes, so a removed cap leaves nothing behind.
-    let site_packages = target.out_dir.join("site-packages");
     let mut fp = Fingerprint::new("facades");
     for cap in &caps {
         if let Some(provides) = &cap.meta.provides {
@@ -182,7 +193,29 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         staged.record()?;
     }
 
-    Ok(Composed { wasm: target.output.clone(), site_packages, prefix: cpython.prefix(), caps: caps.into_iter().cloned().collect(), cpython })
+    quick.record()?;
+    Ok(done(cpython))
+}
+
+/// Everything a compose reads, by timestamps only: when it matches the last successful
+/// compose, nothing needs checking in detail (this keeps `probe`'s start-up fast).
+fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Result<Fingerprint> {
+    let mut fp = Fingerprint::new("compose");
+    fp.text(env!("CARGO_PKG_VERSION")).text(&cpython.key).text(&cpython.prefix().display().to_string());
+    // pylon's own glue is compiled into the binary; a new binary re-checks everything.
+    let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
+    fp.tree(&exe)?;
+    if let Some(root) = &target.workspace_root {
+        for file in ["Cargo.toml", "Cargo.lock"] {
+            if root.join(file).is_file() {
+                fp.tree(&root.join(file))?;
+            }
+        }
+    }
+    for cap in caps {
+        fp.text(&cap.package).tree(&cap.dir)?;
+    }
+    Ok(fp)
 }
 
 fn gated_in(cap: &Cap, profile: &Profile) -> bool {

@@ -5,19 +5,24 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use cargo_metadata::{semver::Version, MetadataCommand, Package};
 
+use serde::{Deserialize, Serialize};
+
 use crate::manifest::{self, CapManifest, WorkspaceSettings};
+use crate::stamp::Fingerprint;
 
 /// The workspace as pylon sees it.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Workspace {
     pub root: PathBuf,
     pub target_dir: PathBuf,
     pub settings: WorkspaceSettings,
     pub caps: Vec<Cap>,
+    /// Every member's `Cargo.toml` (any of them may become a cap).
+    pub members: Vec<PathBuf>,
 }
 
 /// One cap: a crate with a validated `[package.metadata.pylon]`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cap {
     /// The cargo package name (`blake3-cap`).
     pub package: String,
@@ -56,12 +61,69 @@ impl Workspace {
 }
 
 /// The workspace around the current folder, or `None` outside any cargo project.
-pub fn current() -> Result<Option<Workspace>> {
+///
+/// `cargo metadata` costs tens of milliseconds, so the answer is cached in the pylon home
+/// and reused while no manifest or member folder it depended on has changed.
+pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     if !cwd.ancestors().any(|dir| dir.join("Cargo.toml").is_file()) {
         return Ok(None);
     }
-    workspace(None).map(Some)
+    let mut key = Fingerprint::new("discover");
+    key.text(&cwd.display().to_string()).text(&std::env::var("CARGO_TARGET_DIR").unwrap_or_default());
+    let cache = home.dir("discover")?.join(format!("{}.json", &key.finish()[..24]));
+    if let Some(ws) = cached(&cache, &cwd) {
+        return Ok(Some(ws));
+    }
+    let ws = workspace(None)?;
+    let record = Cached { watched: watch_list(&cwd, &ws), stamp: stamp(&watch_list(&cwd, &ws)), workspace: ws };
+    if let Ok(json) = serde_json::to_vec(&record) {
+        let _ = crate::component::write_atomically(&cache, &json);
+    }
+    Ok(Some(record.workspace))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    watched: Vec<PathBuf>,
+    stamp: String,
+    workspace: Workspace,
+}
+
+fn cached(cache: &Path, cwd: &Path) -> Option<Workspace> {
+    let record: Cached = serde_json::from_slice(&std::fs::read(cache).ok()?).ok()?;
+    (record.watched == watch_list(cwd, &record.workspace) && record.stamp == stamp(&record.watched)).then_some(record.workspace)
+}
+
+/// What discovery depends on: every `Cargo.toml` and `.cargo/` from the current folder
+/// up, the workspace's members' manifests and the folders holding them (a new cap
+/// changes its parent folder).
+fn watch_list(cwd: &Path, ws: &Workspace) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for dir in cwd.ancestors() {
+        paths.push(dir.join("Cargo.toml"));
+        paths.push(dir.join(".cargo"));
+    }
+    for manifest in &ws.members {
+        paths.push(manifest.clone());
+        if let Some(parent) = manifest.parent().and_then(Path::parent) {
+            paths.push(parent.to_path_buf());
+        }
+    }
+    paths.push(ws.root.join("caps"));
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+fn stamp(paths: &[PathBuf]) -> String {
+    let mut fp = Fingerprint::new("watched");
+    for path in paths {
+        let meta = std::fs::metadata(path).ok();
+        let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        fp.text(&format!("{}|{:?}|{:?}", path.display(), meta.map(|m| m.len()), mtime));
+    }
+    fp.finish()
 }
 
 /// Read the workspace around the current folder (or `manifest_path`).
@@ -86,13 +148,14 @@ pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
         None => WorkspaceSettings::default(),
     };
     let mut caps = Vec::new();
+    let members = metadata.workspace_packages().iter().map(|p| p.manifest_path.clone().into_std_path_buf()).collect();
     for package in metadata.workspace_packages() {
         if let Some(value) = package.metadata.get("pylon") {
             caps.push(cap(package, value)?);
         }
     }
     caps.sort_by(|a, b| a.package.cmp(&b.package));
-    Ok(Workspace { root, target_dir: metadata.target_directory.into_std_path_buf(), settings, caps })
+    Ok(Workspace { root, target_dir: metadata.target_directory.into_std_path_buf(), settings, caps, members })
 }
 
 fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {

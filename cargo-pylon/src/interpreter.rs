@@ -9,7 +9,7 @@ use crate::compose::{self, Composed, Target};
 use crate::discover;
 
 pub fn prepare(home: &Home) -> Result<Composed> {
-    let workspace = discover::current()?;
+    let workspace = discover::current(home)?;
     let python = workspace.as_ref().and_then(|ws| ws.settings.python.clone());
     let (toolchain, cpython) = compose::base(home, python.as_deref())?;
     match workspace {

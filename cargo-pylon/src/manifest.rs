@@ -5,10 +5,10 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A cap's table, as written in its `Cargo.toml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CapManifest {
     /// Python packages the cap owns, as patterns (`blake3`, `blake3.*`).
@@ -29,7 +29,7 @@ pub struct CapManifest {
     pub smoke: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Linkage {
     /// Plugged into `pylon.wasm` at compose time.
@@ -39,7 +39,7 @@ pub enum Linkage {
     Dynlink,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Extension {
     /// The builtin module name, such as `_blake3_cap`.
@@ -57,7 +57,7 @@ fn default_wit() -> PathBuf {
     PathBuf::from("wit")
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
     /// `namespace:package/interface`
@@ -73,7 +73,7 @@ impl Requirement {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provides {
     /// The user-facing module, such as `blake3`.
@@ -85,7 +85,7 @@ pub struct Provides {
 }
 
 /// `[workspace.metadata.pylon]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct WorkspaceSettings {
     /// Where `compose` writes the interpreter (default `target/pylon/pylon.wasm`).
