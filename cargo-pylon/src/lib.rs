@@ -19,6 +19,7 @@ pub mod launch;
 pub mod manifest;
 pub mod plug;
 pub mod relink;
+pub mod scratch;
 pub mod smoke;
 pub mod stage;
 pub mod stamp;

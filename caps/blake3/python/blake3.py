@@ -22,42 +22,82 @@ class blake3:
     key_size = KEY_LEN
     AUTO = -1
 
-    __slots__ = ("_handle", "_key", "_context")
+    __slots__ = ("_handle", "_key", "_context", "_pending")
+
+    # Up to this much initial data is kept (copied) until it is known whether the hasher
+    # is used incrementally: `blake3(data).digest()` then costs one call into the
+    # component instead of creating, feeding, finalizing and dropping a handle.
+    _LAZY_LIMIT = 1 << 16
 
     def __init__(self, data=b"", /, *, key=None, derive_key_context=None, max_threads=1, usedforsecurity=True):
-        if key is not None and derive_key_context is not None:
-            raise ValueError("cannot use key and derive_key_context together")
-        if derive_key_context is not None and not isinstance(derive_key_context, str):
-            raise TypeError(f"derive_key_context must be str, not {type(derive_key_context).__name__}")
+        self._handle = None
+        self._key = self._context = None
+        if key is not None or derive_key_context is not None:
+            self._set_mode(key, derive_key_context)
         if max_threads != 1 and max_threads != self.AUTO and (not isinstance(max_threads, int) or max_threads < 1):
             raise ValueError("max_threads must be a positive integer or blake3.AUTO")
-        self._key = None if key is None else bytes(memoryview(key))
-        self._context = derive_key_context
-        self._handle = self._fresh_handle()
-        if data:
-            self.update(data)
+        if type(data) is bytes and len(data) <= self._LAZY_LIMIT:
+            self._pending = data  # immutable: kept without a copy
+            return
+        if isinstance(data, str):
+            raise TypeError("Unicode-objects must be encoded before hashing")
+        view = memoryview(data)
+        if view.nbytes <= self._LAZY_LIMIT:
+            self._pending = bytes(view)  # the caller may change its buffer later
+        else:
+            self._pending = b""
+            self._open().update(data)
+
+    def _set_mode(self, key, context):
+        if key is not None and context is not None:
+            raise ValueError("cannot use key and derive_key_context together")
+        if context is not None and not isinstance(context, str):
+            raise TypeError(f"derive_key_context must be str, not {type(context).__name__}")
+        if key is not None:
+            key = bytes(memoryview(key))
+            if len(key) != KEY_LEN:
+                raise ValueError(f"key must be {KEY_LEN} bytes, got {len(key)}")
+        self._key, self._context = key, context
 
     def _fresh_handle(self):
         if self._key is not None:
-            if len(self._key) != KEY_LEN:
-                raise ValueError(f"key must be {KEY_LEN} bytes, got {len(self._key)}")
             return _cap.new_keyed(self._key)
         if self._context is not None:
             return _cap.new_derive_key(self._context)
         return _cap.new()
 
+    def _open(self):
+        """The component-side hasher, created (and fed the pending data) on first need."""
+        if self._handle is None:
+            self._handle = self._fresh_handle()
+            if self._pending:
+                _cap.update(self._handle, self._pending)
+                self._pending = b""
+        return self
+
     def update(self, data, /):
         """Add bytes-like ``data`` to the hash; returns the hasher."""
         if isinstance(data, str):
             raise TypeError("Unicode-objects must be encoded before hashing")
-        _cap.update(self._handle, data)
+        _cap.update(self._open()._handle, data)
         return self
 
     def digest(self, length=OUT_LEN, *, seek=0):
         """``length`` bytes of output (starting ``seek`` bytes into the output stream)."""
+        if self._handle is None and self._key is None and self._context is None and not seek and length >= 0:
+            return _cap.hash(self._pending, length)
         if length < 0 or seek < 0:
             raise ValueError("length and seek must be non-negative")
-        return _cap.finalize(self._handle, seek + length)[seek:]
+        if self._handle is None:
+            if self._key is not None:
+                out = _cap.keyed_hash(self._key, self._pending, seek + length)
+            elif self._context is not None:
+                out = _cap.derive_key(self._context, self._pending, seek + length)
+            else:
+                out = _cap.hash(self._pending, seek + length)
+        else:
+            out = _cap.finalize(self._handle, seek + length)
+        return out[seek:] if seek else out
 
     def hexdigest(self, length=OUT_LEN, *, seek=0):
         """The digest as a string of hexadecimal digits."""
@@ -66,18 +106,19 @@ class blake3:
     def copy(self):
         """An independent hasher with the same state."""
         clone = blake3.__new__(blake3)
-        clone._key, clone._context = self._key, self._context
-        clone._handle = _cap.copy(self._handle)
+        clone._key, clone._context, clone._pending = self._key, self._context, self._pending
+        clone._handle = None if self._handle is None else _cap.copy(self._handle)
         return clone
 
     def reset(self):
         """Forget everything fed so far (keeping the key or context)."""
-        old, self._handle = self._handle, self._fresh_handle()
-        _cap.close(old)
+        old, self._handle, self._pending = self._handle, None, b""
+        if old is not None:
+            _cap.close(old)
 
     def close(self):
         """Release the hasher now; using it afterwards raises ValueError."""
-        _cap.close(self._handle)
+        _cap.close(self._open()._handle)
 
     def __enter__(self):
         return self

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::{bench, interpreter};
+use crate::{bench, discover, interpreter};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,15 +17,21 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let home = Home::from_env()?;
-        let interp = interpreter::prepare(&home)?;
-        let rows = vec![
-            bench::warm_start(&interp, "pass", self.runs)?,
-            bench::warm_start(&interp, "import json, re, decimal, asyncio", self.runs)?,
-            bench::cold_compile(&interp)?,
-            bench::first_build(&interp)?,
-            bench::size("composed interpreter (pylon.wasm)", &interp.wasm)?,
-            bench::size("interpreter core module (python.wasm)", &interp.cpython.interpreter())?,
+        let ws = discover::workspace(None)?;
+        let composed = interpreter::prepare(&home)?;
+        let cache = home.dir("precompiled")?;
+        let mut rows = vec![
+            bench::warm_start(&composed, "pass", self.runs)?,
+            bench::warm_start(&composed, "import json, re, decimal, asyncio", self.runs)?,
+            bench::cold_compile(&composed)?,
+            bench::first_build(&composed)?,
         ];
+        if ws.caps.iter().any(|c| c.package == "blake3-cap") {
+            rows.extend(bench::hashing::rows(&composed, &cache)?);
+            rows.extend(bench::compose::rows(&ws.root, "blake3", ("ext/blake3_cap.c", "#define CLOSED_NAME", "/* bench */\n#define CLOSED_NAME"))?);
+        }
+        rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
+        rows.push(bench::size("python.wasm (CPython's core module, before componentizing)", &composed.cpython.interpreter())?);
         print!("{}", bench::markdown(&rows));
         Ok(ExitCode::SUCCESS)
     }

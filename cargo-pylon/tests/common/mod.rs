@@ -64,17 +64,7 @@ pub struct Scratch {
 impl Scratch {
     pub fn with_blake3() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let root = workspace();
-        let cargo_toml = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-        let package = section(&cargo_toml, "[workspace.package]");
-        let deps = section(&cargo_toml, "[workspace.dependencies]");
-        std::fs::write(
-            dir.path().join("Cargo.toml"),
-            format!("[workspace]\nresolver = \"2\"\nmembers = [\"caps/*\"]\n\n{package}\n{deps}\n[workspace.metadata.pylon]\noutput = \"out/pylon.wasm\"\n"),
-        )
-        .unwrap();
-        std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
-        copy_dir(&root.join("caps/blake3"), &dir.path().join("caps/blake3"));
+        cargo_pylon::scratch::copy_workspace(&workspace(), &["blake3"], dir.path()).unwrap();
         Self { dir }
     }
 
@@ -96,29 +86,6 @@ impl Scratch {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "{rel} has no {from:?}");
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    }
-}
-
-fn section(text: &str, header: &str) -> String {
-    let start = text.find(header).unwrap_or_else(|| panic!("no {header}"));
-    let rest = &text[start + header.len()..];
-    let end = rest.find("\n[").map(|i| i + 1).unwrap_or(rest.len());
-    format!("{header}{}", &rest[..end])
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

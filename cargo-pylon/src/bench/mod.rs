@@ -4,6 +4,9 @@
 //! against the native build-Python of the same CPython version, median of several runs
 //! after warm-up runs.
 
+pub mod compose;
+pub mod hashing;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,7 +52,7 @@ pub fn warm_start(interp: &Interpreter, code: &str, runs: usize) -> Result<Row> 
     let pylon = median_wall(|| { let mut c = Command::new(&exe); c.args(["probe", "-c", code]); c }, runs)?;
     let native = median_wall(|| { let mut c = Command::new(interp.cpython.native_python()); c.args(["-c", code]); c }, runs)?;
     Ok(Row {
-        what: format!("warm start `probe -c \"{code}\"` (median of {runs})"),
+        what: format!("warm start `probe -c \"{code}\"` (median of {runs} processes)"),
         pylon: ms(pylon),
         baseline: format!("{} native python", ms(native)),
         ratio: format!("{:.1}x", pylon.as_secs_f64() / native.as_secs_f64()),
