@@ -161,3 +161,30 @@ fn second_run_does_not_recompile() {
     assert!(!run.stderr().contains("compiling"), "{}", run.stderr());
     assert!(workspace().join("examples/hello.py").is_file());
 }
+
+#[test]
+fn doctor_reports_every_part_and_succeeds_when_bootstrapped() {
+    ready();
+    let out = pylon(&["doctor"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for part in ["clang-19", "lld-19", "wasi-sdk folder", "rust target wasm32-wasip2", "wasm-component-ld", "CPython 3.13.5 (WASI)"] {
+        assert!(text.contains(part), "doctor does not mention {part}: {text}");
+    }
+    assert!(!text.contains("MISSING"), "{text}");
+}
+
+#[test]
+fn doctor_with_a_broken_wasi_sdk_path_says_how_to_fix_it() {
+    let out = pylon(&["doctor"]).env("WASI_SDK_PATH", "/nonexistent/wasi-sdk").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("MISSING") && text.contains("WASI_SDK_PATH=/nonexistent/wasi-sdk has no bin/clang"), "{text}");
+}
+
+#[test]
+fn the_workspace_interpreter_has_the_blake3_cap() {
+    let run = probe(&["-c", "import blake3, sys; print(blake3.blake3(b'abc').hexdigest()[:16], 'blake3' in sys.modules)"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stdout().ends_with(" True\n"), "{}", run.stdout());
+}
