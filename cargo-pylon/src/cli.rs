@@ -21,6 +21,8 @@ enum Command {
     Probe(commands::probe::Args),
     /// Run every smoke test (tests/*_smoke.py and each cap's) under the composed interpreter
     Smoke(commands::smoke::Args),
+    /// Check that everything shipped has an allowed licence and its text in LICENSES/
+    CheckLicenses(commands::check_licenses::Args),
     /// Show which toolchain parts were found, and how to fix what is missing
     Doctor(commands::doctor::Args),
     /// Measure start-up, compile time, build time and sizes against native CPython
@@ -33,6 +35,7 @@ impl Cli {
             Command::Compose(args) => args.run(),
             Command::Probe(args) => args.run(),
             Command::Smoke(args) => args.run(),
+            Command::CheckLicenses(args) => args.run(),
             Command::Doctor(args) => args.run(),
             Command::Bench(args) => args.run(),
         }

@@ -16,6 +16,7 @@ pub mod exit;
 pub mod inspect;
 pub mod interpreter;
 pub mod launch;
+pub mod licenses;
 pub mod manifest;
 pub mod plug;
 pub mod relink;

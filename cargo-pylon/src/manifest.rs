@@ -27,6 +27,23 @@ pub struct CapManifest {
     /// The cap's smoke test, run inside the composed interpreter.
     #[serde(default)]
     pub smoke: Option<PathBuf>,
+    /// Non-Rust parts the cap's component ships (vendored C libraries), for licensing.
+    #[serde(default)]
+    pub bundled: Vec<pylon_sys::bundled::Bundled>,
+    /// The PyPI package the facade mirrors, for `check-drift`.
+    #[serde(default)]
+    pub upstream: Option<Upstream>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    /// The PyPI project name.
+    pub pypi: String,
+    /// The release the facade follows.
+    pub version: String,
+    /// The upstream module's public names the facade ports.
+    pub api: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -94,6 +111,20 @@ pub struct WorkspaceSettings {
     /// The CPython profile (`3.13` unless `PYLON_PYTHON` says otherwise).
     #[serde(default)]
     pub python: Option<String>,
+    /// Licence policy for `check-licenses`.
+    #[serde(default)]
+    pub licenses: Option<LicensePolicy>,
+    /// A PEP 691 package index for `check-drift` (default: pip's own configuration).
+    #[serde(default)]
+    pub pypi_index: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicensePolicy {
+    /// SPDX licences (with exceptions, `Apache-2.0 WITH LLVM-exception`) that may ship, in
+    /// order of preference when a package offers a choice.
+    pub allow: Vec<String>,
 }
 
 /// The fix to suggest for a serde error on `key`.

@@ -6,6 +6,7 @@
 //! affects it. It runs when cargo-pylon asks, with progress and a kept log; it is not a
 //! build script.
 
+pub mod bundled;
 pub mod cpython;
 pub mod debian;
 pub mod home;
