@@ -23,6 +23,8 @@ enum Command {
     Smoke(commands::smoke::Args),
     /// Check that everything shipped has an allowed licence and its text in LICENSES/
     CheckLicenses(commands::check_licenses::Args),
+    /// Check that versions which must agree do (WIT, wit-bindgen, PyPI originals, ported APIs)
+    CheckDrift(commands::check_drift::Args),
     /// Show which toolchain parts were found, and how to fix what is missing
     Doctor(commands::doctor::Args),
     /// Measure start-up, compile time, build time and sizes against native CPython
@@ -36,6 +38,7 @@ impl Cli {
             Command::Probe(args) => args.run(),
             Command::Smoke(args) => args.run(),
             Command::CheckLicenses(args) => args.run(),
+            Command::CheckDrift(args) => args.run(),
             Command::Doctor(args) => args.run(),
             Command::Bench(args) => args.run(),
         }

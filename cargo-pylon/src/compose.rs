@@ -101,28 +101,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let compiler = Compiler::new(toolchain, &recipe);
 
     // 1. Cap components.
-    let mut components = Vec::new();
-    if !caps.is_empty() {
-        let root = target.workspace_root.as_deref().context("caps need a workspace")?;
-        let mut fp = Fingerprint::new("components");
-        for file in ["Cargo.toml", "Cargo.lock"] {
-            if root.join(file).is_file() {
-                fp.file(&root.join(file))?;
-            }
-        }
-        for cap in &caps {
-            fp.tree(&cap.dir)?;
-        }
-        components = caps.iter().map(|c| capbuild::component_path(&target.cargo_target, c)).collect();
-        let stamp = Stamp::new(&build, "components", &fp);
-        if !stamp.fresh(&components.iter().map(PathBuf::as_path).collect::<Vec<_>>()) {
-            pylon_sys::toolchain::ensure_targets()?;
-            let step = Step::start("build cap components").log_to(&log)?;
-            capbuild::build(&step, root, &target.cargo_target, &caps)?;
-            step.finish();
-            stamp.record()?;
-        }
-    }
+    let components = build_components(&caps, target, &build, &log)?;
 
     // 2. Bindings and extensions, checked against the components before anything links.
     let mut objects = Vec::new();
@@ -216,6 +195,33 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
         fp.text(&cap.package).tree(&cap.dir)?;
     }
     Ok(fp)
+}
+
+/// Build the caps' components (skipped while no cap, nor the workspace's manifests, changed).
+pub fn build_components(caps: &[&Cap], target: &Target, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+    if caps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let root = target.workspace_root.as_deref().context("caps need a workspace")?;
+    let mut fp = Fingerprint::new("components");
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        if root.join(file).is_file() {
+            fp.file(&root.join(file))?;
+        }
+    }
+    for cap in caps {
+        fp.tree(&cap.dir)?;
+    }
+    let components: Vec<PathBuf> = caps.iter().map(|c| capbuild::component_path(&target.cargo_target, c)).collect();
+    let stamp = Stamp::new(build, "components", &fp);
+    if !stamp.fresh(&components.iter().map(PathBuf::as_path).collect::<Vec<_>>()) {
+        pylon_sys::toolchain::ensure_targets()?;
+        let step = Step::start("build cap components").log_to(log)?;
+        capbuild::build(&step, root, &target.cargo_target, caps)?;
+        step.finish();
+        stamp.record()?;
+    }
+    Ok(components)
 }
 
 fn gated_in(cap: &Cap, profile: &Profile) -> bool {

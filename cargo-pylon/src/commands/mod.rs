@@ -1,6 +1,7 @@
 //! One module per verb: a clap `Args` struct and its `run`.
 
 pub mod bench;
+pub mod check_drift;
 pub mod check_licenses;
 pub mod compose;
 pub mod doctor;

@@ -1,0 +1,152 @@
+//! Versions that must agree: WIT interfaces across the C and component sides, the
+//! wit-bindgen family across the workspace, and each facade against its PyPI original.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result};
+use cargo_metadata::MetadataCommand;
+use serde::Serialize;
+
+use crate::bindgen::Wit;
+use crate::discover::{Cap, Workspace};
+use crate::facts::FacadeFacts;
+use crate::pypi;
+
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Drift,
+    Behind,
+    Ahead,
+    Unknown,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub check: &'static str,
+    pub subject: String,
+    pub expected: String,
+    pub found: String,
+    pub status: Status,
+}
+
+impl Row {
+    pub fn failed(&self) -> bool {
+        matches!(self.status, Status::Drift | Status::Behind | Status::Ahead)
+    }
+}
+
+/// (a) Every interface a cap's extension imports is exported by its component at the
+/// same version.
+pub fn wit(cap: &Cap, exports: &BTreeSet<String>) -> Result<Vec<Row>> {
+    let wit = Wit::load(&cap.path(&cap.meta.extension.wit), &cap.meta.extension.world)?;
+    Ok(wit
+        .imported_interfaces()
+        .into_iter()
+        .filter(|i| !i.starts_with("wasi:"))
+        .map(|import| {
+            let base = import.split('@').next().unwrap_or(&import).to_string();
+            let offered: Vec<&String> = exports.iter().filter(|e| e.split('@').next() == Some(base.as_str())).collect();
+            let status = if exports.contains(&import) { Status::Ok } else { Status::Drift };
+            Row {
+                check: "wit",
+                subject: format!("{}: {base}", cap.package),
+                expected: format!("extension imports {}", version_of(&import)),
+                found: if offered.is_empty() { "component exports nothing of it".into() } else { format!("component exports {}", offered.iter().map(|o| version_of(o)).collect::<Vec<_>>().join(", ")) },
+                status,
+            }
+        })
+        .collect())
+}
+
+fn version_of(qualified: &str) -> &str {
+    qualified.split_once('@').map(|(_, v)| v).unwrap_or("(unversioned)")
+}
+
+const BINDGEN_FAMILY: &[&str] = &["wit-bindgen", "wit-bindgen-c", "wit-bindgen-core", "wit-bindgen-rust", "wit-bindgen-rt"];
+const PARSER_FAMILY: &[&str] = &["wit-parser", "wit-component"];
+
+/// (b) wit-bindgen and wit-parser: one version each across the workspace's members, and
+/// wit-parser the one wit-bindgen-c is built on (so their `Resolve` types are shared).
+pub fn crates(ws: &Workspace) -> Result<Vec<Row>> {
+    let metadata = MetadataCommand::new().manifest_path(ws.root.join("Cargo.toml")).exec().context("`cargo metadata` failed")?;
+    let resolve = metadata.resolve.as_ref().context("cargo metadata returned no dependency graph")?;
+    let version = |id: &cargo_metadata::PackageId| metadata[id].version.to_string();
+    let mut used: BTreeMap<&'static str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for node in &resolve.nodes {
+        let member = metadata.workspace_members.contains(&node.id);
+        let is_bindgen = BINDGEN_FAMILY.contains(&metadata[&node.id].name.as_str());
+        for dep in &node.deps {
+            let name = metadata[&dep.pkg].name.to_string();
+            let family = if BINDGEN_FAMILY.contains(&name.as_str()) {
+                "wit-bindgen"
+            } else if PARSER_FAMILY.contains(&name.as_str()) && name == "wit-parser" {
+                "wit-parser"
+            } else {
+                continue;
+            };
+            if member || (is_bindgen && family == "wit-parser") {
+                let user = metadata[&node.id].name.to_string();
+                used.entry(family).or_default().entry(version(&dep.pkg)).or_default().insert(format!("{user} -> {name}"));
+            }
+        }
+    }
+    Ok(used
+        .into_iter()
+        .map(|(family, versions)| {
+            let found = versions.iter().map(|(v, users)| format!("{v} ({})", users.iter().cloned().collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join("; ");
+            Row {
+                check: "crates",
+                subject: family.to_string(),
+                expected: "one version".into(),
+                found,
+                status: if versions.len() == 1 { Status::Ok } else { Status::Drift },
+            }
+        })
+        .collect())
+}
+
+/// (c) The PyPI release a facade follows against the index's newest.
+pub fn pypi(cap: &Cap, index: Option<&str>, cache: &std::path::Path, offline: bool) -> Row {
+    let upstream = cap.meta.upstream.as_ref().expect("caller checks upstream");
+    let subject = format!("{}: PyPI {}", cap.package, upstream.pypi);
+    let answer = index.map(|i| pypi::latest(&upstream.pypi, i, cache, offline)).unwrap_or(Ok(None));
+    let (found, status) = match answer {
+        Ok(Some(latest)) => {
+            let status = match (pypi::release_key(&upstream.version), pypi::release_key(&latest.version)) {
+                (Some(ours), Some(theirs)) if ours == theirs => Status::Ok,
+                (Some(ours), Some(theirs)) if ours < theirs => Status::Behind,
+                (Some(_), Some(_)) => Status::Ahead,
+                _ => Status::Unknown,
+            };
+            (format!("{} (latest, from {})", latest.version, latest.source), status)
+        }
+        Ok(None) => ("unknown: offline and nothing cached".into(), Status::Unknown),
+        Err(err) => (format!("unknown: {err:#}"), Status::Unknown),
+    };
+    Row { check: "pypi", subject, expected: upstream.version.clone(), found, status }
+}
+
+/// (d) The facade's public names against the upstream API the cap records.
+pub fn api(cap: &Cap, facts: &FacadeFacts) -> Row {
+    let upstream = cap.meta.upstream.as_ref().expect("caller checks upstream");
+    let wanted: BTreeSet<&str> = upstream.api.iter().map(String::as_str).collect();
+    let have: BTreeSet<&str> = facts.public.iter().map(String::as_str).collect();
+    let missing: Vec<&str> = wanted.difference(&have).copied().collect();
+    let extra: Vec<&str> = have.difference(&wanted).copied().collect();
+    let mut found = Vec::new();
+    if !missing.is_empty() {
+        found.push(format!("missing {}", missing.join(", ")));
+    }
+    if !extra.is_empty() {
+        found.push(format!("extra {}", extra.join(", ")));
+    }
+    Row {
+        check: "api",
+        subject: format!("{}: {} public names", cap.package, upstream.pypi),
+        expected: upstream.api.join(", "),
+        found: if found.is_empty() { "same".into() } else { found.join("; ") },
+        status: if found.is_empty() { Status::Ok } else { Status::Drift },
+    }
+}

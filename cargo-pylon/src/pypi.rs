@@ -1,0 +1,121 @@
+//! The latest release of a PyPI project, from a PEP 691 JSON index, with a cache.
+//!
+//! The index is `PYLON_PYPI_INDEX`, else the workspace's `pypi-index`, else pip's own
+//! configuration (`PIP_INDEX_URL`, `pip config`, pip's built-in default): pylon names no
+//! index host itself.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Answers younger than this are reused without asking the index.
+const FRESH: Duration = Duration::from_secs(6 * 3600);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CacheEntry {
+    fetched: u64,
+    latest: String,
+}
+
+pub struct Latest {
+    pub version: String,
+    /// Where the answer came from: `index` or `cache`.
+    pub source: &'static str,
+}
+
+pub fn index_url(configured: Option<&str>) -> Result<String> {
+    if let Some(url) = std::env::var("PYLON_PYPI_INDEX").ok().filter(|u| !u.is_empty()).or(configured.map(str::to_string)) {
+        return Ok(url);
+    }
+    if let Some(url) = std::env::var("PIP_INDEX_URL").ok().filter(|u| !u.is_empty()) {
+        return Ok(url);
+    }
+    let ask = |args: &[&str]| -> Option<String> {
+        let out = Command::new("python3").args(args).output().ok()?;
+        let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    };
+    ask(&["-m", "pip", "config", "get", "global.index-url"])
+        .or_else(|| ask(&["-c", "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"]))
+        .context("no package index is configured: set PYLON_PYPI_INDEX, [workspace.metadata.pylon] pypi-index, or pip's index-url")
+}
+
+/// The newest final release of `project`; `offline` answers from the cache only.
+pub fn latest(project: &str, index: &str, cache_dir: &Path, offline: bool) -> Result<Option<Latest>> {
+    let cache = cache_dir.join(format!("{}.json", normalize(project)));
+    let cached: Option<CacheEntry> = std::fs::read(&cache).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    if let Some(entry) = &cached {
+        if offline || now.saturating_sub(entry.fetched) < FRESH.as_secs() {
+            return Ok(Some(Latest { version: entry.latest.clone(), source: "cache" }));
+        }
+    }
+    if offline {
+        return Ok(None);
+    }
+    let version = fetch(project, index)?;
+    let entry = CacheEntry { fetched: now, latest: version.clone() };
+    std::fs::create_dir_all(cache_dir).with_context(|| format!("cannot create {}", cache_dir.display()))?;
+    std::fs::write(&cache, serde_json::to_vec(&entry)?).with_context(|| format!("cannot write {}", cache.display()))?;
+    Ok(Some(Latest { version, source: "index" }))
+}
+
+fn fetch(project: &str, index: &str) -> Result<String> {
+    let url = format!("{}/{}/", index.trim_end_matches('/'), normalize(project));
+    // The platform's certificate store, as pip uses: indexes behind a site's own CA work.
+    let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(TIMEOUT)).tls_config(tls).build().into();
+    let mut response = agent
+        .get(&url)
+        .header("Accept", "application/vnd.pypi.simple.v1+json")
+        .call()
+        .with_context(|| format!("cannot ask the package index about {project} ({url}); use --offline to rely on the cache"))?;
+    let body: serde_json::Value = response.body_mut().read_json().with_context(|| format!("{url} did not answer PEP 691 JSON"))?;
+    let versions = body["versions"].as_array().with_context(|| format!("{url} lists no versions (the index must support PEP 700)"))?;
+    let newest = versions.iter().filter_map(|v| v.as_str()).filter_map(|v| release_key(v).map(|k| (k, v))).max();
+    match newest {
+        Some((_, version)) => Ok(version.to_string()),
+        None => bail!("{project} has no final release on the index"),
+    }
+}
+
+/// PEP 503 name normalization.
+fn normalize(project: &str) -> String {
+    let mut out = String::new();
+    for c in project.chars() {
+        let c = if matches!(c, '-' | '_' | '.') { '-' } else { c.to_ascii_lowercase() };
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The release numbers of a final PEP 440 version (`1.0.11` -> [1, 0, 11]); `None` for
+/// pre-, post-less dev and other non-final releases.
+pub fn release_key(version: &str) -> Option<Vec<u64>> {
+    let version = version.trim().trim_start_matches('v');
+    let release = version.split('+').next()?;
+    release.split('.').map(|part| part.parse::<u64>().ok()).collect()
+}
+
+pub fn cache_dir(home: &pylon_sys::Home) -> Result<PathBuf> {
+    home.dir("pypi")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_final_releases_and_skips_pre_releases() {
+        assert!(release_key("1.0.11") > release_key("1.0.9"));
+        assert_eq!(release_key("2.0.0rc1"), None);
+        assert_eq!(release_key("1.0.dev3"), None);
+        assert_eq!(normalize("Foo_Bar.baz"), "foo-bar-baz");
+    }
+}
