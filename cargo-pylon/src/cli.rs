@@ -25,6 +25,8 @@ enum Command {
     CheckLicenses(commands::check_licenses::Args),
     /// Check that versions which must agree do (WIT, wit-bindgen, PyPI originals, ported APIs)
     CheckDrift(commands::check_drift::Args),
+    /// Audit the caps' Python side: names import, facades fit the target CPython, no leaks
+    Audit(commands::audit::Args),
     /// Show which toolchain parts were found, and how to fix what is missing
     Doctor(commands::doctor::Args),
     /// Measure start-up, compile time, build time and sizes against native CPython
@@ -39,6 +41,7 @@ impl Cli {
             Command::Smoke(args) => args.run(),
             Command::CheckLicenses(args) => args.run(),
             Command::CheckDrift(args) => args.run(),
+            Command::Audit(args) => args.run(),
             Command::Doctor(args) => args.run(),
             Command::Bench(args) => args.run(),
         }

@@ -2,6 +2,7 @@
 //!
 //! The commands (`commands/`) are thin; the work lives in domain modules.
 
+pub mod audit;
 pub mod bench;
 pub mod bindgen;
 pub mod buildinfo;

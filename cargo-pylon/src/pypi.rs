@@ -46,7 +46,9 @@ pub fn index_url(configured: Option<&str>) -> Result<String> {
 
 /// The newest final release of `project`; `offline` answers from the cache only.
 pub fn latest(project: &str, index: &str, cache_dir: &Path, offline: bool) -> Result<Option<Latest>> {
-    let cache = cache_dir.join(format!("{}.json", normalize(project)));
+    let mut key = crate::stamp::Fingerprint::new("pypi");
+    key.text(index);
+    let cache = cache_dir.join(format!("{}-{}.json", normalize(project), &key.finish()[..12]));
     let cached: Option<CacheEntry> = std::fs::read(&cache).ok().and_then(|b| serde_json::from_slice(&b).ok());
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     if let Some(entry) = &cached {

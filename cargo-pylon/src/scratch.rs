@@ -14,7 +14,8 @@ pub fn copy_workspace(root: &Path, caps: &[&str], dest: &Path) -> Result<()> {
         text.push_str(&section(&cargo_toml, header));
         text.push('\n');
     }
-    text.push_str("[workspace.metadata.pylon]\noutput = \"out/pylon.wasm\"\n");
+    text.push_str("[workspace.metadata.pylon]\noutput = \"out/pylon.wasm\"\n\n");
+    text.push_str(&section(&cargo_toml, "[workspace.metadata.pylon.licenses]"));
     std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
     std::fs::write(dest.join("Cargo.toml"), text).context("cannot write the scratch Cargo.toml")?;
     if root.join("Cargo.lock").is_file() {
@@ -22,6 +23,9 @@ pub fn copy_workspace(root: &Path, caps: &[&str], dest: &Path) -> Result<()> {
     }
     for cap in caps {
         copy_dir(&root.join("caps").join(cap), &dest.join("caps").join(cap))?;
+    }
+    if root.join("LICENSES").is_dir() {
+        copy_dir(&root.join("LICENSES"), &dest.join("LICENSES"))?;
     }
     Ok(())
 }

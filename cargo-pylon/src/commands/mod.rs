@@ -1,5 +1,6 @@
 //! One module per verb: a clap `Args` struct and its `run`.
 
+pub mod audit;
 pub mod bench;
 pub mod check_drift;
 pub mod check_licenses;
