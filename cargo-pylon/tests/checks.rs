@@ -51,11 +51,7 @@ fn a_missing_licence_text_is_a_violation() {
 
 #[test]
 fn a_wit_version_mismatch_is_drift() {
-    let ws = Scratch::with_blake3();
-    std::fs::create_dir_all(ws.path("caps/blake3/wit-ext")).unwrap();
-    let wit = std::fs::read_to_string(ws.path("caps/blake3/wit/blake3.wit")).unwrap();
-    std::fs::write(ws.path("caps/blake3/wit-ext/blake3.wit"), wit.replace("pylon:blake3@0.1.0", "pylon:blake3@0.2.0")).unwrap();
-    ws.edit("caps/blake3/Cargo.toml", "wit = \"wit\"", "wit = \"wit-ext\"");
+    let ws = Scratch::with_extension_wit_version("0.2.0");
     let out = ws.pylon(&["check-drift", "--offline"]);
     let report = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{report}{}", text(&out.stderr));

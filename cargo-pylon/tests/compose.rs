@@ -74,11 +74,7 @@ fn bad_manifest_names_crate_key_and_fix() {
 #[test]
 fn wit_version_mismatch_is_reported_before_anything_runs() {
     // The extension is built against 0.2.0 of the interface; the component exports 0.1.0.
-    let ws = Scratch::with_blake3();
-    std::fs::create_dir_all(ws.path("caps/blake3/wit-ext")).unwrap();
-    let wit = std::fs::read_to_string(ws.path("caps/blake3/wit/blake3.wit")).unwrap();
-    std::fs::write(ws.path("caps/blake3/wit-ext/blake3.wit"), wit.replace("pylon:blake3@0.1.0", "pylon:blake3@0.2.0")).unwrap();
-    ws.edit("caps/blake3/Cargo.toml", "wit = \"wit\"", "wit = \"wit-ext\"");
+    let ws = Scratch::with_extension_wit_version("0.2.0");
     ws.edit("caps/blake3/Cargo.toml", "version = \"0.1.0\"", "version = \"0.2.0\"");
     let out = ws.pylon(&["compose"]);
     let err = text(&out.stderr);

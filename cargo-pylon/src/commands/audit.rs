@@ -6,15 +6,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use super::check_licenses::Format;
+use super::output::Output;
 use crate::audit;
 use crate::{discover, facts, interpreter};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    output: Output,
 }
 
 impl Args {
@@ -30,15 +29,12 @@ impl Args {
             findings.extend(audit::check(cap, facts.iter().find(|f| f.cap == cap.package)));
         }
         let failed = findings.iter().filter(|f| !f.ok).count();
-        match self.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
-            Format::Table => {
-                for f in &findings {
-                    println!("{} {:<16} {:<15} {}", if f.ok { "ok  " } else { "FAIL" }, f.cap, f.check, f.detail);
-                }
-                println!("{} checks, {failed} failed", findings.len());
+        self.output.emit(&findings, |findings| {
+            for f in findings {
+                println!("{} {:<16} {:<15} {}", if f.ok { "ok  " } else { "FAIL" }, f.cap, f.check, f.detail);
             }
-        }
+            println!("{} checks, {failed} failed", findings.len());
+        })?;
         Ok(if failed > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use super::check_licenses::Format;
+use super::output::Output;
 use crate::compose::{self, Target};
 use crate::drift::{self, Row};
 use crate::{capbuild, discover, facts, pypi};
@@ -15,9 +15,8 @@ pub struct Args {
     /// Answer PyPI questions from the cache only
     #[arg(long)]
     offline: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    output: Output,
 }
 
 impl Args {
@@ -53,17 +52,14 @@ impl Args {
             }
         }
         let failed = rows.iter().filter(|r| r.failed()).count();
-        match self.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-            Format::Table => {
-                println!("{:<7} {:<8} {:<44} {:<28} found", "status", "check", "subject", "expected");
-                for row in &rows {
-                    let status = serde_json::to_value(row.status)?.as_str().unwrap_or("?").to_string();
-                    println!("{status:<7} {:<8} {:<44} {:<28} {}", row.check, row.subject, row.expected, row.found);
-                }
-                println!("{} checks, {failed} drifted", rows.len());
+        self.output.emit(&rows, |rows| {
+            println!("{:<7} {:<8} {:<44} {:<28} found", "status", "check", "subject", "expected");
+            for row in rows {
+                let status = serde_json::to_value(row.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                println!("{status:<7} {:<8} {:<44} {:<28} {}", row.check, row.subject, row.expected, row.found);
             }
-        }
+            println!("{} checks, {failed} drifted", rows.len());
+        })?;
         Ok(if failed > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
     }
 }

@@ -5,20 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
+use super::output::Output;
 use crate::discover;
 use crate::licenses::{self, Report};
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    output: Output,
 }
 
 impl Args {
@@ -28,10 +22,7 @@ impl Args {
             format!("{}: no licence policy; add [workspace.metadata.pylon.licenses] allow = [\"MIT\", \"Apache-2.0\", ...]", ws.root.join("Cargo.toml").display())
         })?;
         let report = licenses::check(licenses::gather(&ws)?, &policy.allow, &ws.root.join("LICENSES"))?;
-        match self.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-            Format::Table => print_table(&report),
-        }
+        self.output.emit(&report, print_table)?;
         Ok(if report.violations > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
     }
 }

@@ -6,5 +6,6 @@ pub mod check_drift;
 pub mod check_licenses;
 pub mod compose;
 pub mod doctor;
+pub mod output;
 pub mod probe;
 pub mod smoke;

@@ -68,6 +68,17 @@ impl Scratch {
         Self { dir }
     }
 
+    /// The extension is built against `version` of the interface (its own WIT folder);
+    /// the component keeps exporting 0.1.0.
+    pub fn with_extension_wit_version(version: &str) -> Self {
+        let ws = Self::with_blake3();
+        std::fs::create_dir_all(ws.path("caps/blake3/wit-ext")).unwrap();
+        let wit = std::fs::read_to_string(ws.path("caps/blake3/wit/blake3.wit")).unwrap();
+        std::fs::write(ws.path("caps/blake3/wit-ext/blake3.wit"), wit.replace("pylon:blake3@0.1.0", &format!("pylon:blake3@{version}"))).unwrap();
+        ws.edit("caps/blake3/Cargo.toml", "wit = \"wit\"", "wit = \"wit-ext\"");
+        ws
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
