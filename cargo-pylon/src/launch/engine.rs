@@ -35,7 +35,8 @@ pub fn engine() -> Result<Engine> {
 }
 
 pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Component> {
-    let cached = cache_dir.join(format!("{}.cwasm", cache_key(engine, component)?));
+    let (source, version) = cache_key(engine, component)?;
+    let cached = cache_dir.join(format!("{source}-{version}.cwasm"));
     if cached.is_file() {
         // SAFETY: the file was written by `precompile_component` of an engine with the
         // same compatibility hash (it is in the key), and pylon's cache is pylon's own.
@@ -47,6 +48,7 @@ pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Compo
     let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
     let compiled = precompile(engine, &bytes).with_context(|| format!("cannot compile {}", component.display()))?;
     crate::component::write_atomically(&cached, &compiled)?;
+    prune(cache_dir, &source, &cached);
     step.finish();
     // SAFETY: as above; just written by this engine.
     unsafe { Component::deserialize_file(engine, &cached) }.anyhow().with_context(|| format!("cannot load {}", cached.display()))
@@ -56,16 +58,30 @@ pub fn precompile(engine: &Engine, component: &[u8]) -> Result<Vec<u8>> {
     engine.precompile_component(component).anyhow()
 }
 
-fn cache_key(engine: &Engine, component: &Path) -> Result<String> {
+/// (which file, which version of it): the file's path, and its size, modification time
+/// and the engine's compatibility hash.
+fn cache_key(engine: &Engine, component: &Path) -> Result<(String, String)> {
     let meta = std::fs::metadata(component)
         .with_context(|| format!("cannot find the interpreter component {}", component.display()))?;
     let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
     let mut compat = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut compat);
-    let mut hasher = Sha256::new();
-    hasher.update(component.canonicalize().unwrap_or(component.to_path_buf()).as_os_str().as_encoded_bytes());
-    hasher.update(format!("|{}|{}|{}", meta.len(), mtime.as_nanos(), compat.finish()).as_bytes());
-    Ok(hex::encode(&hasher.finalize()[..16]))
+    let path = component.canonicalize().unwrap_or(component.to_path_buf());
+    let source = hex::encode(&Sha256::digest(path.as_os_str().as_encoded_bytes())[..8]);
+    let version = hex::encode(&Sha256::digest(format!("{}|{}|{}", meta.len(), mtime.as_nanos(), compat.finish()))[..8]);
+    Ok((source, version))
+}
+
+/// Remove compiled versions of the same file that `keep` supersedes (each is tens of MiB).
+fn prune(cache_dir: &Path, source: &str, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache_dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stale = path != keep && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("{source}-")) && n.ends_with(".cwasm"));
+        if stale {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// Advances the engine's epoch on a timer so running guests yield to the launcher.
