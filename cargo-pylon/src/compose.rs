@@ -332,7 +332,7 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], compo
         toolchain: toolchain.identity.clone(),
         caps: cap_info,
         inputs: buildinfo::hash_files(&inputs, &root)?,
-        outputs: buildinfo::hash_files(&[target.output.clone()], &root)?,
+        outputs: buildinfo::hash_files(std::slice::from_ref(&target.output), &root)?,
     };
     manifest.write(&target.out_dir.join("pylon.json"))
 }

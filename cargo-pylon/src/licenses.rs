@@ -52,7 +52,7 @@ pub struct Report {
 
 /// Every shipped component of the workspace and its parts.
 pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
-    let mut interpreter: Vec<Part> = pylon_sys::bundled::bundled()?.into_iter().map(|b| bundled(b)).collect();
+    let mut interpreter: Vec<Part> = pylon_sys::bundled::bundled()?.into_iter().map(bundled).collect();
     interpreter.push(Part {
         name: "pylon runtime glue".into(),
         version: env!("CARGO_PKG_VERSION").into(),

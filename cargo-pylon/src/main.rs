@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     }
     let cli = cargo_pylon::cli::Cli::parse_from(args);
     match cli.run() {
-        Ok(code) => code.into(),
+        Ok(code) => code,
         Err(err) => {
             let code = cargo_pylon::exit::code_for(&err);
             eprintln!("error: {err:#}");

@@ -28,6 +28,13 @@ fn hello_example_sees_its_arguments() {
 }
 
 #[test]
+fn code_arguments_go_to_sys_argv() {
+    let run = probe(&["-c", "import sys; print(sys.argv)", "a", "--b"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout(), "['-c', 'a', '--b']\n");
+}
+
+#[test]
 fn exit_codes_pass_through() {
     for code in [0, 1, 3, 42, 255] {
         let run = probe(&["-c", &format!("import sys; sys.exit({code})")]);

@@ -109,14 +109,10 @@ impl Cpython {
         self.wasi_dir().join("python.wasm")
     }
 
-    /// The static library every builtin module and the interpreter core live in.
+    /// The static library of the interpreter core and its builtin modules. (The WASI
+    /// interpreter itself links from the objects; [`Cpython::link_recipe`] lists them.)
     pub fn static_library(&self) -> PathBuf {
         self.wasi_dir().join(format!("libpython{}.a", self.profile.minor()))
-    }
-
-    /// Objects linked beside the static library into `python.wasm`.
-    pub fn module_objects(&self) -> Vec<PathBuf> {
-        vec![self.wasi_dir().join("Programs/python.o")]
     }
 
     /// Header folders for compiling extensions (`pyconfig.h` lives in the build folder).

@@ -1,6 +1,5 @@
 //! `cargo pylon probe FILE.py [ARGS...]` / `cargo pylon probe -c CODE`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,13 +13,10 @@ use crate::launch::{Grant, Launch, Program};
 #[command(arg_required_else_help = true)]
 pub struct Args {
     /// Python code to run instead of a file
-    #[arg(short = 'c', value_name = "CODE", conflicts_with = "file")]
+    #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
-    /// The Python file to run
-    #[arg(value_name = "FILE.py", required_unless_present = "code")]
-    file: Option<PathBuf>,
-    /// Arguments passed to Python's sys.argv
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    /// The Python file to run, then the arguments for sys.argv (with -c: only arguments)
+    #[arg(value_name = "FILE.py [ARGS]", required_unless_present = "code", trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
     /// Stop Python after this many seconds of wall time
     #[arg(long, value_name = "SECS")]
@@ -45,10 +41,13 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
 
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
-        let program = match (self.code, self.file) {
-            (Some(code), _) => Program::Code { code, args: self.args },
-            (None, Some(path)) => Program::Script { path, args: self.args },
-            (None, None) => unreachable!("clap requires FILE or -c"),
+        let program = match self.code {
+            Some(code) => Program::Code { code, args: self.args },
+            None => {
+                let mut args = self.args.into_iter();
+                let path = args.next().expect("clap requires FILE.py without -c").into();
+                Program::Script { path, args: args.collect() }
+            }
         };
         let home = Home::from_env()?;
         let composed = interpreter::prepare(&home)?;
