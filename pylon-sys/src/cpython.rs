@@ -181,7 +181,7 @@ impl Cpython {
             .args([format!("--host={HOST_TRIPLE}"), format!("--build={build_triple}")])
             .arg(format!("--with-build-python={}", self.native_python().display()))
             .args(CONFIGURE_COMMON)
-            .env("CONFIG_SITE", self.source_dir().join(self.profile.config_site))
+            .env("CONFIG_SITE", self.config_site()?)
             .envs(wasi_env(toolchain))
             .current_dir(self.wasi_dir());
         step.run(&mut configure)?;
@@ -205,6 +205,19 @@ impl Cpython {
 /// The guest path the runtime prefix is mounted at; it is CPython's compiled-in prefix,
 /// so `sys.prefix` resolves without warnings.
 pub const GUEST_PREFIX: &str = "/usr/local";
+
+impl Cpython {
+    /// CPython's `config.site` for WASI: the profile's path, else the other place the file
+    /// has lived (it moved to `Tools/wasm/wasi/` in 3.14).
+    fn config_site(&self) -> Result<PathBuf> {
+        let candidates = [self.profile.config_site, "Tools/wasm/wasi/config.site-wasm32-wasi", "Tools/wasm/config.site-wasm32-wasi"];
+        candidates
+            .iter()
+            .map(|rel| self.source_dir().join(rel))
+            .find(|path| path.is_file())
+            .with_context(|| format!("the CPython {} source has no WASI config.site (looked for {})", self.profile.version, candidates.join(", ")))
+    }
+}
 
 fn cache_key(profile: &Profile, toolchain: &Toolchain) -> String {
     let mut hasher = Sha256::new();
