@@ -116,7 +116,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let config_c = build.join("config.c");
     bindgen::write_if_changed(&config_c, cext::config_c(&recipe, &modules)?.as_bytes())?;
     let config_o = build.join("config.o");
-    compile_if_changed(&compiler, &config_c, &config_o, &[], Flavor::Core, &build, &log)?;
+    compile_if_changed(&compiler, &config_c, &config_o, &[], Flavor::Core, false, &build, &log)?;
 
     // 3. Relink and turn into a component.
     let core = build.join("python.wasm");
@@ -255,15 +255,27 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, build: 
             );
         }
     }
-    let Some(source) = cap.c_source() else {
-        bail!("cap {}: extension.source = \"generated\" is not supported by this pylon yet; name the C file", cap.package);
-    };
     let dir = build.join("caps").join(&cap.package);
     let bindings = bindgen::generate(&mut wit, &dir.join("bindings"))?;
+    let source = match cap.c_source() {
+        Some(source) => source,
+        None => {
+            let header_name = format!("{}.h", wit.c_prefix());
+            let header = std::fs::read_to_string(bindings.dir.join(&header_name)).with_context(|| format!("wit-bindgen-c wrote no {header_name}"))?;
+            let module = &cap.meta.extension.module;
+            let c = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module)
+                .with_context(|| format!("cap {}: generating the extension `{module}` from {}", cap.package, wit_dir.display()))?;
+            let path = dir.join(format!("{module}.c"));
+            bindgen::write_if_changed(&path, c.as_bytes())?;
+            path
+        }
+    };
     let mut objects = vec![bindings.type_object.clone()];
     for c in bindings.sources.iter().chain([&source]) {
         let object = dir.join(c.file_name().expect("file")).with_extension("o");
-        compile_if_changed(compiler, c, &object, &[&bindings.dir], Flavor::Builtin, &dir, log)?;
+        // pylon's own generated C must compile without a single warning.
+        let strict = cap.c_source().is_none() && *c == source;
+        compile_if_changed(compiler, c, &object, &[&bindings.dir], Flavor::Builtin, strict, &dir, log)?;
         objects.push(object);
     }
     Ok(objects)
@@ -282,15 +294,17 @@ fn glue(compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
     let mut objects = vec![bindings.type_object.clone()];
     for c in bindings.sources.iter().chain([&shim]) {
         let object = c.with_extension("o");
-        compile_if_changed(compiler, c, &object, &[&dir], Flavor::Builtin, &dir, log)?;
+        compile_if_changed(compiler, c, &object, &[&dir], Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }
     Ok(objects)
 }
 
 /// Compile unless the source, the headers beside it and the flags are unchanged.
-fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, includes: &[&Path], flavor: Flavor, stamps: &Path, log: &Path) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, includes: &[&Path], flavor: Flavor, strict: bool, stamps: &Path, log: &Path) -> Result<()> {
     let mut fp = Fingerprint::new("compile");
+    fp.text(if strict { "strict" } else { "lenient" });
     fp.file(source)?.text(&compiler.recipe.module_cflags.join(" ")).text(&compiler.recipe.core_cflags.join(" "));
     for dir in includes {
         for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
@@ -306,7 +320,7 @@ fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, include
         return Ok(());
     }
     let step = Step::start(format!("compile {}", source.file_name().expect("file").to_string_lossy())).log_to(log)?;
-    compiler.compile(&step, source, object, includes, flavor, false)?;
+    compiler.compile(&step, source, object, includes, flavor, strict)?;
     step.finish();
     stamp.record()
 }

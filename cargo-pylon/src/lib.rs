@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bindgen;
 pub mod buildinfo;
 pub mod capbuild;
+pub mod cgen;
 pub mod cext;
 pub mod cli;
 pub mod commands;

@@ -37,7 +37,8 @@ fn section(text: &str, header: &str) -> String {
     format!("{header}{}", &rest[..end])
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+/// Copy a folder tree, leaving out `target/` folders.
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
     for entry in std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
         let entry = entry?;

@@ -89,3 +89,14 @@ fn wit_version_mismatch_is_reported_before_anything_runs() {
     let err = text(&ws.pylon(&["compose"]).stderr);
     assert!(err.contains("requires pylon:blake3/hasher@0.3.0") && err.contains("imports pylon:blake3/hasher@0.1.0"), "{err}");
 }
+
+#[test]
+fn a_generated_extension_covers_its_kinds_inside_pylon() {
+    let ws = Scratch::with_blake3();
+    ws.add_fixture("kinds");
+    let out = ws.pylon(&["smoke"]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("PASS caps/kinds/tests/kinds_smoke.py"), "{report}");
+    assert!(report.contains("2 passed, 0 failed"), "{report}");
+}

@@ -79,6 +79,11 @@ impl Scratch {
         ws
     }
 
+    /// Add a test cap from `tests/fixtures/NAME` as `caps/NAME`.
+    pub fn add_fixture(&self, name: &str) {
+        cargo_pylon::scratch::copy_dir(&workspace().join("tests/fixtures").join(name), &self.path("caps").join(name)).unwrap();
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

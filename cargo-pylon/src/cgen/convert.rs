@@ -1,0 +1,221 @@
+//! C helpers that convert between Python objects and wit-bindgen-c values, one pair per
+//! C type, emitted once each.
+//!
+//! `from_py_*` fill a value for a call; what they borrow or allocate is recorded in an
+//! arena released after the call (buffers, sequences, arrays). `to_py_*` read a value the
+//! bindings returned; the caller frees it with the generated `*_free` afterwards.
+
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Result};
+use wit_parser::{Resolve, Type, TypeDefKind};
+
+use super::header::Header;
+
+pub struct Converters<'a> {
+    pub resolve: &'a Resolve,
+    pub header: &'a Header,
+    /// Helper name -> C code, in a stable order.
+    pub helpers: BTreeMap<String, String>,
+    /// Helper name -> its prototype, emitted first so helpers may call each other.
+    pub declarations: BTreeMap<String, String>,
+}
+
+/// A helper's name: primitives by their WIT name (`char` and `u32` share `uint32_t`),
+/// everything else by its C type, which wit-bindgen-c makes unique per WIT type.
+fn ident(ty: &Type, ctype: &str) -> String {
+    let primitive = match ty {
+        Type::Bool => "bool",
+        Type::U8 => "u8",
+        Type::U16 => "u16",
+        Type::U32 => "u32",
+        Type::U64 => "u64",
+        Type::S8 => "s8",
+        Type::S16 => "s16",
+        Type::S32 => "s32",
+        Type::S64 => "s64",
+        Type::F32 => "f32",
+        Type::F64 => "f64",
+        Type::Char => "char",
+        Type::String => "string",
+        _ => return ctype.trim_end_matches("_t").replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+    };
+    primitive.to_string()
+}
+
+/// The element type of a wit-bindgen-c list struct (`X *ptr`).
+fn pointee(ctype: &str) -> String {
+    ctype.trim_end_matches('*').trim().to_string()
+}
+
+const INTS: &[(&str, &str, &str, &str)] = &[
+    ("u8", "0", "UINT8_MAX", "uint8_t"),
+    ("u16", "0", "UINT16_MAX", "uint16_t"),
+    ("u32", "0", "UINT32_MAX", "uint32_t"),
+    ("u64", "0", "UINT64_MAX", "uint64_t"),
+    ("s8", "INT8_MIN", "INT8_MAX", "int8_t"),
+    ("s16", "INT16_MIN", "INT16_MAX", "int16_t"),
+    ("s32", "INT32_MIN", "INT32_MAX", "int32_t"),
+    ("s64", "INT64_MIN", "INT64_MAX", "int64_t"),
+];
+
+fn int_info(ty: &Type) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    let name = match ty {
+        Type::U8 => "u8",
+        Type::U16 => "u16",
+        Type::U32 => "u32",
+        Type::U64 => "u64",
+        Type::S8 => "s8",
+        Type::S16 => "s16",
+        Type::S32 => "s32",
+        Type::S64 => "s64",
+        _ => return None,
+    };
+    INTS.iter().copied().find(|i| i.0 == name)
+}
+
+impl<'a> Converters<'a> {
+    pub fn new(resolve: &'a Resolve, header: &'a Header) -> Self {
+        Self { resolve, header, helpers: BTreeMap::new(), declarations: BTreeMap::new() }
+    }
+
+    /// A WIT type with its typedefs followed.
+    pub fn kind(&self, ty: &Type) -> Option<&'a TypeDefKind> {
+        let mut ty = *ty;
+        loop {
+            match ty {
+                Type::Id(id) => match &self.resolve.types[id].kind {
+                    TypeDefKind::Type(inner) => ty = *inner,
+                    kind => return Some(kind),
+                },
+                _ => return None,
+            }
+        }
+    }
+
+    /// `static int from_py_X(PyObject *o, CTYPE *out, arena_t *arena)`; returns its name.
+    pub fn py_to_c(&mut self, ty: &Type, ctype: &str) -> Result<String> {
+        let name = format!("from_py_{}", ident(ty, ctype));
+        if self.declarations.contains_key(&name) {
+            return Ok(name);
+        }
+        let signature = format!("static int {name}(PyObject *o, {ctype} *out, arena_t *arena)");
+        self.declarations.insert(name.clone(), format!("{signature};\n"));
+        let body = self.py_to_c_body(ty, ctype)?;
+        self.helpers.insert(name.clone(), format!("{signature} {{\n    (void)arena;\n{body}}}\n"));
+        Ok(name)
+    }
+
+    fn py_to_c_body(&mut self, ty: &Type, ctype: &str) -> Result<String> {
+        if let Some((wit, min, max, _)) = int_info(ty) {
+            let signed = wit.starts_with('s');
+            return Ok(if signed {
+                format!(
+                    "    if (!PyLong_Check(o)) return type_error(\"int\", o);\n    int overflow = 0;\n    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);\n    if (x == -1 && PyErr_Occurred()) return -1;\n    if (overflow || x < {min} || x > {max}) return range_error(o, \"{wit}\");\n    *out = ({ctype})x;\n    return 0;\n"
+                )
+            } else {
+                format!(
+                    "    if (!PyLong_Check(o)) return type_error(\"int\", o);\n    unsigned long long x = PyLong_AsUnsignedLongLong(o);\n    if (x == (unsigned long long)-1 && PyErr_Occurred()) {{\n        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;\n        PyErr_Clear();\n        return range_error(o, \"{wit}\");\n    }}\n    if (x > {max}) return range_error(o, \"{wit}\");\n    (void){min};\n    *out = ({ctype})x;\n    return 0;\n"
+                )
+            });
+        }
+        Ok(match ty {
+            Type::Bool => "    if (!PyBool_Check(o)) return type_error(\"bool\", o);\n    *out = (o == Py_True);\n    return 0;\n".into(),
+            Type::F32 | Type::F64 => format!(
+                "    if (!PyFloat_Check(o) && !PyLong_Check(o)) return type_error(\"float\", o);\n    double d = PyFloat_AsDouble(o);\n    if (d == -1.0 && PyErr_Occurred()) return -1;\n    *out = ({ctype})d;\n    return 0;\n"
+            ),
+            Type::Char => "    if (!PyUnicode_Check(o) || PyUnicode_GetLength(o) != 1) return type_error(\"a one-character str\", o);\n    Py_UCS4 c = PyUnicode_ReadChar(o, 0);\n    if (c >= 0xD800 && c <= 0xDFFF) {\n        PyErr_SetString(PyExc_ValueError, \"a surrogate is not a Unicode scalar value\");\n        return -1;\n    }\n    *out = (uint32_t)c;\n    return 0;\n".into(),
+            Type::String => "    if (!PyUnicode_Check(o)) return type_error(\"str\", o);\n    Py_ssize_t n;\n    const char *s = PyUnicode_AsUTF8AndSize(o, &n);\n    if (s == NULL) return -1;\n    out->ptr = (uint8_t *)s;\n    out->len = (size_t)n;\n    return 0;\n".into(),
+            Type::Id(_) => match self.kind(ty) {
+                Some(TypeDefKind::List(Type::U8)) => "    Py_buffer *view = arena_buffer(arena, o);\n    if (view == NULL) return -1;\n    out->ptr = (uint8_t *)view->buf;\n    out->len = (size_t)view->len;\n    return 0;\n".into(),
+                Some(TypeDefKind::List(elem)) => {
+                    let elem_c = pointee(&self.header.fields(ctype)?[0].ctype);
+                    let conv = self.py_to_c(elem, &elem_c)?;
+                    format!(
+                        "    if (PyUnicode_Check(o) || PyBytes_Check(o)) return type_error(\"a list\", o);\n    PyObject *seq = arena_sequence(arena, o);\n    if (seq == NULL) return -1;\n    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);\n    {elem_c} *items = arena_alloc(arena, (size_t)n * sizeof({elem_c}));\n    if (items == NULL && n > 0) return -1;\n    for (Py_ssize_t i = 0; i < n; i++) {{\n        if ({conv}(PySequence_Fast_GET_ITEM(seq, i), &items[i], arena) < 0) return -1;\n    }}\n    out->ptr = items;\n    out->len = (size_t)n;\n    return 0;\n"
+                    )
+                }
+                Some(TypeDefKind::Option(inner)) => {
+                    let inner_c = self.header.fields(ctype)?[1].ctype.clone();
+                    let conv = self.py_to_c(inner, &inner_c)?;
+                    format!("    if (o == Py_None) {{\n        out->is_some = false;\n        return 0;\n    }}\n    out->is_some = true;\n    return {conv}(o, &out->val, arena);\n")
+                }
+                Some(TypeDefKind::Tuple(tuple)) => {
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let n = tuple.types.len();
+                    let mut body = format!("    PyObject *seq = arena_sequence(arena, o);\n    if (seq == NULL) return -1;\n    if (PySequence_Fast_GET_SIZE(seq) != {n}) {{\n        PyErr_Format(PyExc_TypeError, \"expected a tuple of {n} items, got %zd\", PySequence_Fast_GET_SIZE(seq));\n        return -1;\n    }}\n");
+                    for (i, (t, field)) in tuple.types.iter().zip(&fields).enumerate() {
+                        let conv = self.py_to_c(t, &field.ctype)?;
+                        body.push_str(&format!("    if ({conv}(PySequence_Fast_GET_ITEM(seq, {i}), &out->{}, arena) < 0) return -1;\n", field.name));
+                    }
+                    body.push_str("    return 0;\n");
+                    body
+                }
+                other => bail!("{} is not supported by the extension generator yet; write the extension in C (extension.source)", describe(other)),
+            },
+            other => bail!("WIT type {other:?} is not supported by the extension generator yet"),
+        })
+    }
+
+    /// `static PyObject *to_py_X(const CTYPE *v)`; returns its name.
+    pub fn c_to_py(&mut self, ty: &Type, ctype: &str) -> Result<String> {
+        let name = format!("to_py_{}", ident(ty, ctype));
+        if self.declarations.contains_key(&name) {
+            return Ok(name);
+        }
+        let signature = format!("static PyObject *{name}(const {ctype} *v)");
+        self.declarations.insert(name.clone(), format!("{signature};\n"));
+        let body = self.c_to_py_body(ty, ctype)?;
+        self.helpers.insert(name.clone(), format!("{signature} {{\n{body}}}\n"));
+        Ok(name)
+    }
+
+    fn c_to_py_body(&mut self, ty: &Type, ctype: &str) -> Result<String> {
+        if let Some((wit, ..)) = int_info(ty) {
+            return Ok(if wit.starts_with('s') {
+                "    return PyLong_FromLongLong((long long)*v);\n".into()
+            } else {
+                "    return PyLong_FromUnsignedLongLong((unsigned long long)*v);\n".into()
+            });
+        }
+        Ok(match ty {
+            Type::Bool => "    return PyBool_FromLong(*v);\n".into(),
+            Type::F32 | Type::F64 => "    return PyFloat_FromDouble((double)*v);\n".into(),
+            Type::Char => "    return PyUnicode_FromOrdinal((int)*v);\n".into(),
+            Type::String => "    return PyUnicode_DecodeUTF8((const char *)v->ptr, (Py_ssize_t)v->len, \"strict\");\n".into(),
+            Type::Id(_) => match self.kind(ty) {
+                Some(TypeDefKind::List(Type::U8)) => "    return PyBytes_FromStringAndSize((const char *)v->ptr, (Py_ssize_t)v->len);\n".into(),
+                Some(TypeDefKind::List(elem)) => {
+                    let elem_c = pointee(&self.header.fields(ctype)?[0].ctype);
+                    let conv = self.c_to_py(elem, &elem_c)?;
+                    format!("    PyObject *list = PyList_New((Py_ssize_t)v->len);\n    if (list == NULL) return NULL;\n    for (size_t i = 0; i < v->len; i++) {{\n        PyObject *item = {conv}(&v->ptr[i]);\n        if (item == NULL) {{\n            Py_DECREF(list);\n            return NULL;\n        }}\n        PyList_SET_ITEM(list, (Py_ssize_t)i, item);\n    }}\n    return list;\n")
+                }
+                Some(TypeDefKind::Option(inner)) => {
+                    let inner_c = self.header.fields(ctype)?[1].ctype.clone();
+                    let conv = self.c_to_py(inner, &inner_c)?;
+                    format!("    if (!v->is_some) Py_RETURN_NONE;\n    return {conv}(&v->val);\n")
+                }
+                Some(TypeDefKind::Tuple(tuple)) => {
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let n = tuple.types.len();
+                    let mut body = format!("    PyObject *tuple = PyTuple_New({n});\n    if (tuple == NULL) return NULL;\n");
+                    for (i, (t, field)) in tuple.types.iter().zip(&fields).enumerate() {
+                        let conv = self.c_to_py(t, &field.ctype)?;
+                        body.push_str(&format!("    PyObject *item{i} = {conv}(&v->{});\n    if (item{i} == NULL) {{\n        Py_DECREF(tuple);\n        return NULL;\n    }}\n    PyTuple_SET_ITEM(tuple, {i}, item{i});\n", field.name));
+                    }
+                    body.push_str("    return tuple;\n");
+                    body
+                }
+                other => bail!("{} is not supported by the extension generator yet; write the extension in C (extension.source)", describe(other)),
+            },
+            other => bail!("WIT type {other:?} is not supported by the extension generator yet"),
+        })
+    }
+}
+
+fn describe(kind: Option<&TypeDefKind>) -> String {
+    match kind {
+        Some(kind) => format!("WIT {}", kind.as_str()),
+        None => "this WIT type".into(),
+    }
+}
