@@ -15,6 +15,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a new cap that composes and passes its smoke test as written
+    New(commands::new::Args),
     /// Build pylon.wasm: CPython with every cap of the workspace composed in
     Compose(commands::compose::Args),
     /// Run a Python file (or -c CODE) inside the interpreter component
@@ -36,6 +38,7 @@ enum Command {
 impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
+            Command::New(args) => args.run(),
             Command::Compose(args) => args.run(),
             Command::Probe(args) => args.run(),
             Command::Smoke(args) => args.run(),

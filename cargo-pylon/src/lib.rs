@@ -22,6 +22,7 @@ pub mod interpreter;
 pub mod launch;
 pub mod licenses;
 pub mod manifest;
+pub mod newcap;
 pub mod plug;
 pub mod pypi;
 pub mod relink;

@@ -4,6 +4,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Support shared by every generated module; a given WIT may not need all of it. */
+#define HELPER static inline __attribute__((unused))
+
 /* What a call borrowed or allocated for its arguments, released after the call on every
  * path: PyMem blocks, sequence references and buffer views. */
 typedef struct {
@@ -16,7 +19,7 @@ typedef struct {
     size_t len, cap;
 } arena_t;
 
-static int arena_push(arena_t *a, int kind, void *p) {
+HELPER int arena_push(arena_t *a, int kind, void *p) {
     if (a->len == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 8;
         arena_entry_t *items = PyMem_Realloc(a->items, cap * sizeof *items);
@@ -33,7 +36,7 @@ static int arena_push(arena_t *a, int kind, void *p) {
     return 0;
 }
 
-static void *arena_alloc(arena_t *a, size_t n) {
+HELPER void *arena_alloc(arena_t *a, size_t n) {
     void *p = PyMem_Malloc(n ? n : 1);
     if (p == NULL) {
         PyErr_NoMemory();
@@ -46,7 +49,7 @@ static void *arena_alloc(arena_t *a, size_t n) {
     return p;
 }
 
-static PyObject *arena_sequence(arena_t *a, PyObject *o) {
+HELPER PyObject *arena_sequence(arena_t *a, PyObject *o) {
     PyObject *seq = PySequence_Fast(o, "expected a sequence");
     if (seq == NULL) return NULL;
     if (arena_push(a, 1, seq) < 0) {
@@ -57,7 +60,7 @@ static PyObject *arena_sequence(arena_t *a, PyObject *o) {
 }
 
 /* Any object with the buffer protocol, lent to the call without a copy. */
-static Py_buffer *arena_buffer(arena_t *a, PyObject *o) {
+HELPER Py_buffer *arena_buffer(arena_t *a, PyObject *o) {
     Py_buffer *view = PyMem_Malloc(sizeof *view);
     if (view == NULL) {
         PyErr_NoMemory();
@@ -75,7 +78,7 @@ static Py_buffer *arena_buffer(arena_t *a, PyObject *o) {
     return view;
 }
 
-static void arena_release(arena_t *a) {
+HELPER void arena_release(arena_t *a) {
     while (a->len > 0) {
         arena_entry_t *e = &a->items[--a->len];
         if (e->kind == 0) {
@@ -92,12 +95,12 @@ static void arena_release(arena_t *a) {
     a->cap = 0;
 }
 
-static int type_error(const char *wanted, PyObject *o) {
+HELPER int type_error(const char *wanted, PyObject *o) {
     PyErr_Format(PyExc_TypeError, "expected %s, got %.100s", wanted, Py_TYPE(o)->tp_name);
     return -1;
 }
 
-static int range_error(PyObject *o, const char *wit) {
+HELPER int range_error(PyObject *o, const char *wit) {
     PyErr_Format(PyExc_OverflowError, "%R is out of range for %s", o, wit);
     return -1;
 }

@@ -6,6 +6,7 @@ pub mod check_drift;
 pub mod check_licenses;
 pub mod compose;
 pub mod doctor;
+pub mod new;
 pub mod output;
 pub mod probe;
 pub mod smoke;

@@ -1,0 +1,278 @@
+//! `cargo pylon new`: a complete cap that composes and passes its smoke test as written.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::manifest::Linkage;
+
+pub struct Spec {
+    /// The cap's name (`blake3`, `my-hash`).
+    pub name: String,
+    /// The user-facing module (default: the name with `-` as `_`).
+    pub facade: Option<String>,
+    pub linkage: Linkage,
+    /// `ns:pkg/iface@version` (default `pylon:<name>/api@0.1.0`).
+    pub interface: Option<String>,
+}
+
+/// The files written, relative to the workspace root.
+pub fn create(workspace_root: &Path, spec: &Spec) -> Result<Vec<PathBuf>> {
+    check_name(&spec.name)?;
+    if spec.linkage == Linkage::Dynlink {
+        bail!("--linkage dynlink is not supported by this pylon yet (runtime-linked caps come later); use --linkage static");
+    }
+    let snake = spec.name.replace('-', "_");
+    let module = spec.facade.clone().unwrap_or_else(|| snake.clone());
+    if !is_identifier(&module) || module.starts_with('_') {
+        bail!("--facade {module:?} is not a public Python module name (letters, digits and _, not starting with _ or a digit)");
+    }
+    let (ns, pkg, iface, version) = parse_interface(spec.interface.as_deref().unwrap_or(&format!("pylon:{}/api@0.1.0", spec.name)))?;
+    let dir = workspace_root.join("caps").join(&spec.name);
+    if dir.exists() {
+        bail!("{} already exists; pick another name or remove it first (pylon never overwrites a cap)", dir.display());
+    }
+    let ext = format!("_{snake}_cap");
+    let world = format!("{}-ext", spec.name);
+    let files: Vec<(String, String)> = vec![
+        ("Cargo.toml".into(), cargo_toml(spec, &ext, &world, &module, &format!("{ns}:{pkg}/{iface}"), &version)),
+        (format!("wit/{}.wit", spec.name), wit(spec, &ns, &pkg, &iface, &version)),
+        ("src/lib.rs".into(), rust(spec, &ns, &pkg, &iface)),
+        (format!("python/{module}.py"), facade(&module, &ext)),
+        (format!("tests/{snake}_smoke.py"), smoke(&module)),
+        ("README.md".into(), readme(spec, &module, &ext)),
+    ];
+    // Written in a scratch folder and renamed, so a failure leaves no half-made cap.
+    let caps = workspace_root.join("caps");
+    std::fs::create_dir_all(&caps).with_context(|| format!("cannot create {}", caps.display()))?;
+    let scratch = tempfile::Builder::new().prefix(".new-cap-").tempdir_in(&caps).context("cannot create a scratch folder under caps/")?;
+    let mut written = Vec::new();
+    for (rel, text) in &files {
+        let path = scratch.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("in a folder")).with_context(|| format!("cannot create the folder of {rel}"))?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {rel}"))?;
+        written.push(Path::new("caps").join(&spec.name).join(rel));
+    }
+    std::fs::rename(scratch.keep(), &dir).with_context(|| format!("cannot move the new cap into {}", dir.display()))?;
+    if let Some(edited) = add_member(workspace_root, &format!("caps/{}", spec.name))? {
+        written.push(edited);
+    }
+    Ok(written)
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+        && !name.contains("--");
+    if !ok {
+        bail!("{name:?} is not a cap name: use lowercase letters, digits and single hyphens, starting with a letter (for example `blake3` or `fast-json`)");
+    }
+    const KEYWORDS: &[&str] = &["and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else", "except", "false", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "none", "nonlocal", "not", "or", "pass", "raise", "return", "true", "try", "while", "with", "yield"];
+    if KEYWORDS.contains(&name) {
+        bail!("{name:?} is a Python keyword and cannot name a module; pick another name");
+    }
+    Ok(())
+}
+
+fn is_identifier(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `ns:pkg/iface@1.2.3` -> its parts.
+fn parse_interface(text: &str) -> Result<(String, String, String, String)> {
+    let bad = || anyhow::anyhow!("--interface {text:?} is not `namespace:package/interface@version` (for example pylon:blake3/hasher@0.1.0)");
+    let (path, version) = text.split_once('@').ok_or_else(bad)?;
+    let (ns, rest) = path.split_once(':').ok_or_else(bad)?;
+    let (pkg, iface) = rest.split_once('/').ok_or_else(bad)?;
+    cargo_metadata::semver::Version::parse(version).map_err(|_| bad())?;
+    let part_ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ![ns, pkg, iface].iter().all(|p| part_ok(p)) {
+        return Err(bad());
+    }
+    Ok((ns.into(), pkg.into(), iface.into(), version.into()))
+}
+
+/// Add `member` to `[workspace] members` unless a glob there already covers it.
+fn add_member(root: &Path, member: &str) -> Result<Option<PathBuf>> {
+    let path = root.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let members = doc["workspace"]["members"].as_array_mut().with_context(|| format!("{} has no [workspace] members list; add one", path.display()))?;
+    let covered = members.iter().filter_map(|m| m.as_str()).any(|m| m == member || m.strip_suffix("/*").is_some_and(|dir| member.rsplit_once('/').is_some_and(|(parent, _)| parent == dir)));
+    if covered {
+        return Ok(None);
+    }
+    members.push(member);
+    std::fs::write(&path, doc.to_string()).with_context(|| format!("cannot update {}", path.display()))?;
+    Ok(Some(PathBuf::from("Cargo.toml")))
+}
+
+fn cargo_toml(spec: &Spec, ext: &str, world: &str, module: &str, interface: &str, version: &str) -> String {
+    format!(
+        r#"[package]
+name = "{name}-cap"
+description = "pylon cap: {name}"
+version = "0.1.0"
+edition = "2021"
+license = "MIT"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+wit-bindgen = "0.63"
+
+[package.metadata.pylon]
+packages = ["{module}"]
+linkage = "static"
+smoke = "tests/{snake}_smoke.py"
+
+[package.metadata.pylon.extension]
+module = "{ext}"
+# The CPython extension is generated from the WIT by `cargo pylon compose`.
+source = "generated"
+wit = "wit"
+world = "{world}"
+
+[[package.metadata.pylon.requires]]
+interface = "{interface}"
+version = "{version}"
+
+[package.metadata.pylon.provides]
+module = "{module}"
+facade = "python/{module}.py"
+dest = "{module}.py"
+"#,
+        name = spec.name,
+        snake = spec.name.replace('-', "_"),
+    )
+}
+
+fn wit(spec: &Spec, ns: &str, pkg: &str, iface: &str, version: &str) -> String {
+    format!(
+        r#"package {ns}:{pkg}@{version};
+
+/// {name}: replace these with the capability Python should have.
+interface {iface} {{
+    /// A greeting for `name`.
+    greet: func(name: string) -> string;
+
+    /// The Adler-32 checksum of `data`.
+    adler32: func(data: list<u8>) -> u32;
+}}
+
+/// What the cap's component provides.
+world {name}-provider {{
+    export {iface};
+}}
+
+/// What the generated CPython extension is built against.
+world {name}-ext {{
+    import {iface};
+}}
+"#,
+        name = spec.name
+    )
+}
+
+fn rust(spec: &Spec, ns: &str, pkg: &str, iface: &str) -> String {
+    let path = [ns, pkg, iface].map(|p| p.replace('-', "_")).join("::");
+    format!(
+        r#"//! The {name} cap's component (built for wasm32-wasip2 by `cargo pylon compose`).
+
+#![cfg(target_family = "wasm")]
+
+use exports::{path}::Guest;
+
+wit_bindgen::generate!({{ world: "{name}-provider", path: "wit" }});
+
+struct Cap;
+
+export!(Cap);
+
+impl Guest for Cap {{
+    fn greet(name: String) -> String {{
+        format!("Hello, {{name}}!")
+    }}
+
+    fn adler32(data: Vec<u8>) -> u32 {{
+        const MOD: u32 = 65521;
+        let (mut a, mut b) = (1u32, 0u32);
+        // 5552 bytes is the most that cannot overflow b before the modulo.
+        for chunk in data.chunks(5552) {{
+            for &byte in chunk {{
+                a += u32::from(byte);
+                b += a;
+            }}
+            a %= MOD;
+            b %= MOD;
+        }}
+        (b << 16) | a
+    }}
+}}
+"#,
+        name = spec.name
+    )
+}
+
+fn facade(module: &str, ext: &str) -> String {
+    format!(
+        r#""""{module}: Python's face of the cap (the work runs in its WebAssembly component)."""
+
+from {ext} import Error, adler32, greet
+
+__all__ = ["Error", "adler32", "greet"]
+"#
+    )
+}
+
+fn smoke(module: &str) -> String {
+    format!(
+        r#""""Smoke test for {module}, run inside pylon by `cargo pylon smoke`."""
+import {module}
+
+assert {module}.greet("pylon") == "Hello, pylon!"
+assert {module}.adler32(b"Wikipedia") == 0x11E60398
+assert {module}.adler32(b"") == 1
+assert {module}.adler32(bytes(100_000)) == {module}.adler32(bytearray(100_000))
+try:
+    {module}.greet(42)
+except TypeError:
+    pass
+else:
+    raise AssertionError("greet(42) must raise TypeError")
+print("{module} ok")
+"#
+    )
+}
+
+fn readme(spec: &Spec, module: &str, ext: &str) -> String {
+    format!(
+        "# {name}\n\nA pylon cap. Python code writes `import {module}`.\n\n\
+- `wit/{name}.wit`: the contract (edit it first);\n\
+- `src/lib.rs`: the component that implements it (Rust, built for wasm32-wasip2);\n\
+- the CPython extension `{ext}` is generated from the WIT at compose time;\n\
+- `python/{module}.py`: the facade users import;\n\
+- `tests/{snake}_smoke.py`: run by `cargo pylon smoke`.\n\n\
+```sh\ncargo pylon compose && cargo pylon smoke\n```\n",
+        name = spec.name,
+        snake = spec.name.replace('-', "_")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_names_and_interfaces() {
+        assert!(check_name("blake3").is_ok() && check_name("fast-json").is_ok());
+        for bad in ["Blake3", "3d", "a_b", "x-", "a--b", "import", ""] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_interface("pylon:x/api@0.1.0").unwrap().2, "api");
+        assert!(parse_interface("pylon:x/api").is_err() && parse_interface("x/api@1.0.0").is_err());
+    }
+}
