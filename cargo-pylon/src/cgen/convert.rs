@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use wit_parser::{Resolve, Type, TypeDefKind};
 
 use super::header::Header;
@@ -19,6 +19,21 @@ pub struct Converters<'a> {
     pub helpers: BTreeMap<String, String>,
     /// Helper name -> its prototype, emitted first so helpers may call each other.
     pub declarations: BTreeMap<String, String>,
+    /// Python types the module defines (records, enums, flags): C variable -> (Python
+    /// name, C statements that create it in `PyInit`).
+    pub types: BTreeMap<String, (String, String)>,
+}
+
+/// `point` -> `Point`, `http-status` -> `HttpStatus`.
+pub fn camel(name: &str) -> String {
+    name.split('-').map(|part| {
+        let mut chars = part.chars();
+        chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    }).collect()
+}
+
+fn upper(name: &str) -> String {
+    name.replace('-', "_").to_ascii_uppercase()
 }
 
 /// A helper's name: primitives by their WIT name (`char` and `u32` share `uint32_t`),
@@ -76,7 +91,7 @@ fn int_info(ty: &Type) -> Option<(&'static str, &'static str, &'static str, &'st
 
 impl<'a> Converters<'a> {
     pub fn new(resolve: &'a Resolve, header: &'a Header) -> Self {
-        Self { resolve, header, helpers: BTreeMap::new(), declarations: BTreeMap::new() }
+        Self { resolve, header, helpers: BTreeMap::new(), declarations: BTreeMap::new(), types: BTreeMap::new() }
     }
 
     /// A WIT type with its typedefs followed.
@@ -91,6 +106,35 @@ impl<'a> Converters<'a> {
                 _ => return None,
             }
         }
+    }
+
+    /// The module-level Python type for a record, enum or flags type; returns its C variable.
+    fn python_type(&mut self, ty: &Type, ctype: &str) -> Result<String> {
+        let Type::Id(id) = ty else { bail!("only named types have a Python class") };
+        let def = &self.resolve.types[*id];
+        let wit_name = def.name.clone().unwrap_or_else(|| ctype.to_string());
+        let py_name = camel(&wit_name);
+        let var = format!("type_{}", ident(ty, ctype));
+        if self.types.contains_key(&var) {
+            return Ok(var);
+        }
+        let init = match self.kind(ty) {
+            Some(TypeDefKind::Record(record)) => {
+                let fields: Vec<String> = record.fields.iter().map(|f| f.name.replace('-', "_")).collect();
+                format!("    {var} = PyObject_CallMethod(collections, \"namedtuple\", \"ss\", \"{py_name}\", \"{}\");\n", fields.join(" "))
+            }
+            Some(TypeDefKind::Enum(e)) => {
+                let names: Vec<String> = e.cases.iter().map(|c| upper(&c.name)).collect();
+                format!("    {var} = make_enum(enum_module, \"IntEnum\", \"{py_name}\", \"{}\", 0);\n", names.join(" "))
+            }
+            Some(TypeDefKind::Flags(f)) => {
+                let names: Vec<String> = f.flags.iter().map(|c| upper(&c.name)).collect();
+                format!("    {var} = make_enum(enum_module, \"IntFlag\", \"{py_name}\", \"{}\", 1);\n", names.join(" "))
+            }
+            _ => bail!("{wit_name} has no Python class"),
+        };
+        self.types.insert(var.clone(), (py_name, init));
+        Ok(var)
     }
 
     /// `static int from_py_X(PyObject *o, CTYPE *out, arena_t *arena)`; returns its name.
@@ -151,6 +195,52 @@ impl<'a> Converters<'a> {
                     body.push_str("    return 0;\n");
                     body
                 }
+                Some(TypeDefKind::Record(record)) => {
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let var = self.python_type(ty, ctype)?;
+                    let py_name = self.types[&var].0.clone();
+                    let names: Vec<String> = record.fields.iter().map(|f| f.name.replace('-', "_")).collect();
+                    let mut body = String::new();
+                    for (field, cfield) in record.fields.iter().zip(&fields) {
+                        let conv = self.py_to_c(&field.ty, &cfield.ctype)?;
+                        let attr = field.name.replace('-', "_");
+                        body.push_str(&format!("    {{\n        PyObject *f = arena_own(arena, PyObject_GetAttrString(o, \"{attr}\"));\n        if (f == NULL) {{\n            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {{\n                PyErr_Clear();\n                return type_error(\"a {py_name} (with {})\", o);\n            }}\n            return -1;\n        }}\n        if ({conv}(f, &out->{}, arena) < 0) return -1;\n    }}\n", names.join(", "), cfield.name));
+                    }
+                    body.push_str("    return 0;\n");
+                    body
+                }
+                Some(TypeDefKind::Enum(e)) => {
+                    self.python_type(ty, ctype)?;
+                    let n = e.cases.len();
+                    format!("    if (!PyLong_Check(o)) return type_error(\"an enum member or int\", o);\n    long x = PyLong_AsLong(o);\n    if (x == -1 && PyErr_Occurred()) return -1;\n    if (x < 0 || x >= {n}) {{\n        PyErr_Format(PyExc_ValueError, \"%R is not a valid case (0..{})\", o);\n        return -1;\n    }}\n    *out = ({ctype})x;\n    return 0;\n", n - 1)
+                }
+                Some(TypeDefKind::Flags(f)) => {
+                    self.python_type(ty, ctype)?;
+                    let n = f.flags.len();
+                    if n > 32 {
+                        bail!("flags with more than 32 members are not supported by the extension generator yet");
+                    }
+                    format!("    if (!PyLong_Check(o)) return type_error(\"flags or int\", o);\n    unsigned long long x = PyLong_AsUnsignedLongLong(o);\n    if (x == (unsigned long long)-1 && PyErr_Occurred()) return -1;\n    if (x >> {n}) {{\n        PyErr_Format(PyExc_ValueError, \"%R sets flags that do not exist\", o);\n        return -1;\n    }}\n    *out = ({ctype})x;\n    return 0;\n")
+                }
+                Some(TypeDefKind::Variant(variant)) => {
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let mut body = String::from("    PyObject *name = o, *value = Py_None;\n    if (PyTuple_Check(o) && PyTuple_GET_SIZE(o) == 2) {\n        name = PyTuple_GET_ITEM(o, 0);\n        value = PyTuple_GET_ITEM(o, 1);\n    }\n    if (!PyUnicode_Check(name)) return type_error(\"a (case, value) tuple or a case name\", o);\n");
+                    for (i, case) in variant.cases.iter().enumerate() {
+                        body.push_str(&format!("    if (PyUnicode_CompareWithASCIIString(name, \"{}\") == 0) {{\n        out->tag = {i};\n", case.name));
+                        match &case.ty {
+                            Some(t) => {
+                                let member = format!("val.{}", case.name.replace('-', "_"));
+                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                let conv = self.py_to_c(t, &cfield.ctype)?;
+                                body.push_str(&format!("        return {conv}(value, &out->{member}, arena);\n    }}\n"));
+                            }
+                            None => body.push_str("        return value == Py_None ? 0 : type_error(\"no value for this case\", value);\n    }\n"),
+                        }
+                    }
+                    let cases: Vec<&str> = variant.cases.iter().map(|c| c.name.as_str()).collect();
+                    body.push_str(&format!("    PyErr_Format(PyExc_ValueError, \"%R is not a case of this variant ({})\", name);\n    return -1;\n", cases.join(", ")));
+                    body
+                }
                 other => bail!("{} is not supported by the extension generator yet; write the extension in C (extension.source)", describe(other)),
             },
             other => bail!("WIT type {other:?} is not supported by the extension generator yet"),
@@ -204,6 +294,40 @@ impl<'a> Converters<'a> {
                         body.push_str(&format!("    PyObject *item{i} = {conv}(&v->{});\n    if (item{i} == NULL) {{\n        Py_DECREF(tuple);\n        return NULL;\n    }}\n    PyTuple_SET_ITEM(tuple, {i}, item{i});\n", field.name));
                     }
                     body.push_str("    return tuple;\n");
+                    body
+                }
+                Some(TypeDefKind::Record(record)) => {
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let var = self.python_type(ty, ctype)?;
+                    let n = record.fields.len();
+                    let mut body = format!("    PyObject *items[{n}] = {{0}};\n    PyObject *record = NULL;\n");
+                    for (i, (field, cfield)) in record.fields.iter().zip(&fields).enumerate() {
+                        let conv = self.c_to_py(&field.ty, &cfield.ctype)?;
+                        body.push_str(&format!("    if ((items[{i}] = {conv}(&v->{})) == NULL) goto done;\n", cfield.name));
+                    }
+                    body.push_str(&format!("    record = PyObject_Vectorcall({var}, items, {n}, NULL);\ndone:\n    for (int i = 0; i < {n}; i++) Py_XDECREF(items[i]);\n    return record;\n"));
+                    body
+                }
+                Some(TypeDefKind::Enum(_)) | Some(TypeDefKind::Flags(_)) => {
+                    let var = self.python_type(ty, ctype)?;
+                    format!("    return PyObject_CallFunction({var}, \"K\", (unsigned long long)*v);\n")
+                }
+                Some(TypeDefKind::Variant(variant)) => {
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let mut body = String::from("    PyObject *value = NULL;\n    const char *name = NULL;\n    switch (v->tag) {\n");
+                    for (i, case) in variant.cases.iter().enumerate() {
+                        body.push_str(&format!("    case {i}:\n        name = \"{}\";\n", case.name));
+                        match &case.ty {
+                            Some(t) => {
+                                let member = format!("val.{}", case.name.replace('-', "_"));
+                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                let conv = self.c_to_py(t, &cfield.ctype)?;
+                                body.push_str(&format!("        value = {conv}(&v->{member});\n        break;\n"));
+                            }
+                            None => body.push_str("        value = Py_NewRef(Py_None);\n        break;\n"),
+                        }
+                    }
+                    body.push_str("    default:\n        PyErr_SetString(PyExc_ValueError, \"the component returned an unknown variant case\");\n        return NULL;\n    }\n    if (value == NULL) return NULL;\n    PyObject *pair = Py_BuildValue(\"(sN)\", name, value);\n    return pair;\n");
                     body
                 }
                 other => bail!("{} is not supported by the extension generator yet; write the extension in C (extension.source)", describe(other)),

@@ -36,14 +36,26 @@ impl Header {
             let line = line.trim();
             if line.starts_with("typedef struct") && line.ends_with('{') {
                 let mut fields = Vec::new();
+                // Variants keep their payloads in `union { ... } val;`: those fields are
+                // recorded as `val.<case>`.
+                let mut in_union = false;
                 for field in lines.by_ref() {
                     let field = field.trim();
-                    if let Some(name) = field.strip_prefix('}') {
+                    if field == "union {" {
+                        in_union = true;
+                    } else if let Some(name) = field.strip_prefix('}') {
+                        if in_union {
+                            in_union = false;
+                            continue;
+                        }
                         header.structs.insert(name.trim().trim_end_matches(';').trim().to_string(), fields);
                         break;
-                    }
-                    if let Some(decl) = field.strip_suffix(';') {
-                        fields.push(split_decl(decl)?);
+                    } else if let Some(decl) = field.strip_suffix(';') {
+                        let mut param = split_decl(decl)?;
+                        if in_union {
+                            param.name = format!("val.{}", param.name);
+                        }
+                        fields.push(param);
                     }
                 }
             } else if let Some(proto) = line.strip_suffix(");") {
@@ -96,6 +108,7 @@ mod tests {
     const SAMPLE: &str = "typedef struct {\n  bool is_some;\n  kinds_ext_string_t val;\n} kinds_ext_option_string_t;\n\
 extern bool pylon_kinds_echo_echo_option(uint32_t *maybe_v, uint32_t *ret);\n\
 extern void pylon_kinds_echo_nothing(void);\n\
+typedef struct pylon_kinds_echo_shape_t {\n  uint8_t tag;\n  union {\n    double     circle;\n  } val;\n} pylon_kinds_echo_shape_t;\n\
 void kinds_ext_string_free(kinds_ext_string_t *ret);\n";
 
     #[test]
@@ -108,5 +121,7 @@ void kinds_ext_string_free(kinds_ext_string_t *ret);\n";
         assert_eq!(h.fields("kinds_ext_option_string_t").unwrap()[1].ctype, "kinds_ext_string_t");
         assert_eq!(h.free_fn("kinds_ext_string_t").as_deref(), Some("kinds_ext_string_free"));
         assert_eq!(h.free_fn("uint32_t"), None);
+        let shape = h.fields("pylon_kinds_echo_shape_t").unwrap();
+        assert_eq!((shape[1].ctype.as_str(), shape[1].name.as_str()), ("double", "val.circle"));
     }
 }

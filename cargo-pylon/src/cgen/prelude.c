@@ -59,6 +59,16 @@ HELPER PyObject *arena_sequence(arena_t *a, PyObject *o) {
     return seq;
 }
 
+/* Keep a new reference until the call is over (strings borrow from their objects). */
+HELPER PyObject *arena_own(arena_t *a, PyObject *o) {
+    if (o == NULL) return NULL;
+    if (arena_push(a, 1, o) < 0) {
+        Py_DECREF(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* Any object with the buffer protocol, lent to the call without a copy. */
 HELPER Py_buffer *arena_buffer(arena_t *a, PyObject *o) {
     Py_buffer *view = PyMem_Malloc(sizeof *view);
@@ -103,6 +113,19 @@ HELPER int type_error(const char *wanted, PyObject *o) {
 HELPER int range_error(PyObject *o, const char *wit) {
     PyErr_Format(PyExc_OverflowError, "%R is out of range for %s", o, wit);
     return -1;
+}
+
+/* `enum.IntEnum(name, "A B C", start=0)` / `enum.IntFlag(name, "A B C")`. */
+HELPER PyObject *make_enum(PyObject *enum_module, const char *kind, const char *name, const char *members, int start) {
+    PyObject *factory = PyObject_GetAttrString(enum_module, kind);
+    if (factory == NULL) return NULL;
+    PyObject *args = Py_BuildValue("(ss)", name, members);
+    PyObject *kwargs = start == 0 ? Py_BuildValue("{s:i}", "start", 0) : NULL;
+    PyObject *type = args == NULL ? NULL : PyObject_Call(factory, args, kwargs);
+    Py_DECREF(factory);
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    return type;
 }
 
 /* The module's exception for errors a call returns (WIT `result` errors). */
