@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use wit_parser::{Resolve, Type, TypeDefKind};
 
 use super::header::Header;
+use super::resource::Resource;
 
 pub struct Converters<'a> {
     pub resolve: &'a Resolve,
@@ -22,6 +23,9 @@ pub struct Converters<'a> {
     /// Python types the module defines (records, enums, flags): C variable -> (Python
     /// name, C statements that create it in `PyInit`).
     pub types: BTreeMap<String, (String, String)>,
+    /// Resources the module wraps, by their WIT type.
+    pub resources: BTreeMap<wit_parser::TypeId, Resource>,
+    pub module: String,
 }
 
 /// `point` -> `Point`, `http-status` -> `HttpStatus`.
@@ -90,8 +94,29 @@ fn int_info(ty: &Type) -> Option<(&'static str, &'static str, &'static str, &'st
 }
 
 impl<'a> Converters<'a> {
-    pub fn new(resolve: &'a Resolve, header: &'a Header) -> Self {
-        Self { resolve, header, helpers: BTreeMap::new(), declarations: BTreeMap::new(), types: BTreeMap::new() }
+    pub fn new(resolve: &'a Resolve, header: &'a Header, module: &str) -> Self {
+        Self {
+            resolve,
+            header,
+            helpers: BTreeMap::new(),
+            declarations: BTreeMap::new(),
+            types: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            module: module.to_string(),
+        }
+    }
+
+    /// The resource a handle type refers to (registered on first use).
+    pub fn resource(&mut self, id: wit_parser::TypeId) -> Result<&Resource> {
+        let mut id = id;
+        while let TypeDefKind::Type(Type::Id(inner)) = &self.resolve.types[id].kind {
+            id = *inner;
+        }
+        if !self.resources.contains_key(&id) {
+            let resource = Resource::new(self.resolve, id, &self.module)?;
+            self.resources.insert(id, resource);
+        }
+        Ok(&self.resources[&id])
     }
 
     /// A WIT type with its typedefs followed.
@@ -222,6 +247,15 @@ impl<'a> Converters<'a> {
                     }
                     format!("    if (!PyLong_Check(o)) return type_error(\"flags or int\", o);\n    unsigned long long x = PyLong_AsUnsignedLongLong(o);\n    if (x == (unsigned long long)-1 && PyErr_Occurred()) return -1;\n    if (x >> {n}) {{\n        PyErr_Format(PyExc_ValueError, \"%R sets flags that do not exist\", o);\n        return -1;\n    }}\n    *out = ({ctype})x;\n    return 0;\n")
                 }
+                Some(TypeDefKind::Handle(wit_parser::Handle::Borrow(id))) => {
+                    let r = self.resource(*id)?;
+                    format!("    {} *own = {}_get(o);\n    if (own == NULL) return -1;\n    *out = {}(*own);\n    return 0;\n", r.own_t, r.ident, r.borrow_fn)
+                }
+                Some(TypeDefKind::Handle(wit_parser::Handle::Own(id))) => {
+                    // Ownership moves to the component: the Python object is closed.
+                    let r = self.resource(*id)?;
+                    format!("    {} *own = {}_get(o);\n    if (own == NULL) return -1;\n    *out = *own;\n    return {}_retire(o);\n", r.own_t, r.ident, r.ident)
+                }
                 Some(TypeDefKind::Variant(variant)) => {
                     let fields = self.header.fields(ctype)?.to_vec();
                     let mut body = String::from("    PyObject *name = o, *value = Py_None;\n    if (PyTuple_Check(o) && PyTuple_GET_SIZE(o) == 2) {\n        name = PyTuple_GET_ITEM(o, 0);\n        value = PyTuple_GET_ITEM(o, 1);\n    }\n    if (!PyUnicode_Check(name)) return type_error(\"a (case, value) tuple or a case name\", o);\n");
@@ -307,6 +341,10 @@ impl<'a> Converters<'a> {
                     }
                     body.push_str(&format!("    record = PyObject_Vectorcall({var}, items, {n}, NULL);\ndone:\n    for (int i = 0; i < {n}; i++) Py_XDECREF(items[i]);\n    return record;\n"));
                     body
+                }
+                Some(TypeDefKind::Handle(wit_parser::Handle::Own(id))) => {
+                    let r = self.resource(*id)?;
+                    format!("    return {}_wrap(*v);\n", r.ident)
                 }
                 Some(TypeDefKind::Enum(_)) | Some(TypeDefKind::Flags(_)) => {
                     let var = self.python_type(ty, ctype)?;

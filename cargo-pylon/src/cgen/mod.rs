@@ -3,6 +3,7 @@
 
 mod convert;
 pub mod header;
+mod resource;
 
 use std::fmt::Write as _;
 
@@ -11,13 +12,14 @@ use wit_parser::{Function, FunctionKind, Resolve, Type, TypeDefKind, WorldItem, 
 
 use convert::Converters;
 use header::{Header, Prototype};
+use resource::Resource;
 
 const PRELUDE: &str = include_str!("prelude.c");
 
 /// Generate `module`'s C source for `world`, given wit-bindgen-c's header text and file name.
 pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str, header_name: &str, module: &str) -> Result<String> {
     let header = Header::parse(header_text)?;
-    let mut conv = Converters::new(resolve, &header);
+    let mut conv = Converters::new(resolve, &header, module);
     let interfaces: Vec<_> = resolve.worlds[world]
         .imports
         .iter()
@@ -29,25 +31,72 @@ pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str
         .collect();
     let prefix_names = interfaces.len() > 1;
     let (mut functions, mut table) = (String::new(), String::new());
+    // Per resource: (methods table entries, constructor wrapper, docs).
+    let mut classes: std::collections::BTreeMap<wit_parser::TypeId, (String, Option<String>)> = Default::default();
     for (key, id) in &interfaces {
         let iface = &resolve.interfaces[*id];
         let c_prefix = c_prefix(resolve, key, *id)?;
         for func in iface.functions.values() {
-            if !matches!(func.kind, FunctionKind::Freestanding) {
-                bail!("{}: resources are not supported by the extension generator yet; write the extension in C", func.name);
+            let item = snake(func.item_name());
+            let doc = c_string(func.docs.contents.as_deref().unwrap_or("").trim());
+            let context = || format!("generating `{}`", func.name);
+            match func.kind {
+                FunctionKind::Freestanding => {
+                    let py_name = if prefix_names { format!("{}_{item}", snake(iface.name.as_deref().unwrap_or(""))) } else { item.clone() };
+                    let c_name = format!("{c_prefix}_{item}");
+                    functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, None).with_context(context)?);
+                    writeln!(table, "    {{\"{py_name}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL, {doc}}},")?;
+                }
+                FunctionKind::Method(res) | FunctionKind::Static(res) | FunctionKind::Constructor(res) => {
+                    let r = conv.resource(res)?;
+                    let (ident, res_snake) = (r.ident.clone(), snake(resolve.types[res].name.as_deref().unwrap_or("")));
+                    let entry = classes.entry(res).or_default();
+                    match func.kind {
+                        FunctionKind::Constructor(_) => {
+                            let c_name = format!("{c_prefix}_constructor_{res_snake}");
+                            let py_name = format!("{ident}_init");
+                            functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, None).with_context(context)?);
+                            classes.get_mut(&res).expect("entry").1 = Some(format!("py_{py_name}"));
+                        }
+                        FunctionKind::Method(_) => {
+                            let c_name = format!("{c_prefix}_method_{res_snake}_{item}");
+                            let py_name = format!("{ident}_{item}");
+                            writeln!(entry.0, "    {{\"{item}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL, {doc}}},")?;
+                            let receiver = conv.resources[&res].ident.clone();
+                            functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, Some(&receiver)).with_context(context)?);
+                        }
+                        _ => {
+                            let c_name = format!("{c_prefix}_static_{res_snake}_{item}");
+                            let py_name = format!("{ident}_{item}");
+                            writeln!(entry.0, "    {{\"{item}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL | METH_STATIC, {doc}}},")?;
+                            functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, None).with_context(context)?);
+                        }
+                    }
+                }
+                _ => bail!("{}: async functions are not supported by the extension generator", func.name),
             }
-            let py_name = if prefix_names { format!("{}_{}", snake(iface.name.as_deref().unwrap_or("")), snake(&func.name)) } else { snake(&func.name) };
-            let c_name = format!("{c_prefix}_{}", snake(&func.name));
-            let proto = header.function(&c_name)?;
-            functions.push_str(&function(&mut conv, func, proto, &c_name, &py_name).with_context(|| format!("generating `{}`", func.name))?);
-            let doc = func.docs.contents.as_deref().unwrap_or("").trim().to_string();
-            writeln!(table, "    {{\"{py_name}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL, {}}},", c_string(&doc))?;
         }
+    }
+    // Resources only passed around (no functions of their own) still need a class.
+    let used: Vec<wit_parser::TypeId> = conv.resources.keys().copied().collect();
+    for res in used {
+        classes.entry(res).or_default();
+    }
+    let mut class_code = String::new();
+    let mut class_inits = String::new();
+    for (res, (methods, ctor)) in &classes {
+        let r: &Resource = &conv.resources[res];
+        let doc = c_string(resolve.types[*res].docs.contents.as_deref().unwrap_or("").trim());
+        class_code.push_str(&r.class(module, methods, ctor.as_deref(), &doc));
+        writeln!(class_inits, "    type_{0} = PyType_FromSpec(&{0}_spec);\n    if (type_{0} == NULL || PyModule_AddObjectRef(m, \"{1}\", type_{0}) < 0) goto fail;", r.ident, r.class)?;
     }
     let mut out = String::from(PRELUDE);
     writeln!(out, "#include \"{header_name}\"\n")?;
     for var in conv.types.keys() {
         writeln!(out, "static PyObject *{var};")?;
+    }
+    for resource in conv.resources.values() {
+        out.push_str(&resource.support());
     }
     for declaration in conv.declarations.values() {
         out.push_str(declaration);
@@ -58,12 +107,13 @@ pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str
         out.push('\n');
     }
     out.push_str(&functions);
+    out.push_str(&class_code);
     write!(
         out,
         "static PyMethodDef methods[] = {{\n{table}    {{NULL, NULL, 0, NULL}},\n}};\n\n\
 static struct PyModuleDef module_def = {{PyModuleDef_HEAD_INIT, .m_name = \"{module}\", .m_doc = \"Generated by pylon from the cap's WIT.\", .m_size = -1, .m_methods = methods}};\n\n\
-PyMODINIT_FUNC PyInit_{module}(void) {{\n    PyObject *m = PyModule_Create(&module_def);\n    if (m == NULL) return NULL;\n    module_error = PyErr_NewException(\"{module}.Error\", NULL, NULL);\n    if (module_error == NULL || PyModule_AddObjectRef(m, \"Error\", module_error) < 0) goto fail;\n{types}    return m;\nfail:\n    Py_DECREF(m);\n    return NULL;\n}}\n",
-        types = type_inits(&conv.types)
+PyMODINIT_FUNC PyInit_{module}(void) {{\n    PyObject *m = PyModule_Create(&module_def);\n    if (m == NULL) return NULL;\n    module_error = PyErr_NewException(\"{module}.Error\", NULL, NULL);\n    if (module_error == NULL || PyModule_AddObjectRef(m, \"Error\", module_error) < 0) goto fail;\n{types}{class_inits}    return m;\nfail:\n    Py_DECREF(m);\n    return NULL;\n}}\n",
+        types = type_inits(&conv.types),
     )?;
     Ok(out)
 }
@@ -80,6 +130,14 @@ fn type_inits(types: &std::collections::BTreeMap<String, (String, String)>) -> S
     }
     out.push_str("    Py_DECREF(collections);\n    Py_DECREF(enum_module);\n");
     out
+}
+
+/// `pylon_kinds_echo` for interface `echo` of package `pylon:kinds`.
+pub(crate) fn interface_prefix(resolve: &Resolve, id: wit_parser::InterfaceId) -> Result<String> {
+    let iface = &resolve.interfaces[id];
+    let package = iface.package.map(|p| &resolve.packages[p].name).context("an interface outside any package")?;
+    let name = iface.name.as_deref().context("an unnamed interface")?;
+    Ok(format!("{}_{}_{}", snake(&package.namespace), snake(&package.name), snake(name)))
 }
 
 fn c_prefix(resolve: &Resolve, key: &WorldKey, id: wit_parser::InterfaceId) -> Result<String> {
@@ -109,14 +167,21 @@ fn free_call(header: &Header, ctype: &str, var: &str) -> String {
 }
 
 /// One Python-callable wrapper.
-fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &str, py_name: &str) -> Result<String> {
+fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &str, py_name: &str, receiver: Option<&str>) -> Result<String> {
     let header = conv.header;
-    let n = func.params.len();
+    // A method's first parameter is `self`: the Python instance, lent as a borrow.
+    let skip = usize::from(receiver.is_some());
+    let n = func.params.len() - skip;
     let mut out = format!("static PyObject *py_{py_name}(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {{\n    (void)self;\n");
     writeln!(out, "    if (nargs != {n}) {{\n        PyErr_Format(PyExc_TypeError, \"{py_name}() takes {n} argument{} (%zd given)\", nargs);\n        return NULL;\n    }}", if n == 1 { "" } else { "s" })?;
     out.push_str("    arena_t arena = {0};\n    PyObject *result = NULL;\n");
     let mut call_args = Vec::new();
-    for (i, (param, cparam)) in func.params.iter().zip(&proto.params).enumerate() {
+    if let Some(ident) = receiver {
+        let r = conv.resources.values().find(|r| r.ident == ident).context("an unknown receiver")?;
+        writeln!(out, "    {} *self_own = {ident}_get(self);\n    if (self_own == NULL) return NULL;", r.own_t)?;
+        call_args.push(format!("{}(*self_own)", r.borrow_fn));
+    }
+    for (i, (param, cparam)) in func.params.iter().skip(skip).zip(&proto.params[skip..]).enumerate() {
         let ty = &param.ty;
         if cparam.name.starts_with("maybe_") {
             // A top-level option: NULL for None, else a pointer to the converted value.
@@ -139,7 +204,7 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
             call_args.push(format!("a{i}"));
         }
     }
-    let extra = &proto.params[n..];
+    let extra = &proto.params[n + skip..];
     let find = |name: &str| extra.iter().find(|p| p.name == name).map(|p| pointee(&p.ctype).to_string());
     match &func.result {
         None => {
