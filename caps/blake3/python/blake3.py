@@ -6,11 +6,19 @@ blocks, which release the component's state at once instead of at garbage collec
 """
 
 import _blake3_cap as _cap
+from _blake3_cap import Incremental as _Incremental
 
 __all__ = ["blake3", "KEY_LEN", "OUT_LEN"]
 
 KEY_LEN = 32
 OUT_LEN = 32
+
+
+def _keyed(key):
+    try:
+        return _Incremental.keyed(key)
+    except _cap.Error as e:  # the component's message: the key's length is wrong
+        raise ValueError(*e.args) from None
 
 
 class blake3:
@@ -61,17 +69,17 @@ class blake3:
 
     def _fresh_handle(self):
         if self._key is not None:
-            return _cap.new_keyed(self._key)
+            return _keyed(self._key)
         if self._context is not None:
-            return _cap.new_derive_key(self._context)
-        return _cap.new()
+            return _Incremental.derive_key(self._context)
+        return _Incremental()
 
     def _open(self):
         """The component-side hasher, created (and fed the pending data) on first need."""
         if self._handle is None:
             self._handle = self._fresh_handle()
             if self._pending:
-                _cap.update(self._handle, self._pending)
+                self._handle.update(self._pending)
                 self._pending = b""
         return self
 
@@ -79,15 +87,17 @@ class blake3:
         """Add bytes-like ``data`` to the hash; returns the hasher."""
         if isinstance(data, str):
             raise TypeError("Unicode-objects must be encoded before hashing")
-        _cap.update(self._open()._handle, data)
+        self._open()._handle.update(data)
         return self
 
     def digest(self, length=OUT_LEN, *, seek=0):
         """``length`` bytes of output (starting ``seek`` bytes into the output stream)."""
-        if self._handle is None and self._key is None and self._context is None and not seek and length >= 0:
+        if self._handle is None and self._key is None and self._context is None and not seek and 0 <= length < 1 << 32:
             return _cap.hash(self._pending, length)
         if length < 0 or seek < 0:
             raise ValueError("length and seek must be non-negative")
+        if seek + length >= 1 << 32:
+            raise ValueError("length and seek must add up to less than 2**32")
         if self._handle is None:
             if self._key is not None:
                 out = _cap.keyed_hash(self._key, self._pending, seek + length)
@@ -96,7 +106,7 @@ class blake3:
             else:
                 out = _cap.hash(self._pending, seek + length)
         else:
-            out = _cap.finalize(self._handle, seek + length)
+            out = self._handle.finalize(seek + length)
         return out[seek:] if seek else out
 
     def hexdigest(self, length=OUT_LEN, *, seek=0):
@@ -107,18 +117,18 @@ class blake3:
         """An independent hasher with the same state."""
         clone = blake3.__new__(blake3)
         clone._key, clone._context, clone._pending = self._key, self._context, self._pending
-        clone._handle = None if self._handle is None else _cap.copy(self._handle)
+        clone._handle = None if self._handle is None else self._handle.copy()
         return clone
 
     def reset(self):
         """Forget everything fed so far (keeping the key or context)."""
         old, self._handle, self._pending = self._handle, None, b""
         if old is not None:
-            _cap.close(old)
+            old.close()
 
     def close(self):
         """Release the hasher now; using it afterwards raises ValueError."""
-        _cap.close(self._open()._handle)
+        self._open()._handle.close()
 
     def __enter__(self):
         return self

@@ -1,7 +1,7 @@
 //! Compose times on a scratch copy of the workspace's caps: the first compose after
 //! CPython is built (cap crates compiled from nothing), a no-op, and one cap's C changed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -9,32 +9,58 @@ use anyhow::{bail, Context, Result};
 
 use super::Row;
 
-fn timed(exe: &Path, dir: &Path, target: &Path) -> Result<f64> {
-    let started = Instant::now();
-    let out = Command::new(exe).arg("compose").current_dir(dir).env("CARGO_TARGET_DIR", target).output()
-        .context("cannot run cargo-pylon compose")?;
-    if !out.status.success() {
-        bail!("compose failed during the benchmark: {}", String::from_utf8_lossy(&out.stderr));
+/// A scratch copy of the workspace's `cap`, with its own cargo target folder.
+pub struct Scratch {
+    _dir: tempfile::TempDir,
+    pub ws: PathBuf,
+    target: PathBuf,
+    exe: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(root: &Path, cap: &str) -> Result<Self> {
+        let dir = tempfile::tempdir().context("cannot make a scratch folder")?;
+        let (ws, target) = (dir.path().join("ws"), dir.path().join("target"));
+        crate::scratch::copy_workspace(root, &[cap], &ws)?;
+        let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
+        Ok(Self { _dir: dir, ws, target, exe })
     }
-    Ok(started.elapsed().as_secs_f64())
+
+    /// `cargo-pylon ARGS` in the scratch workspace; its stdout.
+    pub fn pylon(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new(&self.exe).args(args).current_dir(&self.ws).env("CARGO_TARGET_DIR", &self.target).output()
+            .with_context(|| format!("cannot run cargo-pylon {}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!("cargo-pylon {} failed during the benchmark: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    pub fn edit(&self, file: &str, from: &str, to: &str) -> Result<()> {
+        let path = self.ws.join(file);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        anyhow::ensure!(text.contains(from), "{} no longer contains {from:?}", path.display());
+        std::fs::write(&path, text.replacen(from, to, 1)).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    fn timed_compose(&self) -> Result<f64> {
+        let started = Instant::now();
+        self.pylon(&["compose"])?;
+        Ok(started.elapsed().as_secs_f64())
+    }
 }
 
 pub fn rows(root: &Path, cap: &str, edit: (&str, &str, &str)) -> Result<Vec<Row>> {
-    let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
-    let scratch = tempfile::tempdir().context("cannot make a scratch folder")?;
-    let (ws, target) = (scratch.path().join("ws"), scratch.path().join("target"));
-    crate::scratch::copy_workspace(root, &[cap], &ws)?;
-    let first = timed(&exe, &ws, &target)?;
-    let noop = timed(&exe, &ws, &target)?;
+    let scratch = Scratch::new(root, cap)?;
+    let first = scratch.timed_compose()?;
+    let noop = scratch.timed_compose()?;
     let (file, from, to) = edit;
-    let path = ws.join("caps").join(cap).join(file);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    std::fs::write(&path, text.replacen(from, to, 1)).with_context(|| format!("cannot write {}", path.display()))?;
-    let touched = timed(&exe, &ws, &target)?;
+    scratch.edit(&format!("caps/{cap}/{file}"), from, to)?;
+    let touched = scratch.timed_compose()?;
     let row = |what: String, secs: f64| Row { what, pylon: format!("{secs:.2} s"), baseline: "-".into(), ratio: "-".into() };
     Ok(vec![
         row(format!("compose, first after CPython is built (cap `{cap}` compiled from scratch)"), first),
         row("compose, nothing changed".into(), noop),
-        row(format!("compose, one cap's C source changed (`{cap}`: recompile, relink, re-plug)"), touched),
+        row(format!("compose, one cap's Rust source changed (`{cap}`: rebuild that cap, re-plug)"), touched),
     ])
 }

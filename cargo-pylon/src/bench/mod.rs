@@ -4,6 +4,7 @@
 //! against the native build-Python of the same CPython version, median of several runs
 //! after warm-up runs.
 
+pub mod bindings;
 pub mod compose;
 pub mod hashing;
 

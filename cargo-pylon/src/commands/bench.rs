@@ -28,7 +28,8 @@ impl Args {
         ];
         if ws.caps.iter().any(|c| c.package == "blake3-cap") {
             rows.extend(bench::hashing::rows(&composed, &cache)?);
-            rows.extend(bench::compose::rows(&ws.root, "blake3", ("ext/blake3_cap.c", "#define CLOSED_NAME", "/* bench */\n#define CLOSED_NAME"))?);
+            rows.extend(bench::bindings::rows(&ws.root)?);
+            rows.extend(bench::compose::rows(&ws.root, "blake3", ("src/lib.rs", "struct Cap;", "/// Changed by the benchmark.\nstruct Cap;"))?);
         }
         rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
         rows.push(bench::size("python.wasm (CPython's core module, before componentizing)", &composed.cpython.interpreter())?);
