@@ -18,7 +18,7 @@ fn fresh_then_noop_then_one_cap_changed() {
     assert_eq!(manifest["cpython"]["version"], "3.13.5");
     assert_eq!(manifest["caps"][0]["package"], "blake3-cap");
     assert_eq!(manifest["caps"][0]["component_sha256"].as_str().unwrap().len(), 64);
-    assert!(manifest["inputs"]["caps/blake3/ext/blake3_cap.c"].is_string(), "{manifest}");
+    assert!(manifest["inputs"]["caps/blake3/wit/blake3.wit"].is_string(), "{manifest}");
     assert!(manifest["outputs"]["out/pylon.wasm"].is_string(), "{manifest}");
 
     // The composed interpreter runs the cap.
@@ -41,12 +41,13 @@ fn fresh_then_noop_then_one_cap_changed() {
     assert!(log.contains("build cap components") && log.contains("compose pylon.wasm"), "{log}");
     assert!(!log.contains("link interpreter") && !log.contains("CPython"), "{log}");
 
-    // The extension changed: recompiled and relinked, CPython untouched.
-    ws.edit("caps/blake3/ext/blake3_cap.c", "#define CLOSED_NAME", "/* edited */\n#define CLOSED_NAME");
+    // The WIT changed (a doc comment): the extension is regenerated, recompiled and
+    // relinked; CPython is untouched.
+    ws.edit("caps/blake3/wit/blake3.wit", "/// Feed more input.", "/// Feed more input (edited).");
     let out = ws.pylon(&["compose"]);
     let log = text(&out.stderr);
     assert!(out.status.success(), "{log}");
-    assert!(log.contains("compile blake3_cap.c") && log.contains("link interpreter"), "{log}");
+    assert!(log.contains("compile _blake3_cap.c") && log.contains("link interpreter"), "{log}");
     assert!(!log.contains("building CPython"), "{log}");
     let run = ws.pylon(&["smoke"]);
     assert!(run.status.success(), "{}{}", text(&run.stdout), text(&run.stderr));
