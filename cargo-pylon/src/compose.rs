@@ -166,9 +166,19 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
             fp.file(&cap.path(&provides.facade))?.text(&provides.dest.display().to_string());
         }
     }
+    // Stubs of generated extensions go beside the facades.
+    let stubs: Vec<PathBuf> = caps
+        .iter()
+        .filter(|c| c.c_source().is_none())
+        .map(|c| build.join("caps").join(&c.package).join(format!("{}.pyi", c.meta.extension.module)))
+        .filter(|p| p.is_file())
+        .collect();
+    for stub in &stubs {
+        fp.file(stub)?;
+    }
     let staged = Stamp::new(&build, "facades", &fp);
     if !staged.fresh(&[&site_packages]) {
-        stage::facades(&caps, &site_packages)?;
+        stage::facades(&caps, &stubs, &site_packages)?;
         staged.record()?;
     }
 
@@ -263,10 +273,11 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, build: 
             let header_name = format!("{}.h", wit.c_prefix());
             let header = std::fs::read_to_string(bindings.dir.join(&header_name)).with_context(|| format!("wit-bindgen-c wrote no {header_name}"))?;
             let module = &cap.meta.extension.module;
-            let c = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module)
+            let generated = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module)
                 .with_context(|| format!("cap {}: generating the extension `{module}` from {}", cap.package, wit_dir.display()))?;
+            bindgen::write_if_changed(&dir.join(format!("{module}.pyi")), generated.stub.as_bytes())?;
             let path = dir.join(format!("{module}.c"));
-            bindgen::write_if_changed(&path, c.as_bytes())?;
+            bindgen::write_if_changed(&path, generated.c.as_bytes())?;
             path
         }
     };

@@ -12,8 +12,9 @@ pub fn guest_site_packages(python_minor: &str) -> String {
     format!("{}/lib/python{python_minor}/site-packages", pylon_sys::cpython::GUEST_PREFIX)
 }
 
-/// Rebuild `dir` with every cap's facade at its destination; returns the files written.
-pub fn facades(caps: &[&Cap], dir: &Path) -> Result<Vec<PathBuf>> {
+/// Rebuild `dir` with every cap's facade at its destination, and `stubs` (`.pyi` files of
+/// generated extensions) at its top; returns the files written.
+pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>> {
     let scratch = dir.with_extension("new");
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot clear {}", scratch.display()))?;
@@ -29,6 +30,11 @@ pub fn facades(caps: &[&Cap], dir: &Path) -> Result<Vec<PathBuf>> {
         std::fs::copy(cap.path(&provides.facade), &to)
             .with_context(|| format!("cannot stage the facade of {} at {}", cap.package, provides.dest.display()))?;
         written.push(dir.join(&provides.dest));
+    }
+    for stub in stubs {
+        let name = stub.file_name().context("a stub without a file name")?;
+        std::fs::copy(stub, scratch.join(name)).with_context(|| format!("cannot stage {}", stub.display()))?;
+        written.push(dir.join(name));
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot replace {}", dir.display()))?;

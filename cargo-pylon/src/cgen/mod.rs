@@ -4,6 +4,7 @@
 mod convert;
 pub mod header;
 mod resource;
+mod stub;
 
 use std::fmt::Write as _;
 
@@ -16,8 +17,14 @@ use resource::Resource;
 
 const PRELUDE: &str = include_str!("prelude.c");
 
-/// Generate `module`'s C source for `world`, given wit-bindgen-c's header text and file name.
-pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str, header_name: &str, module: &str) -> Result<String> {
+/// A generated extension: its C source and its `.pyi` stub.
+pub struct Generated {
+    pub c: String,
+    pub stub: String,
+}
+
+/// Generate `module` for `world`, given wit-bindgen-c's header text and file name.
+pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str, header_name: &str, module: &str) -> Result<Generated> {
     let header = Header::parse(header_text)?;
     let mut conv = Converters::new(resolve, &header, module);
     let interfaces: Vec<_> = resolve.worlds[world]
@@ -31,6 +38,8 @@ pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str
         .collect();
     let prefix_names = interfaces.len() > 1;
     let (mut functions, mut table) = (String::new(), String::new());
+    let mut stub = stub::Stub::new(resolve);
+    let (mut stub_functions, mut stub_methods) = (String::new(), std::collections::BTreeMap::<wit_parser::TypeId, String>::new());
     // Per resource: (methods table entries, constructor wrapper, docs).
     let mut classes: std::collections::BTreeMap<wit_parser::TypeId, (String, Option<String>)> = Default::default();
     for (key, id) in &interfaces {
@@ -46,8 +55,12 @@ pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str
                     let c_name = format!("{c_prefix}_{item}");
                     functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, None).with_context(context)?);
                     writeln!(table, "    {{\"{py_name}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL, {doc}}},")?;
+                    stub_functions.push_str(&stub.function(func, &py_name, ""));
+                    stub_functions.push('\n');
                 }
                 FunctionKind::Method(res) | FunctionKind::Static(res) | FunctionKind::Constructor(res) => {
+                    let rendered = stub.function(func, &item, "    ");
+                    stub_methods.entry(res).or_default().push_str(&rendered);
                     let r = conv.resource(res)?;
                     let (ident, res_snake) = (r.ident.clone(), snake(resolve.types[res].name.as_deref().unwrap_or("")));
                     let entry = classes.entry(res).or_default();
@@ -115,7 +128,17 @@ static struct PyModuleDef module_def = {{PyModuleDef_HEAD_INIT, .m_name = \"{mod
 PyMODINIT_FUNC PyInit_{module}(void) {{\n    PyObject *m = PyModule_Create(&module_def);\n    if (m == NULL) return NULL;\n    module_error = PyErr_NewException(\"{module}.Error\", NULL, NULL);\n    if (module_error == NULL || PyModule_AddObjectRef(m, \"Error\", module_error) < 0) goto fail;\n{types}{class_inits}    return m;\nfail:\n    Py_DECREF(m);\n    return NULL;\n}}\n",
         types = type_inits(&conv.types),
     )?;
-    Ok(out)
+    for res in conv.resources.keys() {
+        stub_methods.entry(*res).or_default();
+    }
+    let mut stub_text = String::from(stub::HEADER);
+    // Resources without functions of their own are still classes in the stub.
+    for res in stub_methods.keys() {
+        stub.function_free_class(*res);
+    }
+    stub_text.push_str(&stub.classes(&stub_methods)?);
+    stub_text.push_str(&stub_functions);
+    Ok(Generated { c: out, stub: stub_text })
 }
 
 /// Create the module's record, enum and flags types in `PyInit`.
