@@ -30,17 +30,25 @@ pub struct Target {
     pub workspace_root: Option<PathBuf>,
     /// `CARGO_TARGET_DIR` for the caps' wasm builds.
     pub cargo_target: PathBuf,
+    /// The workspace's mapping of WIT error cases to Python exceptions.
+    pub errors: std::collections::BTreeMap<String, String>,
 }
 
 impl Target {
     pub fn for_workspace(ws: &Workspace) -> Self {
-        Self { out_dir: ws.out_dir(), output: ws.output(), workspace_root: Some(ws.root.clone()), cargo_target: ws.target_dir.join("pylon/wasm") }
+        Self {
+            out_dir: ws.out_dir(),
+            output: ws.output(),
+            workspace_root: Some(ws.root.clone()),
+            cargo_target: ws.target_dir.join("pylon/wasm"),
+            errors: ws.settings.errors.clone(),
+        }
     }
 
     /// The interpreter with no caps, kept in the CPython build's cache folder.
     pub fn bare(cpython: &Cpython) -> Self {
         let out_dir = cpython.root.join("bare");
-        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None }
+        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None, errors: Default::default() }
     }
 }
 
@@ -109,7 +117,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     for (cap, component) in caps.iter().zip(&components) {
         let exports = capbuild::exports(component)?;
         offered.extend(exports.iter().cloned());
-        objects.extend(extension(cap, &exports, &compiler, &build, &log)?);
+        objects.extend(extension(cap, &exports, &compiler, &target.errors, &build, &log)?);
     }
     objects.extend(glue(&compiler, &build, &log)?);
     let modules: Vec<String> = caps.iter().map(|c| c.meta.extension.module.clone()).collect();
@@ -191,6 +199,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
 fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Result<Fingerprint> {
     let mut fp = Fingerprint::new("compose");
     fp.text(env!("CARGO_PKG_VERSION")).text(&cpython.key).text(&cpython.prefix().display().to_string());
+    fp.text(&format!("{:?}", target.errors));
     // pylon's own glue is compiled into the binary; a new binary re-checks everything.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
     fp.tree(&exe)?;
@@ -240,7 +249,7 @@ fn gated_in(cap: &Cap, profile: &Profile) -> bool {
 
 /// Check a cap's WIT against its manifest and component, generate its bindings and
 /// compile its extension; returns the objects to link.
-fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors: &std::collections::BTreeMap<String, String>, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
     let wit_dir = cap.path(&cap.meta.extension.wit);
     let mut wit = Wit::load(&wit_dir, &cap.meta.extension.world)
         .with_context(|| format!("cap {} ({})", cap.package, cap.manifest_path.display()))?;
@@ -273,7 +282,7 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, build: 
             let header_name = format!("{}.h", wit.c_prefix());
             let header = std::fs::read_to_string(bindings.dir.join(&header_name)).with_context(|| format!("wit-bindgen-c wrote no {header_name}"))?;
             let module = &cap.meta.extension.module;
-            let generated = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module)
+            let generated = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module, errors)
                 .with_context(|| format!("cap {}: generating the extension `{module}` from {}", cap.package, wit_dir.display()))?;
             bindgen::write_if_changed(&dir.join(format!("{module}.pyi")), generated.stub.as_bytes())?;
             let path = dir.join(format!("{module}.c"));

@@ -117,6 +117,10 @@ pub struct WorkspaceSettings {
     /// A PEP 691 package index for `check-drift` (default: pip's own configuration).
     #[serde(default)]
     pub pypi_index: Option<String>,
+    /// WIT error cases (or error type names) -> the built-in Python exception a generated
+    /// extension raises for them (`"not-found" = "KeyError"`); others raise `<module>.Error`.
+    #[serde(default)]
+    pub errors: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -14,6 +14,69 @@ pub struct Spec {
     pub linkage: Linkage,
     /// `ns:pkg/iface@version` (default `pylon:<name>/api@0.1.0`).
     pub interface: Option<String>,
+    /// An existing WIT file or folder to build the cap around.
+    pub from_wit: Option<PathBuf>,
+}
+
+/// The interface a `--from-wit` cap is built around, and the WIT files to copy.
+struct Imported {
+    ns: String,
+    pkg: String,
+    iface: String,
+    version: String,
+    files: Vec<(String, String)>,
+    /// Python-visible names of the interface, for the smoke test.
+    names: Vec<String>,
+}
+
+fn import_wit(path: &Path, wanted: Option<&str>) -> Result<Imported> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_path(path).with_context(|| format!("cannot parse the WIT at {}", path.display()))?;
+    let name = resolve.packages[package].name.clone();
+    let version = name.version.as_ref().map(|v| v.to_string())
+        .with_context(|| format!("{} declares package {name} without a version; write `package {name}@0.1.0;`", path.display()))?;
+    let interfaces: Vec<(&String, &wit_parser::InterfaceId)> = resolve.packages[package].interfaces.iter().collect();
+    let (iface_name, iface_id) = match wanted {
+        Some(text) => {
+            let (ns, pkg, iface, v) = parse_interface(text)?;
+            if ns != name.namespace || pkg != name.name || v != version {
+                bail!("--interface {text} is not in {} (package {name})", path.display());
+            }
+            interfaces.into_iter().find(|(n, _)| **n == iface).with_context(|| format!("{} has no interface `{iface}`", path.display()))?
+        }
+        None => match interfaces.as_slice() {
+            [one] => *one,
+            [] => bail!("{} defines no interface for the cap to export", path.display()),
+            many => bail!(
+                "{} defines several interfaces ({}); choose one with --interface {}:{}/<name>@{version}",
+                path.display(),
+                many.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+                name.namespace,
+                name.name
+            ),
+        },
+    };
+    let mut names: Vec<String> = resolve.interfaces[*iface_id]
+        .functions
+        .values()
+        .filter(|f| matches!(f.kind, wit_parser::FunctionKind::Freestanding))
+        .map(|f| f.name.replace('-', "_"))
+        .collect();
+    names.extend(resolve.interfaces[*iface_id].types.iter().filter(|(_, id)| matches!(resolve.types[**id].kind, wit_parser::TypeDefKind::Resource)).map(|(n, _)| crate::cgen::camel(n)));
+    let mut files = Vec::new();
+    let sources: Vec<PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "wit")).collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    for source in sources {
+        let text = std::fs::read_to_string(&source).with_context(|| format!("cannot read {}", source.display()))?;
+        files.push((format!("wit/{}", source.file_name().expect("a file").to_string_lossy()), text));
+    }
+    if path.is_dir() && path.join("deps").is_dir() {
+        bail!("{}: WIT with deps/ is not supported by --from-wit yet; copy the folder into the cap by hand", path.display());
+    }
+    Ok(Imported { ns: name.namespace, pkg: name.name, iface: iface_name.clone(), version, files, names })
 }
 
 /// The files written, relative to the workspace root.
@@ -27,21 +90,38 @@ pub fn create(workspace_root: &Path, spec: &Spec) -> Result<Vec<PathBuf>> {
     if !is_identifier(&module) || module.starts_with('_') {
         bail!("--facade {module:?} is not a public Python module name (letters, digits and _, not starting with _ or a digit)");
     }
-    let (ns, pkg, iface, version) = parse_interface(spec.interface.as_deref().unwrap_or(&format!("pylon:{}/api@0.1.0", spec.name)))?;
+    let imported = spec.from_wit.as_deref().map(|path| import_wit(path, spec.interface.as_deref())).transpose()?;
+    let (ns, pkg, iface, version) = match &imported {
+        Some(i) => (i.ns.clone(), i.pkg.clone(), i.iface.clone(), i.version.clone()),
+        None => parse_interface(spec.interface.as_deref().unwrap_or(&format!("pylon:{}/api@0.1.0", spec.name)))?,
+    };
     let dir = workspace_root.join("caps").join(&spec.name);
     if dir.exists() {
         bail!("{} already exists; pick another name or remove it first (pylon never overwrites a cap)", dir.display());
     }
     let ext = format!("_{snake}_cap");
     let world = format!("{}-ext", spec.name);
-    let files: Vec<(String, String)> = vec![
+    let mut files: Vec<(String, String)> = vec![
         ("Cargo.toml".into(), cargo_toml(spec, &ext, &world, &module, &format!("{ns}:{pkg}/{iface}"), &version)),
-        (format!("wit/{}.wit", spec.name), wit(spec, &ns, &pkg, &iface, &version)),
-        ("src/lib.rs".into(), rust(spec, &ns, &pkg, &iface)),
-        (format!("python/{module}.py"), facade(&module, &ext)),
-        (format!("tests/{snake}_smoke.py"), smoke(&module)),
         ("README.md".into(), readme(spec, &module, &ext)),
     ];
+    match &imported {
+        None => files.extend([
+            (format!("wit/{}.wit", spec.name), wit(spec, &ns, &pkg, &iface, &version)),
+            ("src/lib.rs".into(), rust(spec, &ns, &pkg, &iface)),
+            (format!("python/{module}.py"), facade(&module, &ext)),
+            (format!("tests/{snake}_smoke.py"), smoke(&module)),
+        ]),
+        Some(imported) => {
+            files.extend(imported.files.iter().cloned());
+            files.extend([
+                ("wit/pylon-worlds.wit".into(), worlds(spec, &ns, &pkg, &iface, &version)),
+                ("src/lib.rs".into(), stub_rust(spec)),
+                (format!("python/{module}.py"), reexport_facade(&module, &ext)),
+                (format!("tests/{snake}_smoke.py"), names_smoke(&module, &imported.names)),
+            ]);
+        }
+    }
     // Written in a scratch folder and renamed, so a failure leaves no half-made cap.
     let caps = workspace_root.join("caps");
     std::fs::create_dir_all(&caps).with_context(|| format!("cannot create {}", caps.display()))?;
@@ -214,6 +294,41 @@ impl Guest for Cap {{
 }}
 "#,
         name = spec.name
+    )
+}
+
+/// The cap's two worlds, beside a `--from-wit` package's own files.
+fn worlds(spec: &Spec, ns: &str, pkg: &str, iface: &str, version: &str) -> String {
+    format!(
+        "package {ns}:{pkg}@{version};\n\n/// What the cap's component provides.\nworld {name}-provider {{\n    export {iface};\n}}\n\n/// What the generated CPython extension is built against.\nworld {name}-ext {{\n    import {iface};\n}}\n",
+        name = spec.name
+    )
+}
+
+fn stub_rust(spec: &Spec) -> String {
+    format!(
+        r#"//! The {name} cap's component (built for wasm32-wasip2 by `cargo pylon compose`).
+//!
+//! `stubs` makes wit-bindgen export an implementation whose functions are not written
+//! yet (calling one traps). Replace it: drop `stubs`, implement the generated `Guest`
+//! traits on your own type and `export!` it.
+
+#![cfg(target_family = "wasm")]
+
+wit_bindgen::generate!({{ world: "{name}-provider", path: "wit", stubs }});
+"#,
+        name = spec.name
+    )
+}
+
+fn reexport_facade(module: &str, ext: &str) -> String {
+    format!("\"\"\"{module}: Python's face of the cap (the work runs in its WebAssembly component).\"\"\"\n\nfrom {ext} import *  # noqa: F403\nfrom {ext} import Error  # noqa: F401\n")
+}
+
+fn names_smoke(module: &str, names: &[String]) -> String {
+    let list = names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "\"\"\"Smoke test for {module}: the interface is importable. Call each function once it is implemented.\"\"\"\nimport {module}\n\nfor name in [{list}]:\n    assert hasattr({module}, name), name\nprint(\"{module} ok\")\n"
     )
 }
 

@@ -95,6 +95,8 @@ fn wit_version_mismatch_is_reported_before_anything_runs() {
 fn a_generated_extension_covers_its_kinds_inside_pylon() {
     let ws = Scratch::with_blake3();
     ws.add_fixture("kinds");
+    let manifest = std::fs::read_to_string(ws.path("Cargo.toml")).unwrap();
+    std::fs::write(ws.path("Cargo.toml"), format!("{manifest}\n[workspace.metadata.pylon.errors]\ngreen = \"KeyError\"\n")).unwrap();
     let out = ws.pylon(&["smoke"]);
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));

@@ -53,3 +53,21 @@ fn new_adds_a_workspace_member_when_no_glob_covers_it() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("2 caps: blake3, tiny"), "{}", text(&out.stdout));
 }
+
+#[test]
+fn new_from_wit_builds_a_cap_around_an_existing_interface() {
+    let ws = Scratch::with_blake3();
+    let wit = common::workspace().join("tests/fixtures/kinds/wit/kinds.wit");
+    let out = ws.pylon(&["new", "echoes", "--from-wit", wit.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest = std::fs::read_to_string(ws.path("caps/echoes/Cargo.toml")).unwrap();
+    assert!(manifest.contains("interface = \"pylon:kinds/echo\"") && manifest.contains("version = \"0.1.0\""), "{manifest}");
+    assert!(std::fs::read_to_string(ws.path("caps/echoes/src/lib.rs")).unwrap().contains("stubs"));
+    let out = ws.pylon(&["smoke"]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("PASS caps/echoes/tests/echoes_smoke.py"), "{report}");
+    // A call reaches the stub component, which has no implementation yet: a trap, reported.
+    let run = ws.pylon(&["probe", "-c", "import echoes; echoes.echo_u8(1)"]);
+    assert_eq!(run.status.code(), Some(125), "{}", text(&run.stderr));
+}

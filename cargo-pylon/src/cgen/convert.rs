@@ -26,6 +26,8 @@ pub struct Converters<'a> {
     /// Resources the module wraps, by their WIT type.
     pub resources: BTreeMap<wit_parser::TypeId, Resource>,
     pub module: String,
+    /// WIT error cases or type names -> built-in exception names.
+    pub errors: BTreeMap<String, String>,
 }
 
 /// `point` -> `Point`, `http-status` -> `HttpStatus`.
@@ -103,6 +105,7 @@ impl<'a> Converters<'a> {
             types: BTreeMap::new(),
             resources: BTreeMap::new(),
             module: module.to_string(),
+            errors: BTreeMap::new(),
         }
     }
 
@@ -256,6 +259,25 @@ impl<'a> Converters<'a> {
                     let r = self.resource(*id)?;
                     format!("    {} *own = {}_get(o);\n    if (own == NULL) return -1;\n    *out = *own;\n    return {}_retire(o);\n", r.own_t, r.ident, r.ident)
                 }
+                Some(TypeDefKind::Result(r)) => {
+                    // Nested results (not a function's own): ("ok", value) or ("err", value).
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let mut body = String::from("    if (!PyTuple_Check(o) || PyTuple_GET_SIZE(o) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(o, 0))) return type_error(\"an (\\\"ok\\\" | \\\"err\\\", value) tuple\", o);\n    PyObject *name = PyTuple_GET_ITEM(o, 0), *value = PyTuple_GET_ITEM(o, 1);\n");
+                    for (case, ty) in [("ok", &r.ok), ("err", &r.err)] {
+                        body.push_str(&format!("    if (PyUnicode_CompareWithASCIIString(name, \"{case}\") == 0) {{\n        out->is_err = {};\n", case == "err"));
+                        match ty {
+                            Some(t) => {
+                                let member = format!("val.{case}");
+                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                let conv = self.py_to_c(t, &cfield.ctype)?;
+                                body.push_str(&format!("        return {conv}(value, &out->{member}, arena);\n    }}\n"));
+                            }
+                            None => body.push_str("        return value == Py_None ? 0 : type_error(\"None\", value);\n    }\n"),
+                        }
+                    }
+                    body.push_str("    PyErr_Format(PyExc_ValueError, \"%R is neither \\\"ok\\\" nor \\\"err\\\"\", name);\n    return -1;\n");
+                    body
+                }
                 Some(TypeDefKind::Variant(variant)) => {
                     let fields = self.header.fields(ctype)?.to_vec();
                     let mut body = String::from("    PyObject *name = o, *value = Py_None;\n    if (PyTuple_Check(o) && PyTuple_GET_SIZE(o) == 2) {\n        name = PyTuple_GET_ITEM(o, 0);\n        value = PyTuple_GET_ITEM(o, 1);\n    }\n    if (!PyUnicode_Check(name)) return type_error(\"a (case, value) tuple or a case name\", o);\n");
@@ -345,6 +367,23 @@ impl<'a> Converters<'a> {
                 Some(TypeDefKind::Handle(wit_parser::Handle::Own(id))) => {
                     let r = self.resource(*id)?;
                     format!("    return {}_wrap(*v);\n", r.ident)
+                }
+                Some(TypeDefKind::Result(r)) => {
+                    let fields = self.header.fields(ctype)?.to_vec();
+                    let mut body = String::from("    PyObject *value;\n");
+                    for (case, ty, cond) in [("ok", &r.ok, "!v->is_err"), ("err", &r.err, "v->is_err")] {
+                        let make = match ty {
+                            Some(t) => {
+                                let member = format!("val.{case}");
+                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                format!("{}(&v->{member})", self.c_to_py(t, &cfield.ctype)?)
+                            }
+                            None => "Py_NewRef(Py_None)".into(),
+                        };
+                        body.push_str(&format!("    if ({cond}) {{\n        if ((value = {make}) == NULL) return NULL;\n        return Py_BuildValue(\"(sN)\", \"{case}\", value);\n    }}\n"));
+                    }
+                    body.push_str("    Py_UNREACHABLE();\n");
+                    body
                 }
                 Some(TypeDefKind::Enum(_)) | Some(TypeDefKind::Flags(_)) => {
                     let var = self.python_type(ty, ctype)?;

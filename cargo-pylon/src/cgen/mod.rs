@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use anyhow::{bail, Context, Result};
 use wit_parser::{Function, FunctionKind, Resolve, Type, TypeDefKind, WorldItem, WorldKey};
 
+pub use convert::camel;
 use convert::Converters;
 use header::{Header, Prototype};
 use resource::Resource;
@@ -23,10 +24,31 @@ pub struct Generated {
     pub stub: String,
 }
 
-/// Generate `module` for `world`, given wit-bindgen-c's header text and file name.
-pub fn generate(resolve: &Resolve, world: wit_parser::WorldId, header_text: &str, header_name: &str, module: &str) -> Result<Generated> {
+/// Built-in exceptions an error mapping may name.
+const EXCEPTIONS: &[&str] = &[
+    "ValueError", "TypeError", "KeyError", "IndexError", "LookupError", "OSError", "FileNotFoundError",
+    "FileExistsError", "PermissionError", "TimeoutError", "ConnectionError", "RuntimeError",
+    "NotImplementedError", "OverflowError", "UnicodeError", "EOFError", "MemoryError",
+];
+
+/// Generate `module` for `world`, given wit-bindgen-c's header text and file name;
+/// `errors` maps WIT error cases or type names to built-in exception names.
+pub fn generate(
+    resolve: &Resolve,
+    world: wit_parser::WorldId,
+    header_text: &str,
+    header_name: &str,
+    module: &str,
+    errors: &std::collections::BTreeMap<String, String>,
+) -> Result<Generated> {
+    for (case, exception) in errors {
+        if !EXCEPTIONS.contains(&exception.as_str()) {
+            bail!("[workspace.metadata.pylon.errors] {case:?} = {exception:?}: not a built-in exception pylon maps to; use one of {}", EXCEPTIONS.join(", "));
+        }
+    }
     let header = Header::parse(header_text)?;
     let mut conv = Converters::new(resolve, &header, module);
+    conv.errors = errors.clone();
     let interfaces: Vec<_> = resolve.worlds[world]
         .imports
         .iter()
@@ -255,7 +277,8 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
                     (Some(t), Some(c)) => format!("PyObject *value = {}(&err); {}", conv.c_to_py(t, c)?, free_call(header, c, "err")),
                     _ => "PyObject *value = Py_NewRef(Py_None);".into(),
                 };
-                writeln!(out, "    if ({c_name}({})) {{\n        {ok_conv}\n    }} else {{\n        {err_conv}\n        if (value != NULL) {{\n            PyErr_SetObject(module_error, value);\n            Py_DECREF(value);\n        }}\n    }}", args.join(", "))?;
+                let exception = error_type(conv, r.err.as_ref(), err_c.is_some());
+                writeln!(out, "    if ({c_name}({})) {{\n        {ok_conv}\n    }} else {{\n        PyObject *exc_type = {exception};\n        {err_conv}\n        if (value != NULL) {{\n            PyErr_SetObject(exc_type, value);\n            Py_DECREF(value);\n        }}\n    }}", args.join(", "))?;
             }
             Some(TypeDefKind::Option(inner)) if proto.ret == "bool" => {
                 let c = find("ret").context("a flattened option return without `ret`")?;
@@ -282,6 +305,32 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
     }
     out.push_str("    arena_release(&arena);\n    return result;\n}\n\n");
     Ok(out)
+}
+
+/// The C expression of the exception type for a `result`'s error: mapped per case (enum
+/// and variant errors, read before the value is freed: `err.tag` / `err`), or by the error
+/// type's name, else the module's `Error`.
+fn error_type(conv: &Converters, err: Option<&Type>, has_err: bool) -> String {
+    let mapped = |name: &str| conv.errors.get(name).map(|e| format!("PyExc_{e}"));
+    let Some(ty) = err else { return "module_error".into() };
+    if let Type::Id(id) = ty {
+        if let Some(name) = conv.resolve.types[*id].name.as_deref() {
+            if let Some(exc) = mapped(name) {
+                return exc;
+            }
+        }
+    }
+    let cases: Vec<&str> = match conv.kind(ty) {
+        Some(TypeDefKind::Enum(e)) => e.cases.iter().map(|c| c.name.as_str()).collect(),
+        Some(TypeDefKind::Variant(v)) => v.cases.iter().map(|c| c.name.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    if !has_err || cases.iter().all(|c| mapped(c).is_none()) {
+        return "module_error".into();
+    }
+    let selector = if matches!(conv.kind(ty), Some(TypeDefKind::Variant(_))) { "err.tag" } else { "err" };
+    let arms: Vec<String> = cases.iter().enumerate().map(|(i, c)| format!("{selector} == {i} ? {} : ", mapped(c).unwrap_or_else(|| "module_error".into()))).collect();
+    format!("{}module_error", arms.join(""))
 }
 
 fn conv_kind<'r>(conv: &Converters<'r>, ty: &Type) -> Option<&'r TypeDefKind> {

@@ -40,7 +40,7 @@ impl<'a> Stub<'a> {
                     TypeDefKind::Option(inner) => format!("{} | None", self.annotation(inner, arg)),
                     TypeDefKind::Tuple(t) => format!("tuple[{}]", t.types.iter().map(|t| self.annotation(t, arg)).collect::<Vec<_>>().join(", ")),
                     TypeDefKind::Variant(_) => "tuple[str, Any] | str".into(),
-                    TypeDefKind::Result(r) => r.ok.as_ref().map(|t| self.annotation(t, arg)).unwrap_or_else(|| "None".into()),
+                    TypeDefKind::Result(_) => "tuple[str, Any]".into(),
                     TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => self.class(*r),
                     TypeDefKind::Record(_) => self.class(*id),
                     TypeDefKind::Enum(_) | TypeDefKind::Flags(_) => {
@@ -86,6 +86,11 @@ impl<'a> Stub<'a> {
         }
         let ret = match (&func.kind, &func.result) {
             (FunctionKind::Constructor(_), _) => "None".into(),
+            // A function's own result returns the ok value (errors raise).
+            (_, Some(Type::Id(id))) if matches!(&self.resolve.types[*id].kind, TypeDefKind::Result(_)) => match &self.resolve.types[*id].kind {
+                TypeDefKind::Result(r) => r.ok.as_ref().map(|t| self.annotation(t, false)).unwrap_or_else(|| "None".into()),
+                _ => unreachable!("matched a result"),
+            },
             (_, Some(ty)) => self.annotation(ty, false),
             (_, None) => "None".into(),
         };

@@ -24,9 +24,13 @@ pub struct Args {
     /// How the cap's component joins the interpreter
     #[arg(long, value_enum, default_value_t = LinkageArg::Static)]
     linkage: LinkageArg,
-    /// The WIT interface to create, `ns:pkg/iface@version` (default: pylon:NAME/api@0.1.0)
+    /// The WIT interface: created with this name (default pylon:NAME/api@0.1.0), or, with
+    /// --from-wit, the one to export when the WIT defines several
     #[arg(long, value_name = "NS:PKG/IFACE@VERSION")]
     interface: Option<String>,
+    /// Build the cap around an existing WIT file or folder (the component starts as stubs)
+    #[arg(long, value_name = "PATH")]
+    from_wit: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -40,6 +44,7 @@ impl Args {
                 LinkageArg::Dynlink => Linkage::Dynlink,
             },
             interface: self.interface,
+            from_wit: self.from_wit,
         };
         let written = newcap::create(&ws.root, &spec)?;
         println!("created cap `{}`:", spec.name);
