@@ -267,8 +267,7 @@ impl<'a> Converters<'a> {
                         body.push_str(&format!("    if (PyUnicode_CompareWithASCIIString(name, \"{case}\") == 0) {{\n        out->is_err = {};\n", case == "err"));
                         match ty {
                             Some(t) => {
-                                let member = format!("val.{case}");
-                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                let (member, cfield) = union_member(&fields, case, ctype)?;
                                 let conv = self.py_to_c(t, &cfield.ctype)?;
                                 body.push_str(&format!("        return {conv}(value, &out->{member}, arena);\n    }}\n"));
                             }
@@ -285,8 +284,7 @@ impl<'a> Converters<'a> {
                         body.push_str(&format!("    if (PyUnicode_CompareWithASCIIString(name, \"{}\") == 0) {{\n        out->tag = {i};\n", case.name));
                         match &case.ty {
                             Some(t) => {
-                                let member = format!("val.{}", case.name.replace('-', "_"));
-                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                let (member, cfield) = union_member(&fields, &case.name, ctype)?;
                                 let conv = self.py_to_c(t, &cfield.ctype)?;
                                 body.push_str(&format!("        return {conv}(value, &out->{member}, arena);\n    }}\n"));
                             }
@@ -374,8 +372,7 @@ impl<'a> Converters<'a> {
                     for (case, ty, cond) in [("ok", &r.ok, "!v->is_err"), ("err", &r.err, "v->is_err")] {
                         let make = match ty {
                             Some(t) => {
-                                let member = format!("val.{case}");
-                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                let (member, cfield) = union_member(&fields, case, ctype)?;
                                 format!("{}(&v->{member})", self.c_to_py(t, &cfield.ctype)?)
                             }
                             None => "Py_NewRef(Py_None)".into(),
@@ -396,8 +393,7 @@ impl<'a> Converters<'a> {
                         body.push_str(&format!("    case {i}:\n        name = \"{}\";\n", case.name));
                         match &case.ty {
                             Some(t) => {
-                                let member = format!("val.{}", case.name.replace('-', "_"));
-                                let cfield = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+                                let (member, cfield) = union_member(&fields, &case.name, ctype)?;
                                 let conv = self.c_to_py(t, &cfield.ctype)?;
                                 body.push_str(&format!("        value = {conv}(&v->{member});\n        break;\n"));
                             }
@@ -412,6 +408,13 @@ impl<'a> Converters<'a> {
             other => bail!("WIT type {other:?} is not supported by the extension generator yet"),
         })
     }
+}
+
+/// The union member (`val.<case>`) holding a variant's or result's payload.
+fn union_member<'f>(fields: &'f [super::header::Param], case: &str, ctype: &str) -> Result<(String, &'f super::header::Param)> {
+    let member = format!("val.{}", case.replace('-', "_"));
+    let field = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+    Ok((member, field))
 }
 
 fn describe(kind: Option<&TypeDefKind>) -> String {
