@@ -80,6 +80,12 @@ pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
     Ok((toolchain, cpython))
 }
 
+/// The workspace's `pylon.wasm`, on the CPython profile it asks for.
+pub fn workspace(home: &Home, ws: &Workspace) -> Result<Composed> {
+    let (toolchain, cpython) = base(home, ws.settings.python.as_deref())?;
+    compose(&toolchain, cpython, &ws.caps, &Target::for_workspace(ws))
+}
+
 pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target: &Target) -> Result<Composed> {
     let profile = cpython.profile;
     let caps: Vec<&Cap> = all_caps.iter().filter(|c| gated_in(c, profile)).collect();

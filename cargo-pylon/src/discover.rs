@@ -76,7 +76,8 @@ pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
         return Ok(Some(ws));
     }
     let ws = workspace(None)?;
-    let record = Cached { watched: watch_list(&cwd, &ws), stamp: stamp(&watch_list(&cwd, &ws)), workspace: ws };
+    let watched = watch_list(&cwd, &ws);
+    let record = Cached { stamp: stamp(&watched), watched, workspace: ws };
     if let Ok(json) = serde_json::to_vec(&record) {
         let _ = crate::component::write_atomically(&cache, &json);
     }

@@ -65,7 +65,6 @@ fn version_of(qualified: &str) -> &str {
 }
 
 const BINDGEN_FAMILY: &[&str] = &["wit-bindgen", "wit-bindgen-c", "wit-bindgen-core", "wit-bindgen-rust", "wit-bindgen-rt"];
-const PARSER_FAMILY: &[&str] = &["wit-parser", "wit-component"];
 
 /// (b) wit-bindgen and wit-parser: one version each across the workspace's members, and
 /// wit-parser the one wit-bindgen-c is built on (so their `Resolve` types are shared).
@@ -81,7 +80,7 @@ pub fn crates(ws: &Workspace) -> Result<Vec<Row>> {
             let name = metadata[&dep.pkg].name.to_string();
             let family = if BINDGEN_FAMILY.contains(&name.as_str()) {
                 "wit-bindgen"
-            } else if PARSER_FAMILY.contains(&name.as_str()) && name == "wit-parser" {
+            } else if name == "wit-parser" {
                 "wit-parser"
             } else {
                 continue;

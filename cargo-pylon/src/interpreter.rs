@@ -9,12 +9,10 @@ use crate::compose::{self, Composed, Target};
 use crate::discover;
 
 pub fn prepare(home: &Home) -> Result<Composed> {
-    let workspace = discover::current(home)?;
-    let python = workspace.as_ref().and_then(|ws| ws.settings.python.clone());
-    let (toolchain, cpython) = compose::base(home, python.as_deref())?;
-    match workspace {
-        Some(ws) => compose::compose(&toolchain, cpython, &ws.caps, &Target::for_workspace(&ws)),
+    match discover::current(home)? {
+        Some(ws) => compose::workspace(home, &ws),
         None => {
+            let (toolchain, cpython) = compose::base(home, None)?;
             let target = Target::bare(&cpython);
             compose::compose(&toolchain, cpython, &[], &target)
         }

@@ -13,14 +13,13 @@ pub fn guest_site_packages(python_minor: &str) -> String {
 }
 
 /// Rebuild `dir` with every cap's facade at its destination, and `stubs` (`.pyi` files of
-/// generated extensions) at its top; returns the files written.
-pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>> {
+/// generated extensions) at its top.
+pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<()> {
     let scratch = dir.with_extension("new");
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot clear {}", scratch.display()))?;
     }
     std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-    let mut written = Vec::new();
     for cap in caps {
         let Some(provides) = &cap.meta.provides else { continue };
         let to = scratch.join(&provides.dest);
@@ -29,16 +28,14 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<Vec<PathB
         }
         std::fs::copy(cap.path(&provides.facade), &to)
             .with_context(|| format!("cannot stage the facade of {} at {}", cap.package, provides.dest.display()))?;
-        written.push(dir.join(&provides.dest));
     }
     for stub in stubs {
         let name = stub.file_name().context("a stub without a file name")?;
         std::fs::copy(stub, scratch.join(name)).with_context(|| format!("cannot stage {}", stub.display()))?;
-        written.push(dir.join(name));
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
     }
     std::fs::rename(&scratch, dir).with_context(|| format!("cannot move the facades into {}", dir.display()))?;
-    Ok(written)
+    Ok(())
 }

@@ -80,7 +80,7 @@ impl Cpython {
         let key = cache_key(profile, toolchain);
         let root = home.root().join("cpython").join(format!("{}-{}", profile.version, &key[..16]));
         let build = Self { profile, root, key };
-        (build.is_complete() && build.prefix().join(runtime::COMPLETE).is_file()).then_some(build)
+        (build.is_complete() && crate::home::is_published(&build.prefix())).then_some(build)
     }
 
     fn is_complete(&self) -> bool {

@@ -85,7 +85,7 @@ impl Suite {
         let stamp = suite.root.join("updated");
         if !stamp.exists() {
             step.message(&format!("apt-get update ({name})"));
-            suite.apt("apt-get", &suite.root, &["update"], step)?;
+            suite.apt(&suite.root, &["update"], step)?;
             std::fs::write(&stamp, b"").with_context(|| format!("cannot write {}", stamp.display()))?;
         }
         Ok(suite)
@@ -104,18 +104,18 @@ impl Suite {
         ]
     }
 
-    fn apt(&self, tool: &str, cwd: &Path, args: &[&str], step: &Step) -> Result<()> {
-        let mut cmd = Command::new(tool);
+    fn apt(&self, cwd: &Path, args: &[&str], step: &Step) -> Result<()> {
+        let mut cmd = Command::new("apt-get");
         cmd.args(self.options()).args(args).current_dir(cwd);
         step.run(&mut cmd).with_context(|| {
-            format!("{tool} {} failed for Debian suite {}; check the network and the archive in /etc/apt", args.join(" "), self.name)
+            format!("apt-get {} failed for Debian suite {}; check the network and the archive in /etc/apt", args.join(" "), self.name)
         })
     }
 
     /// `apt-get download PACKAGE[=VERSION]` into `dest`; returns the `.deb` path.
     pub fn download(&self, package: &str, dest: &Path, step: &Step) -> Result<PathBuf> {
         std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
-        self.apt("apt-get", dest, &["download", package], step)?;
+        self.apt(dest, &["download", package], step)?;
         let name = package.split('=').next().unwrap_or(package);
         let deb = std::fs::read_dir(dest)
             .with_context(|| format!("cannot list {}", dest.display()))?
@@ -129,7 +129,7 @@ impl Suite {
     /// `apt-get source --download-only PACKAGE=VERSION` into `dest`.
     pub fn download_source(&self, package: &str, version: &str, dest: &Path, step: &Step) -> Result<()> {
         std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
-        self.apt("apt-get", dest, &["source", "--download-only", &format!("{package}={version}")], step)
+        self.apt(dest, &["source", "--download-only", &format!("{package}={version}")], step)
     }
 }
 

@@ -4,6 +4,24 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+/// Marks a cache folder that was filled completely.
+const COMPLETE: &str = ".pylon-complete";
+
+/// Whether `dir` was put in place by [`publish`].
+pub fn is_published(dir: &Path) -> bool {
+    dir.join(COMPLETE).is_file()
+}
+
+/// Mark the filled `scratch` folder complete and move it to `dest`, replacing what an
+/// earlier, interrupted attempt left there: readers never see half a folder.
+pub fn publish(scratch: tempfile::TempDir, dest: &Path) -> Result<()> {
+    std::fs::write(scratch.path().join(COMPLETE), b"").with_context(|| format!("cannot mark {} complete", dest.display()))?;
+    if dest.exists() {
+        std::fs::remove_dir_all(dest).with_context(|| format!("cannot remove the incomplete {}", dest.display()))?;
+    }
+    std::fs::rename(scratch.keep(), dest).with_context(|| format!("cannot move the new folder into {}", dest.display()))
+}
+
 /// Root of everything pylon caches: `$PYLON_HOME`, else `<user cache dir>/pylon`.
 #[derive(Debug, Clone)]
 pub struct Home {

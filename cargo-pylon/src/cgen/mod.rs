@@ -156,7 +156,7 @@ PyMODINIT_FUNC PyInit_{module}(void) {{\n    PyObject *m = PyModule_Create(&modu
     let mut stub_text = String::from(stub::HEADER);
     // Resources without functions of their own are still classes in the stub.
     for res in stub_methods.keys() {
-        stub.function_free_class(*res);
+        stub.class(*res);
     }
     stub_text.push_str(&stub.classes(&stub_methods)?);
     stub_text.push_str(&stub_functions);
@@ -230,10 +230,10 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
         let ty = &param.ty;
         if cparam.name.starts_with("maybe_") {
             // A top-level option: NULL for None, else a pointer to the converted value.
-            let inner = match conv_option_inner(conv, ty) {
-                Some(inner) => inner,
-                None => bail!("parameter {} is flattened but not an option", param.name),
+            let Some(TypeDefKind::Option(inner)) = conv.kind(ty) else {
+                bail!("parameter {} is flattened but not an option", param.name);
             };
+            let inner = *inner;
             let ctype = pointee(&cparam.ctype).to_string();
             let f = conv.py_to_c(&inner, &ctype)?;
             writeln!(out, "    {ctype} a{i}_val;\n    {ctype} *a{i} = NULL;\n    if (args[{i}] != Py_None) {{\n        if ({f}(args[{i}], &a{i}_val, &arena) < 0) goto done;\n        a{i} = &a{i}_val;\n    }}")?;
@@ -255,7 +255,7 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
         None => {
             writeln!(out, "    {c_name}({});\n    result = Py_NewRef(Py_None);", call_args.join(", "))?;
         }
-        Some(ty) => match conv_kind(conv, ty) {
+        Some(ty) => match conv.kind(ty) {
             Some(TypeDefKind::Result(r)) if proto.ret == "bool" => {
                 let (ok_c, err_c) = (find("ret"), find("err"));
                 let mut args = call_args.clone();
@@ -331,15 +331,4 @@ fn error_type(conv: &Converters, err: Option<&Type>, has_err: bool) -> String {
     let selector = if matches!(conv.kind(ty), Some(TypeDefKind::Variant(_))) { "err.tag" } else { "err" };
     let arms: Vec<String> = cases.iter().enumerate().map(|(i, c)| format!("{selector} == {i} ? {} : ", mapped(c).unwrap_or_else(|| "module_error".into()))).collect();
     format!("{}module_error", arms.join(""))
-}
-
-fn conv_kind<'r>(conv: &Converters<'r>, ty: &Type) -> Option<&'r TypeDefKind> {
-    conv.kind(ty)
-}
-
-fn conv_option_inner(conv: &Converters, ty: &Type) -> Option<Type> {
-    match conv.kind(ty) {
-        Some(TypeDefKind::Option(inner)) => Some(*inner),
-        _ => None,
-    }
 }

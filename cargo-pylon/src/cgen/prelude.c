@@ -49,16 +49,6 @@ HELPER void *arena_alloc(arena_t *a, size_t n) {
     return p;
 }
 
-HELPER PyObject *arena_sequence(arena_t *a, PyObject *o) {
-    PyObject *seq = PySequence_Fast(o, "expected a sequence");
-    if (seq == NULL) return NULL;
-    if (arena_push(a, 1, seq) < 0) {
-        Py_DECREF(seq);
-        return NULL;
-    }
-    return seq;
-}
-
 /* Keep a new reference until the call is over (strings borrow from their objects). */
 HELPER PyObject *arena_own(arena_t *a, PyObject *o) {
     if (o == NULL) return NULL;
@@ -67,6 +57,10 @@ HELPER PyObject *arena_own(arena_t *a, PyObject *o) {
         return NULL;
     }
     return o;
+}
+
+HELPER PyObject *arena_sequence(arena_t *a, PyObject *o) {
+    return arena_own(a, PySequence_Fast(o, "expected a sequence"));
 }
 
 /* Any object with the buffer protocol, lent to the call without a copy. */

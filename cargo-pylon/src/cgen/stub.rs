@@ -53,12 +53,8 @@ impl<'a> Stub<'a> {
         }
     }
 
-    /// Make sure a resource appears as a class even if no signature mentions it.
-    pub fn function_free_class(&mut self, id: TypeId) {
-        self.class(id);
-    }
-
-    fn class(&mut self, id: TypeId) -> String {
+    /// The class for a record, enum, flags or resource, listed in the stub once used.
+    pub fn class(&mut self, id: TypeId) -> String {
         let mut id = id;
         while let TypeDefKind::Type(Type::Id(inner)) = &self.resolve.types[id].kind {
             id = *inner;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::compose::{self, Target};
+use crate::compose;
 use crate::discover;
 
 #[derive(Debug, clap::Args)]
@@ -20,8 +20,7 @@ impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let home = Home::from_env()?;
         let ws = discover::workspace(self.manifest_path.as_deref())?;
-        let (toolchain, cpython) = compose::base(&home, ws.settings.python.as_deref())?;
-        let composed = compose::compose(&toolchain, cpython, &ws.caps, &Target::for_workspace(&ws))?;
+        let composed = compose::workspace(&home, &ws)?;
         let modules: Vec<&str> = composed.caps.iter().filter_map(|c| c.meta.provides.as_ref().map(|p| p.module.as_str())).collect();
         println!(
             "{} ({} cap{}{})",

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use pylon_sys::Home;
 
-use crate::compose::{self, Target};
+use crate::compose;
 use crate::smoke::{self, Verdict};
 use crate::discover;
 
@@ -16,8 +16,7 @@ impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let home = Home::from_env()?;
         let ws = discover::workspace(None)?;
-        let (toolchain, cpython) = compose::base(&home, ws.settings.python.as_deref())?;
-        let composed = compose::compose(&toolchain, cpython, &ws.caps, &Target::for_workspace(&ws))?;
+        let composed = compose::workspace(&home, &ws)?;
         let files = smoke::files(&ws.root, &composed)?;
         if files.is_empty() {
             bail!("no smoke tests found: add tests/<name>_smoke.py or a cap's `smoke` file");

@@ -15,7 +15,6 @@ use crate::progress::Step;
 
 /// Bump when staging changes what ends up in the runtime tree.
 const RUNTIME_RECIPE: u32 = 1;
-pub(super) const COMPLETE: &str = ".pylon-complete";
 
 pub(super) fn key() -> String {
     let mut hasher = Sha256::new();
@@ -26,18 +25,14 @@ pub(super) fn key() -> String {
 /// Stage the runtime tree if it is not there; made in a scratch folder and renamed.
 pub(super) fn ensure(build: &Cpython) -> Result<()> {
     let prefix = build.prefix();
-    if prefix.join(COMPLETE).is_file() {
+    if crate::home::is_published(&prefix) {
         return Ok(());
     }
     let step = Step::start("stage standard library");
     let scratch = tempfile::Builder::new().prefix(".runtime-").tempdir_in(&build.root)
         .with_context(|| format!("cannot make a scratch folder in {}", build.root.display()))?;
     stage(build, &scratch.path().join("lib").join(format!("python{}", build.profile.minor())), &step)?;
-    std::fs::write(scratch.path().join(COMPLETE), b"")?;
-    if prefix.exists() {
-        std::fs::remove_dir_all(&prefix).with_context(|| format!("cannot remove the incomplete {}", prefix.display()))?;
-    }
-    std::fs::rename(scratch.keep(), &prefix).with_context(|| format!("cannot move the runtime into {}", prefix.display()))?;
+    crate::home::publish(scratch, &prefix)?;
     step.finish();
     Ok(())
 }

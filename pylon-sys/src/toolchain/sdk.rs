@@ -14,8 +14,6 @@ use crate::debian::{self, Suite};
 use crate::home::Home;
 use crate::progress::Step;
 
-const COMPLETE: &str = ".pylon-complete";
-
 pub(super) fn location(home: &Home) -> PathBuf {
     let version = WASI_LIBC.version.replace(['~', '+', ':'], "_");
     home.root().join("toolchain").join(format!("wasi-sdk-llvm{LLVM_MAJOR}-wasi-libc-{version}"))
@@ -23,7 +21,7 @@ pub(super) fn location(home: &Home) -> PathBuf {
 
 /// Marked complete, and every tool still resolves (a package may have been removed since).
 pub(super) fn is_complete(sdk: &Path) -> bool {
-    sdk.join(COMPLETE).is_file() && TOOLS.iter().all(|tool| sdk.join("bin").join(tool).exists())
+    crate::home::is_published(sdk) && TOOLS.iter().all(|tool| sdk.join("bin").join(tool).exists())
 }
 
 const TOOLS: &[&str] = &["clang", "clang++", "clang-cpp", "llvm-ar", "ranlib", "llvm-nm", "wasm-ld", "wasm-component-ld"];
@@ -48,12 +46,7 @@ pub(super) fn assemble(home: &Home, step: &Step) -> Result<PathBuf> {
     step.message("laying out the wasi-sdk folder");
     lay_out(scratch.path(), &unpacked)?;
     std::fs::remove_dir_all(&unpacked).context("cannot clean the unpacked wasi-libc")?;
-    std::fs::write(scratch.path().join(COMPLETE), b"")?;
-    if sdk.exists() {
-        std::fs::remove_dir_all(&sdk).with_context(|| format!("cannot remove the incomplete {}", sdk.display()))?;
-    }
-    let made = scratch.keep();
-    std::fs::rename(&made, &sdk).with_context(|| format!("cannot move the toolchain into {}", sdk.display()))?;
+    crate::home::publish(scratch, &sdk)?;
     Ok(sdk)
 }
 
