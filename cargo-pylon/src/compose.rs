@@ -18,7 +18,7 @@ use crate::cext::{self, Compiler, Flavor};
 use crate::discover::{Cap, Workspace};
 use crate::manifest::Linkage;
 use crate::stamp::{Fingerprint, Stamp};
-use crate::{capbuild, component, plug, relink, stage};
+use crate::{capbuild, component, plug, providers, relink, stage};
 
 /// Where a composition is written.
 pub struct Target {
@@ -62,6 +62,8 @@ pub struct Composed {
     pub cpython: Cpython,
     /// Caps compiled in, in table order.
     pub caps: Vec<Cap>,
+    /// The dynlink plan, when some caps are linked at launch.
+    pub plan: Option<PathBuf>,
 }
 
 const GLUE_EXIT_WIT: &str = include_str!("../runtime/exit.wit");
@@ -89,9 +91,6 @@ pub fn workspace(home: &Home, ws: &Workspace) -> Result<Composed> {
 pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target: &Target) -> Result<Composed> {
     let profile = cpython.profile;
     let caps: Vec<&Cap> = all_caps.iter().filter(|c| gated_in(c, profile)).collect();
-    if let Some(cap) = caps.iter().find(|c| c.meta.linkage == Linkage::Dynlink) {
-        bail!("{}: linkage = \"dynlink\" is not supported by this pylon yet; use \"static\"", cap.manifest_path.display());
-    }
     let build = target.out_dir.join("build");
     std::fs::create_dir_all(&build).with_context(|| format!("cannot create {}", build.display()))?;
     // One compose at a time per output folder; a second waits instead of racing.
@@ -99,15 +98,20 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
     lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let site_packages = target.out_dir.join("site-packages");
-    let quick = Stamp::new(&build, "compose", &quick_fingerprint(&cpython, &caps, target)?);
+    let plan_path = caps.iter().any(|c| c.meta.linkage == Linkage::Dynlink).then(|| crate::plan::beside(&target.output));
     let done = |cpython: Cpython| Composed {
         wasm: target.output.clone(),
         site_packages: site_packages.clone(),
         prefix: cpython.prefix(),
         caps: caps.iter().map(|c| (*c).clone()).collect(),
         cpython,
+        plan: plan_path.clone(),
     };
-    if quick.fresh(&[&target.output, &site_packages]) {
+    // What the plug step writes, and everything a compose leaves.
+    let written: Vec<&Path> = std::iter::once(target.output.as_path()).chain(plan_path.as_deref()).collect();
+    let outputs: Vec<&Path> = written.iter().copied().chain([site_packages.as_path()]).collect();
+    let quick = Stamp::new(&build, "compose", &quick_fingerprint(&cpython, &caps, target)?);
+    if quick.fresh(&outputs) {
         return Ok(done(cpython));
     }
     let log = target.out_dir.join("compose.log");
@@ -150,24 +154,36 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         stamp.record()?;
     }
 
-    // 4. Plug the static caps in; anything left unsatisfied is an error, before any run.
+    // 4. Plug the static caps in and plan the dynlink ones; anything left unsatisfied is
+    //    an error, before any run.
     let mut fp = Fingerprint::new("plug");
     fp.text(stamp.key());
-    for component in &components {
-        fp.file(component)?;
+    for (cap, component) in caps.iter().zip(&components) {
+        fp.text(&format!("{:?}", cap.meta.linkage)).file(component)?;
     }
     let plugged = Stamp::new(&target.out_dir, "pylon.wasm", &fp);
-    if !plugged.fresh(&[&target.output]) {
+    let dynlinks: Vec<providers::Dynlink> = caps.iter().zip(&components)
+        .filter(|(c, _)| c.meta.linkage == Linkage::Dynlink)
+        .map(|(cap, component)| providers::Dynlink { cap, component })
+        .collect();
+    if !plugged.fresh(&written) || !providers::intact(&dynlinks, &target.output) {
         let step = Step::start("compose pylon.wasm").log_to(&log)?;
         let bytes = std::fs::read(&interpreter).with_context(|| format!("cannot read {}", interpreter.display()))?;
-        let composed = if caps.is_empty() {
+        let statics: Vec<_> = caps.iter().zip(&components).filter(|(c, _)| c.meta.linkage == Linkage::Static).collect();
+        let composed = if statics.is_empty() {
             bytes
         } else {
-            let named: Vec<(String, PathBuf)> = caps.iter().zip(&components).map(|(c, p)| (c.package.clone(), p.clone())).collect();
+            let named: Vec<(String, PathBuf)> = statics.iter().map(|(c, p)| (c.package.clone(), (*p).clone())).collect();
             plug::plug(&bytes, &named)?
         };
-        plug::check_satisfied(&plug::foreign_imports(&composed)?, &offered)?;
+        let unsatisfied = plug::foreign_imports(&composed)?;
+        let plan = providers::stage(&dynlinks, &unsatisfied, &target.output, &composed)?;
+        let claimed = providers::claimed(plan.as_ref());
+        plug::check_satisfied(&unsatisfied.difference(&claimed).cloned().collect(), &offered)?;
         component::write_atomically(&target.output, &composed)?;
+        if let (Some(plan), Some(path)) = (&plan, &plan_path) {
+            plan.write(path)?;
+        }
         step.finish();
         plugged.record()?;
         write_manifest(toolchain, &cpython, &caps, &components, target)?;
@@ -196,7 +212,8 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         staged.record()?;
     }
 
-    quick.record()?;
+    // Recorded with the outputs as written now, so a later edit of them is noticed.
+    Stamp::new(&build, "compose", &quick_fingerprint(&cpython, &caps, target)?).record()?;
     Ok(done(cpython))
 }
 
@@ -218,6 +235,13 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
     }
     for cap in caps {
         fp.text(&cap.package).tree(&cap.dir)?;
+    }
+    // The outputs too: a replaced pylon.wasm, plan or provider is put right by the next compose.
+    let providers = target.output.with_file_name(crate::plan::PROVIDERS_DIR);
+    for output in [&target.output, &crate::plan::beside(&target.output), &providers] {
+        if output.exists() {
+            fp.identity(output)?;
+        }
     }
     Ok(fp)
 }

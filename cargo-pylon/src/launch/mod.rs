@@ -7,6 +7,8 @@
 //! owned by a value that is dropped before the process exits.
 
 mod engine;
+mod forward;
+mod link;
 mod sandbox;
 
 use std::path::PathBuf;
@@ -20,8 +22,8 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
 pub use engine::{engine, precompile};
+pub use forward::Path as Route;
 pub use sandbox::{Grant, Program};
-
 
 use crate::exit::Outcome;
 
@@ -29,6 +31,8 @@ use crate::exit::Outcome;
 pub struct Launch {
     /// A wasi:cli command component.
     pub component: PathBuf,
+    /// A dynlink plan: when set, the interpreter and its providers come from it.
+    pub plan: Option<PathBuf>,
     /// The runtime prefix (stdlib), mounted read-only at the guest's prefix.
     pub prefix: PathBuf,
     /// Cap facades, mounted read-only at the guest's site-packages.
@@ -98,6 +102,7 @@ impl Launch {
         let minor = composed.cpython.profile.minor();
         Self {
             component: composed.wasm.clone(),
+            plan: composed.plan.clone(),
             prefix: composed.prefix.clone(),
             site_packages: Some((composed.site_packages.clone(), crate::stage::guest_site_packages(minor))),
             program,
@@ -125,7 +130,15 @@ impl Launch {
 
     async fn run_in(&self, staging: &sandbox::Staging) -> Result<u8> {
         let engine = engine::engine()?;
-        let component = engine::load(&engine, &self.component, &self.cache_dir)?;
+        let (component, providers) = match &self.plan {
+            Some(plan) => {
+                let checked = crate::plan::Plan::check(plan, &self.cache_dir.join("digests"))?;
+                let interpreter = engine::load(&engine, &checked.interpreter, &self.cache_dir)?;
+                let providers = link::Providers::load(&engine, &checked, &interpreter, &self.cache_dir)?;
+                (interpreter, Some(providers))
+            }
+            None => (engine::load(&engine, &self.component, &self.cache_dir)?, None),
+        };
         let mut linker = wasmtime::component::Linker::<Guest>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
 
@@ -139,6 +152,14 @@ impl Launch {
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let _ticker = engine::Ticker::start(&engine, TICK);
+        if let Some(providers) = &providers {
+            let routes = providers.link(&mut store, &mut linker).await?;
+            if std::env::var_os("PYLON_TRACE_LINK").is_some() {
+                for (name, route) in routes {
+                    eprintln!("pylon: {name} forwarded {route:?}");
+                }
+            }
+        }
 
         let run = async {
             let command = Command::instantiate_async(&mut store, &component, &linker).await?;

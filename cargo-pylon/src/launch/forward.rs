@@ -1,0 +1,161 @@
+//! Calls from the interpreter into a provider instance.
+//!
+//! wasmtime's component linker satisfies imports only with host definitions (it cannot
+//! alias one instance's export into another's import), so each imported function becomes
+//! a host function that calls the provider's export in the same store. With dynamic
+//! values (`Val`) that works for every signature, but a `list<u8>` is converted byte by
+//! byte into a `Val` each (16 MiB of input is 16 Mi values of 40 bytes). Signatures built
+//! from the byte-oriented types below go through typed functions instead, where a byte
+//! list is one copy out of the caller and one into the provider.
+
+use anyhow::Result;
+use wasmtime::component::types::{ComponentFunc, Type};
+use wasmtime::component::{ComponentNamedList, Func, Lift, LinkerInstance, Lower};
+use wasmtime::{Store, StoreContextMut};
+
+use super::{Guest, IntoAnyhow};
+
+/// How an import was forwarded (reported by `--verbose`-style diagnostics and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Typed,
+    Dynamic,
+}
+
+/// Define `name` in `slot` as a call of `target`, whose type is `ty`.
+pub fn define(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, ty: &ComponentFunc, target: Func) -> Result<Path> {
+    let params: Vec<Type> = ty.params().map(|(_, t)| t).collect();
+    let results: Vec<Type> = ty.results().collect();
+    let want = Want { params: &params, results: &results };
+    if typed_table(store, slot, name, &want, target)? {
+        return Ok(Path::Typed);
+    }
+    slot.func_new_async(name, move |mut store, _ty, params, results| {
+        Box::new(async move { target.call_async(&mut store, params, results).await })
+    })
+    .anyhow()?;
+    Ok(Path::Dynamic)
+}
+
+/// A Rust type whose component-model type can be recognised at run time.
+trait Shape {
+    fn is(ty: &Type) -> bool;
+}
+
+macro_rules! scalar_shape {
+    ($($rust:ty => $wit:ident),* $(,)?) => {
+        $(impl Shape for $rust {
+            fn is(ty: &Type) -> bool {
+                matches!(ty, Type::$wit)
+            }
+        })*
+    };
+}
+
+scalar_shape!(bool => Bool, u32 => U32, u64 => U64, String => String);
+
+impl Shape for Vec<u8> {
+    fn is(ty: &Type) -> bool {
+        matches!(ty, Type::List(list) if list.ty() == Type::U8)
+    }
+}
+
+impl<T: Shape> Shape for Option<T> {
+    fn is(ty: &Type) -> bool {
+        matches!(ty, Type::Option(option) if T::is(&option.ty()))
+    }
+}
+
+impl<T: Shape, E: Shape> Shape for Result<T, E> {
+    fn is(ty: &Type) -> bool {
+        matches!(ty, Type::Result(result)
+            if result.ok().is_some_and(|t| T::is(&t)) && result.err().is_some_and(|e| E::is(&e)))
+    }
+}
+
+impl<A: Shape, B: Shape> Shape for (A, B) {
+    fn is(ty: &Type) -> bool {
+        let Type::Tuple(tuple) = ty else { return false };
+        let types: Vec<Type> = tuple.types().collect();
+        matches!(types.as_slice(), [a, b] if A::is(a) && B::is(b))
+    }
+}
+
+/// A parameter or result list.
+trait Signature: ComponentNamedList + Lift + Lower + Send + Sync + 'static {
+    fn is(types: &[Type]) -> bool;
+}
+
+impl Signature for () {
+    fn is(types: &[Type]) -> bool {
+        types.is_empty()
+    }
+}
+
+impl<A> Signature for (A,)
+where
+    A: Shape + Lift + Lower + Send + Sync + 'static,
+{
+    fn is(types: &[Type]) -> bool {
+        matches!(types, [a] if A::is(a))
+    }
+}
+
+impl<A, B> Signature for (A, B)
+where
+    A: Shape + Lift + Lower + Send + Sync + 'static,
+    B: Shape + Lift + Lower + Send + Sync + 'static,
+{
+    fn is(types: &[Type]) -> bool {
+        matches!(types, [a, b] if A::is(a) && B::is(b))
+    }
+}
+
+/// The imported function's parameter and result types.
+struct Want<'a> {
+    params: &'a [Type],
+    results: &'a [Type],
+}
+
+/// Forward through `TypedFunc<P, R>` when the types are `P` and `R`.
+fn typed<P: Signature, R: Signature>(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, target: Func) -> Result<bool> {
+    if !(P::is(want.params) && R::is(want.results)) {
+        return Ok(false);
+    }
+    let func = target.typed::<P, R>(store).anyhow()?;
+    slot.func_wrap_async(name, move |mut store: StoreContextMut<'_, Guest>, args: P| {
+        Box::new(async move { func.call_async(&mut store, args).await })
+    })
+    .anyhow()?;
+    Ok(true)
+}
+
+type Bytes = Vec<u8>;
+
+/// Every pairing of the parameter lists with the result lists below is forwarded typed:
+/// byte lists with a scalar (a seed, a length, a flag) in, bytes, a scalar or a
+/// bytes-or-message result out.
+macro_rules! typed_table {
+    (params: [$($p:ty),* $(,)?], results: $results:tt) => {
+        fn typed_table(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, target: Func) -> Result<bool> {
+            $(if typed_table!(@results store, slot, name, want, target, $p, $results) {
+                return Ok(true);
+            })*
+            Ok(false)
+        }
+    };
+    (@results $store:ident, $slot:ident, $name:ident, $want:ident, $target:ident, $p:ty, [$($r:ty),* $(,)?]) => {
+        false $(|| typed::<$p, $r>($store, $slot, $name, $want, $target)?)*
+    };
+}
+
+typed_table! {
+    params: [
+        (Bytes,), (Bytes, u32), (u32, Bytes), (Bytes, u64), (u64, Bytes),
+        (Bytes, bool), (Bytes, Option<bool>), (Bytes, Bytes), (String, Bytes),
+    ],
+    results: [
+        (), (Bytes,), (u32,), (u64,), (bool,), (String,),
+        (Result<Bytes, String>,), (Result<(Bytes, u32), String>,),
+    ]
+}

@@ -1,0 +1,179 @@
+//! The dynlink plan: which provider components the launcher links to which of the
+//! interpreter's imports.
+//!
+//! `compose` writes it beside `pylon.wasm` when a cap has `linkage = "dynlink"`; the
+//! launcher reads it, and refuses to start from a plan whose files are missing or differ
+//! from the sha256 it records. Paths are relative to the plan's folder (absolute ones are
+//! kept), so a plan and its files can move together.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Bumped whenever a field changes meaning; a launcher refuses other schemas.
+pub const SCHEMA: u32 = 1;
+/// The plan's name beside `pylon.wasm`.
+pub const FILE_NAME: &str = "pylon.plan.json";
+/// Where compose keeps provider components, beside the plan.
+pub const PROVIDERS_DIR: &str = "providers";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub schema: u32,
+    pub interpreter: Part,
+    pub providers: Vec<Provider>,
+}
+
+/// A file the plan pins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// The cap (crate) the component was built from.
+    pub cap: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    /// The interpreter's imports this provider's exports satisfy.
+    pub satisfies: Vec<Import>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    /// `namespace:package/interface`.
+    pub interface: String,
+    pub version: Option<String>,
+}
+
+impl Import {
+    /// From a component-model name such as `pylon:crc32c/checksum@0.1.0`.
+    pub fn parse(name: &str) -> Self {
+        match name.split_once('@') {
+            Some((interface, version)) => Self { interface: interface.into(), version: Some(version.into()) },
+            None => Self { interface: name.into(), version: None },
+        }
+    }
+
+    /// The name the interpreter imports and the provider exports.
+    pub fn name(&self) -> String {
+        match &self.version {
+            Some(version) => format!("{}@{version}", self.interface),
+            None => self.interface.clone(),
+        }
+    }
+}
+
+/// A plan whose files were all found with the sha256 it records.
+#[derive(Debug)]
+pub struct Checked {
+    pub path: PathBuf,
+    pub interpreter: PathBuf,
+    pub providers: Vec<CheckedProvider>,
+}
+
+#[derive(Debug)]
+pub struct CheckedProvider {
+    pub cap: String,
+    pub path: PathBuf,
+    /// Full import names (`iface@version`).
+    pub satisfies: BTreeSet<String>,
+}
+
+impl Plan {
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).context("cannot serialize the dynlink plan")?;
+        crate::component::write_atomically(path, &json)
+    }
+
+    /// Read `path` and check every file it names; `digests` caches verified hashes.
+    pub fn check(path: &Path, digests: &Path) -> Result<Checked> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("cannot read the dynlink plan {}\n  fix: run `cargo pylon compose` to write it, or pass an existing --plan", path.display())
+        })?;
+        let plan: Plan = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text)).map_err(|e| {
+            anyhow::anyhow!("{}: `{}`: {}\n  fix: run `cargo pylon compose` to rewrite the plan", path.display(), e.path(), e.inner())
+        })?;
+        if plan.schema != SCHEMA {
+            bail!(
+                "{}: plan schema {} is not the one this pylon reads ({SCHEMA})\n  fix: run `cargo pylon compose` with this pylon to rewrite it",
+                path.display(), plan.schema
+            );
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let interpreter = verify(path, dir, "interpreter", &plan.interpreter.path, &plan.interpreter.sha256, digests)?;
+        let mut seen = BTreeSet::new();
+        let mut providers = Vec::new();
+        for (i, provider) in plan.providers.iter().enumerate() {
+            let key = format!("providers[{i}] ({})", provider.cap);
+            let file = verify(path, dir, &key, &provider.path, &provider.sha256, digests)?;
+            let mut satisfies = BTreeSet::new();
+            for import in &provider.satisfies {
+                let name = import.name();
+                if !seen.insert(name.clone()) {
+                    bail!("{}: {name} is satisfied twice (again by {key})\n  fix: keep one provider per import", path.display());
+                }
+                satisfies.insert(name);
+            }
+            providers.push(CheckedProvider { cap: provider.cap.clone(), path: file, satisfies });
+        }
+        Ok(Checked { path: path.to_path_buf(), interpreter, providers })
+    }
+}
+
+/// The file exists and has the recorded sha256.
+fn verify(plan: &Path, dir: &Path, key: &str, path: &Path, expected: &str, digests: &Path) -> Result<PathBuf> {
+    let file = dir.join(path);
+    if !file.is_file() {
+        bail!(
+            "{}: {key}'s file {} is missing\n  fix: run `cargo pylon compose` to rebuild it, or correct `{key}.path`",
+            plan.display(), file.display()
+        );
+    }
+    let found = digest(&file, digests)?;
+    if !found.eq_ignore_ascii_case(expected) {
+        bail!(
+            "{}: {key}'s file {} has sha256 {found}, but the plan pins {expected}: it was replaced after the plan was written\n  fix: run `cargo pylon compose` to rebuild the plan, or, to accept the new file, put its sha256 in the plan",
+            plan.display(), file.display()
+        );
+    }
+    Ok(file)
+}
+
+/// The sha256 of `file`, remembered under `memo` (one entry per path) with the file's
+/// identity: device, inode, size, modification and change times. Replacing or rewriting
+/// a file changes its change time, which no user can set, so a remembered digest is
+/// never stale, and the 26 MiB interpreter is not rehashed on every start.
+pub fn digest(file: &Path, memo: &Path) -> Result<String> {
+    let meta = std::fs::metadata(file).with_context(|| format!("cannot stat {}", file.display()))?;
+    let identity = format!(
+        "{}|{}|{}|{}.{}|{}.{}",
+        meta.dev(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()
+    );
+    let path = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+    let slot = memo.join(hex::encode(&Sha256::digest(path.as_os_str().as_encoded_bytes())[..12]));
+    if let Some((known, sha)) = std::fs::read_to_string(&slot).ok().as_deref().and_then(|t| t.split_once('\n')) {
+        if known == identity && sha.len() == 64 {
+            return Ok(sha.to_string());
+        }
+    }
+    let sha = pylon_sys::source::sha256_file(file)?;
+    // A memo that cannot be written only costs a rehash next time.
+    let _ = std::fs::create_dir_all(memo).and_then(|()| crate::component::write_atomically(&slot, format!("{identity}\n{sha}").as_bytes()).map_err(std::io::Error::other));
+    Ok(sha)
+}
+
+/// The plan beside `output` (`pylon.wasm`).
+pub fn beside(output: &Path) -> PathBuf {
+    output.with_file_name(FILE_NAME)
+}
