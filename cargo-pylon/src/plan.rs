@@ -98,9 +98,10 @@ impl Plan {
 
     /// Read `path` and check every file it names; `digests` caches verified hashes.
     pub fn check(path: &Path, digests: &Path) -> Result<Checked> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!("cannot read the dynlink plan {}\n  fix: run `cargo pylon compose` to write it, or pass an existing --plan", path.display())
-        })?;
+        if !path.is_file() {
+            bail!("there is no dynlink plan at {}\n  fix: run `cargo pylon compose` to write it, or pass an existing --plan", path.display());
+        }
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the dynlink plan {}", path.display()))?;
         let plan: Plan = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text)).map_err(|e| {
             anyhow::anyhow!("{}: `{}`: {}\n  fix: run `cargo pylon compose` to rewrite the plan", path.display(), e.path(), e.inner())
         })?;
@@ -111,17 +112,17 @@ impl Plan {
             );
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        let interpreter = verify(path, dir, "interpreter", &plan.interpreter.path, &plan.interpreter.sha256, digests)?;
+        let interpreter = verify(path, dir, ("the interpreter", "interpreter"), &plan.interpreter, digests)?;
         let mut seen = BTreeSet::new();
         let mut providers = Vec::new();
         for (i, provider) in plan.providers.iter().enumerate() {
-            let key = format!("providers[{i}] ({})", provider.cap);
-            let file = verify(path, dir, &key, &provider.path, &provider.sha256, digests)?;
+            let (what, key) = (format!("provider {}", provider.cap), format!("providers[{i}]"));
+            let file = verify(path, dir, (&what, &key), &Part { path: provider.path.clone(), sha256: provider.sha256.clone() }, digests)?;
             let mut satisfies = BTreeSet::new();
             for import in &provider.satisfies {
                 let name = import.name();
                 if !seen.insert(name.clone()) {
-                    bail!("{}: {name} is satisfied twice (again by {key})\n  fix: keep one provider per import", path.display());
+                    bail!("{}: {name} is satisfied twice (again by {what})\n  fix: keep one provider per import", path.display());
                 }
                 satisfies.insert(name);
             }
@@ -131,20 +132,20 @@ impl Plan {
     }
 }
 
-/// The file exists and has the recorded sha256.
-fn verify(plan: &Path, dir: &Path, key: &str, path: &Path, expected: &str, digests: &Path) -> Result<PathBuf> {
-    let file = dir.join(path);
+/// The file exists and has the recorded sha256; `(what, key)` name it for errors.
+fn verify(plan: &Path, dir: &Path, (what, key): (&str, &str), part: &Part, digests: &Path) -> Result<PathBuf> {
+    let file = dir.join(&part.path);
     if !file.is_file() {
         bail!(
-            "{}: {key}'s file {} is missing\n  fix: run `cargo pylon compose` to rebuild it, or correct `{key}.path`",
+            "{}: {what}'s file {} is missing\n  fix: run `cargo pylon compose` to rebuild it, or correct `{key}.path`",
             plan.display(), file.display()
         );
     }
     let found = digest(&file, digests)?;
-    if !found.eq_ignore_ascii_case(expected) {
+    if !found.eq_ignore_ascii_case(&part.sha256) {
         bail!(
-            "{}: {key}'s file {} has sha256 {found}, but the plan pins {expected}: it was replaced after the plan was written\n  fix: run `cargo pylon compose` to rebuild the plan, or, to accept the new file, put its sha256 in the plan",
-            plan.display(), file.display()
+            "{}: {what}'s file {} has sha256 {found}, but the plan pins {}: it was replaced after the plan was written\n  fix: run `cargo pylon compose` to rebuild the plan, or, to accept the new file, put its sha256 in `{key}.sha256`",
+            plan.display(), file.display(), part.sha256
         );
     }
     Ok(file)

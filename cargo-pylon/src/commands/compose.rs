@@ -8,6 +8,7 @@ use pylon_sys::Home;
 
 use crate::compose;
 use crate::discover;
+use crate::manifest::Linkage;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,14 +22,19 @@ impl Args {
         let home = Home::from_env()?;
         let ws = discover::workspace(self.manifest_path.as_deref())?;
         let composed = compose::workspace(&home, &ws)?;
-        let modules: Vec<&str> = composed.caps.iter().filter_map(|c| c.meta.provides.as_ref().map(|p| p.module.as_str())).collect();
-        println!(
-            "{} ({} cap{}{})",
-            composed.wasm.display(),
-            composed.caps.len(),
-            if composed.caps.len() == 1 { "" } else { "s" },
-            if modules.is_empty() { String::new() } else { format!(": {}", modules.join(", ")) }
-        );
+        let modules = |linkage: Linkage| -> Vec<&str> {
+            composed.caps.iter().filter(|c| c.meta.linkage == linkage).map(|c| c.meta.provides.as_ref().map_or(c.meta.extension.module.as_str(), |p| p.module.as_str())).collect()
+        };
+        let (statics, dynlinks) = (modules(Linkage::Static), modules(Linkage::Dynlink));
+        let count = composed.caps.len();
+        let mut summary = format!("{count} cap{}", if count == 1 { "" } else { "s" });
+        if !statics.is_empty() {
+            summary += &format!(": {}", statics.join(", "));
+        }
+        println!("{} ({summary})", composed.wasm.display());
+        if let Some(plan) = &composed.plan {
+            println!("{} (linked at launch: {})", plan.display(), dynlinks.join(", "));
+        }
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -10,3 +10,20 @@ pub mod new;
 pub mod output;
 pub mod probe;
 pub mod smoke;
+
+/// `--plan PATH`, for the commands that launch the interpreter.
+#[derive(Debug, clap::Args)]
+pub struct PlanArg {
+    /// Link the interpreter and its providers as this dynlink plan says (default: the
+    /// plan compose writes beside pylon.wasm, when a cap has linkage = "dynlink")
+    #[arg(long, value_name = "PATH")]
+    plan: Option<std::path::PathBuf>,
+}
+
+impl PlanArg {
+    pub fn apply(self, composed: &mut crate::compose::Composed) {
+        if let Some(plan) = self.plan {
+            composed.plan = Some(plan);
+        }
+    }
+}

@@ -30,6 +30,8 @@ pub struct Args {
     /// Set an environment variable inside the guest
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     env: Vec<(String, String)>,
+    #[command(flatten)]
+    plan: super::PlanArg,
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -50,7 +52,8 @@ impl Args {
             }
         };
         let home = Home::from_env()?;
-        let composed = interpreter::prepare(&home)?;
+        let mut composed = interpreter::prepare(&home)?;
+        self.plan.apply(&mut composed);
         let mut launch = Launch::new(&composed, program, home.dir("precompiled")?);
         launch.timeout = self.timeout.map(Duration::from_secs_f64);
         launch.max_memory = self.max_memory.map(|mib| mib << 20);

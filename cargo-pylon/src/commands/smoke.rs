@@ -10,13 +10,17 @@ use crate::smoke::{self, Verdict};
 use crate::discover;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    plan: super::PlanArg,
+}
 
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let home = Home::from_env()?;
         let ws = discover::workspace(None)?;
-        let composed = compose::workspace(&home, &ws)?;
+        let mut composed = compose::workspace(&home, &ws)?;
+        self.plan.apply(&mut composed);
         let files = smoke::files(&ws.root, &composed)?;
         if files.is_empty() {
             bail!("no smoke tests found: add tests/<name>_smoke.py or a cap's `smoke` file");

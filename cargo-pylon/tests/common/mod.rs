@@ -63,8 +63,13 @@ pub struct Scratch {
 
 impl Scratch {
     pub fn with_blake3() -> Self {
+        Self::with_caps(&["blake3"])
+    }
+
+    /// Copies of the workspace's `caps`.
+    pub fn with_caps(caps: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        cargo_pylon::scratch::copy_workspace(&workspace(), &["blake3"], dir.path()).unwrap();
+        cargo_pylon::scratch::copy_workspace(&workspace(), caps, dir.path()).unwrap();
         Self { dir }
     }
 
@@ -89,12 +94,15 @@ impl Scratch {
     }
 
     pub fn pylon(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run cargo-pylon")
+    }
+
+    /// The command [`Self::pylon`] runs, to add environment variables.
+    pub fn command(&self, args: &[&str]) -> Command {
         ready();
-        pylon(args)
-            .current_dir(self.dir.path())
-            .env("CARGO_TARGET_DIR", workspace().join("target/pylon-test-target"))
-            .output()
-            .expect("run cargo-pylon")
+        let mut cmd = pylon(args);
+        cmd.current_dir(self.dir.path()).env("CARGO_TARGET_DIR", workspace().join("target/pylon-test-target"));
+        cmd
     }
 
     pub fn edit(&self, rel: &str, from: &str, to: &str) {
