@@ -27,6 +27,8 @@ struct Imported {
     files: Vec<(String, String)>,
     /// Python-visible names of the interface, for the smoke test.
     names: Vec<String>,
+    /// WIT names of the interface's resources.
+    resources: Vec<String>,
 }
 
 fn import_wit(path: &Path, wanted: Option<&str>) -> Result<Imported> {
@@ -62,7 +64,13 @@ fn import_wit(path: &Path, wanted: Option<&str>) -> Result<Imported> {
         .filter(|f| matches!(f.kind, wit_parser::FunctionKind::Freestanding))
         .map(|f| f.name.replace('-', "_"))
         .collect();
-    names.extend(resolve.interfaces[*iface_id].types.iter().filter(|(_, id)| matches!(resolve.types[**id].kind, wit_parser::TypeDefKind::Resource)).map(|(n, _)| crate::cgen::camel(n)));
+    let resources: Vec<String> = resolve.interfaces[*iface_id]
+        .types
+        .iter()
+        .filter(|(_, id)| matches!(resolve.types[**id].kind, wit_parser::TypeDefKind::Resource))
+        .map(|(n, _)| n.clone())
+        .collect();
+    names.extend(resources.iter().map(|n| crate::cgen::camel(n)));
     let mut files = Vec::new();
     let sources: Vec<PathBuf> = if path.is_dir() {
         std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "wit")).collect()
@@ -76,21 +84,21 @@ fn import_wit(path: &Path, wanted: Option<&str>) -> Result<Imported> {
     if path.is_dir() && path.join("deps").is_dir() {
         bail!("{}: WIT with deps/ is not supported by --from-wit yet; copy the folder into the cap by hand", path.display());
     }
-    Ok(Imported { ns: name.namespace, pkg: name.name, iface: iface_name.clone(), version, files, names })
+    Ok(Imported { ns: name.namespace, pkg: name.name, iface: iface_name.clone(), version, files, names, resources })
 }
 
 /// The files written, relative to the workspace root.
 pub fn create(workspace_root: &Path, spec: &Spec) -> Result<Vec<PathBuf>> {
     check_name(&spec.name)?;
-    if spec.linkage == Linkage::Dynlink {
-        bail!("--linkage dynlink is not supported by this pylon yet (runtime-linked caps come later); use --linkage static");
-    }
     let snake = spec.name.replace('-', "_");
     let module = spec.facade.clone().unwrap_or_else(|| snake.clone());
     if !is_identifier(&module) || module.starts_with('_') {
         bail!("--facade {module:?} is not a public Python module name (letters, digits and _, not starting with _ or a digit)");
     }
     let imported = spec.from_wit.as_deref().map(|path| import_wit(path, spec.interface.as_deref())).transpose()?;
+    if let Some(resource) = imported.as_ref().and_then(|i| i.resources.first()).filter(|_| spec.linkage == Linkage::Dynlink) {
+        bail!("the interface defines the resource `{resource}`: a cap linked at launch must be stateless; use --linkage static");
+    }
     let (ns, pkg, iface, version) = match &imported {
         Some(i) => (i.ns.clone(), i.pkg.clone(), i.iface.clone(), i.version.clone()),
         None => parse_interface(spec.interface.as_deref().unwrap_or(&format!("pylon:{}/api@0.1.0", spec.name)))?,
@@ -206,7 +214,7 @@ wit-bindgen = "0.63"
 
 [package.metadata.pylon]
 packages = ["{module}"]
-linkage = "static"
+linkage = "{linkage}"
 smoke = "tests/{snake}_smoke.py"
 
 [package.metadata.pylon.extension]
@@ -227,6 +235,10 @@ dest = "{module}.py"
 "#,
         name = spec.name,
         snake = spec.name.replace('-', "_"),
+        linkage = match spec.linkage {
+            Linkage::Static => "static",
+            Linkage::Dynlink => "dynlink",
+        },
     )
 }
 

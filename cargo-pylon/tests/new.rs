@@ -26,6 +26,23 @@ fn a_new_cap_composes_and_passes_its_smoke_at_once() {
 }
 
 #[test]
+fn a_new_dynlink_cap_is_linked_at_launch_and_passes_its_smoke() {
+    let ws = Scratch::with_blake3();
+    let out = ws.pylon(&["new", "greeter", "--linkage", "dynlink"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(ws.path("caps/greeter/Cargo.toml")).unwrap().contains("linkage = \"dynlink\""));
+    let out = ws.command(&["smoke"]).env("PYLON_TRACE_LINK", "1").output().unwrap();
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("2 passed, 0 failed"), "{report}");
+    assert!(ws.path("out/pylon.plan.json").is_file());
+    // A string signature goes through dynamic values; a byte list through the typed path.
+    let trace = text(&out.stderr);
+    assert!(trace.contains("pylon:greeter/api@0.1.0.greet forwarded Dynamic"), "{trace}");
+    assert!(trace.contains("pylon:greeter/api@0.1.0.adler32 forwarded Typed"), "{trace}");
+}
+
+#[test]
 fn new_refuses_bad_names_and_existing_caps() {
     let ws = Scratch::with_blake3();
     let out = ws.pylon(&["new", "blake3"]);
