@@ -389,6 +389,10 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], compo
             component_sha256: pylon_sys::source::sha256_file(component)?,
         });
     }
+    // pylon.wasm, and for dynlink caps the plan and the providers beside it.
+    let plan = crate::plan::beside(&target.output);
+    let providers = target.output.with_file_name(crate::plan::PROVIDERS_DIR);
+    let outputs: Vec<PathBuf> = [target.output.clone(), plan, providers].into_iter().filter(|p| p.exists()).collect();
     let manifest = BuildManifest {
         schema: 1,
         pylon: env!("CARGO_PKG_VERSION"),
@@ -396,7 +400,7 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], compo
         toolchain: toolchain.identity.clone(),
         caps: cap_info,
         inputs: buildinfo::hash_files(&inputs, &root)?,
-        outputs: buildinfo::hash_files(std::slice::from_ref(&target.output), &root)?,
+        outputs: buildinfo::hash_files(&outputs, &root)?,
     };
     manifest.write(&target.out_dir.join("pylon.json"))
 }

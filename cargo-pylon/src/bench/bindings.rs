@@ -20,7 +20,7 @@ fn per_call(scratch: &Scratch) -> Result<f64> {
 
 pub fn rows(root: &Path) -> Result<Vec<Row>> {
     let handwritten = root.join("tests/fixtures/handwritten/blake3_cap.c");
-    let scratch = Scratch::new(root, "blake3")?;
+    let scratch = Scratch::new(root, &["blake3"])?;
     let generated = per_call(&scratch)?;
     std::fs::create_dir_all(scratch.ws.join("caps/blake3/ext"))?;
     std::fs::copy(&handwritten, scratch.ws.join("caps/blake3/ext/blake3_cap.c")).with_context(|| format!("cannot copy {}", handwritten.display()))?;

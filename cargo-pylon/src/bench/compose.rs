@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use super::Row;
 
-/// A scratch copy of the workspace's `cap`, with its own cargo target folder.
+/// A scratch copy of some of the workspace's caps, with its own cargo target folder.
 pub struct Scratch {
     _dir: tempfile::TempDir,
     pub ws: PathBuf,
@@ -18,22 +18,29 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    pub fn new(root: &Path, cap: &str) -> Result<Self> {
+    pub fn new(root: &Path, caps: &[&str]) -> Result<Self> {
         let dir = tempfile::tempdir().context("cannot make a scratch folder")?;
         let (ws, target) = (dir.path().join("ws"), dir.path().join("target"));
-        crate::scratch::copy_workspace(root, &[cap], &ws)?;
+        crate::scratch::copy_workspace(root, caps, &ws)?;
         let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
         Ok(Self { _dir: dir, ws, target, exe })
     }
 
     /// `cargo-pylon ARGS` in the scratch workspace; its stdout.
     pub fn pylon(&self, args: &[&str]) -> Result<String> {
-        let out = Command::new(&self.exe).args(args).current_dir(&self.ws).env("CARGO_TARGET_DIR", &self.target).output()
+        let out = self.command(args).output()
             .with_context(|| format!("cannot run cargo-pylon {}", args.join(" ")))?;
         if !out.status.success() {
             bail!("cargo-pylon {} failed during the benchmark: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The command [`Self::pylon`] runs.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(args).current_dir(&self.ws).env("CARGO_TARGET_DIR", &self.target);
+        cmd
     }
 
     pub fn edit(&self, file: &str, from: &str, to: &str) -> Result<()> {
@@ -51,7 +58,7 @@ impl Scratch {
 }
 
 pub fn rows(root: &Path, cap: &str, edit: (&str, &str, &str)) -> Result<Vec<Row>> {
-    let scratch = Scratch::new(root, cap)?;
+    let scratch = Scratch::new(root, &[cap])?;
     let first = scratch.timed_compose()?;
     let noop = scratch.timed_compose()?;
     let (file, from, to) = edit;

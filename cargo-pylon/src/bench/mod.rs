@@ -6,6 +6,7 @@
 
 pub mod bindings;
 pub mod compose;
+pub mod dynlink;
 pub mod hashing;
 
 use std::path::Path;
@@ -24,34 +25,42 @@ pub struct Row {
     pub ratio: String,
 }
 
-/// Median wall time of `runs` runs of `cmd` (after two warm-up runs).
-fn median_wall(mut make: impl FnMut() -> Command, runs: usize) -> Result<Duration> {
-    let mut times = Vec::with_capacity(runs);
-    for i in 0..runs + 2 {
-        let mut cmd = make();
-        let started = Instant::now();
-        let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().with_context(|| format!("cannot run {cmd:?}"))?;
-        let elapsed = started.elapsed();
-        if !status.success() {
-            bail!("{cmd:?} failed ({status}) during the benchmark");
-        }
-        if i >= 2 {
-            times.push(elapsed);
+/// Median wall time of each command over `runs` rounds (after two warm-up rounds). The
+/// commands take turns within a round, so a drift in the machine's speed hits all alike.
+pub(crate) fn median_walls(makers: &mut [&mut dyn FnMut() -> Command], runs: usize) -> Result<Vec<Duration>> {
+    let mut times = vec![Vec::with_capacity(runs); makers.len()];
+    for round in 0..runs + 2 {
+        for (make, times) in makers.iter_mut().zip(&mut times) {
+            let mut cmd = make();
+            let started = Instant::now();
+            let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().with_context(|| format!("cannot run {cmd:?}"))?;
+            let elapsed = started.elapsed();
+            if !status.success() {
+                bail!("{cmd:?} failed ({status}) during the benchmark");
+            }
+            if round >= 2 {
+                times.push(elapsed);
+            }
         }
     }
-    times.sort();
-    Ok(times[times.len() / 2])
+    Ok(times.into_iter().map(|mut t| {
+        t.sort();
+        t[t.len() / 2]
+    }).collect())
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
 /// Warm start of `probe -c CODE` against native `python -c CODE`.
 pub fn warm_start(interp: &Interpreter, code: &str, runs: usize) -> Result<Row> {
     let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
-    let pylon = median_wall(|| { let mut c = Command::new(&exe); c.args(["probe", "-c", code]); c }, runs)?;
-    let native = median_wall(|| { let mut c = Command::new(interp.cpython.native_python()); c.args(["-c", code]); c }, runs)?;
+    let times = median_walls(&mut [
+        &mut || { let mut c = Command::new(&exe); c.args(["probe", "-c", code]); c },
+        &mut || { let mut c = Command::new(interp.cpython.native_python()); c.args(["-c", code]); c },
+    ], runs)?;
+    let (pylon, native) = (times[0], times[1]);
     Ok(Row {
         what: format!("warm start `probe -c \"{code}\"` (median of {runs} processes)"),
         pylon: ms(pylon),

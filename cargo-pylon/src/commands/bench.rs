@@ -31,6 +31,9 @@ impl Args {
             rows.extend(bench::bindings::rows(&ws.root)?);
             rows.extend(bench::compose::rows(&ws.root, "blake3", ("src/lib.rs", "struct Cap;", "/// Changed by the benchmark.\nstruct Cap;"))?);
         }
+        if ["crc32c-cap", "snappy-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
+            rows.extend(bench::dynlink::rows(&ws.root, self.runs)?);
+        }
         rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
         rows.push(bench::size("python.wasm (CPython's core module, before componentizing)", &composed.cpython.interpreter())?);
         print!("{}", bench::markdown(&rows));
