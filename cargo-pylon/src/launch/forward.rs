@@ -15,7 +15,7 @@ use wasmtime::{Store, StoreContextMut};
 
 use super::{Guest, IntoAnyhow};
 
-/// How an import was forwarded (reported by `--verbose`-style diagnostics and tests).
+/// How an import was forwarded (printed with `PYLON_TRACE_LINK=1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
     Typed,
