@@ -232,3 +232,14 @@ fn crc32c_and_snappy_smokes_pass_in_the_workspace() {
         assert_eq!(run.stdout(), expect);
     }
 }
+
+#[test]
+fn a_buffer_above_wasmtimes_default_hostcall_limit_reaches_a_provider() {
+    // wasmtime lets one guest-to-host call allocate 128 MiB by default; the launcher raises
+    // that to the guest's memory limit, so dynlink takes any buffer static linking takes.
+    let size = 130usize << 20;
+    let expected = crc32c::crc32c(&vec![7u8; size]);
+    let run = common::probe(&["-c", &format!("import crc32c; print(crc32c.crc32c(b'\\x07' * {size}))")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout().trim(), expected.to_string());
+}

@@ -16,7 +16,7 @@ const CALLS: usize = 100_000;
 const BIG: usize = 16 << 20;
 
 const SCRIPT: &str = r#"
-import binascii, json, time
+import binascii, json, sys, time
 import crc32c, snappy
 CALLS = __CALLS__
 data = open("/bench/data.bin", "rb").read()
@@ -35,16 +35,17 @@ def once(fn, arg):
         took = time.perf_counter() - start
         best = took if best is None else min(best, took)
     return best
-print(json.dumps({
-    "crc_call": per_call(crc32c.crc32c, small),
-    "binascii_call": per_call(binascii.crc32, small),
-    "compress_call": per_call(snappy.compress, small),
-    "crc_big": once(crc32c.crc32c, data),
-    "binascii_big": once(binascii.crc32, data),
-    "compress_big": once(snappy.compress, data),
-    "decompress_big": once(snappy.decompress, packed),
-    "packed": len(packed) / len(data),
-}))
+cases = {
+    "crc_call": lambda: per_call(crc32c.crc32c, small),
+    "binascii_call": lambda: per_call(binascii.crc32, small),
+    "compress_call": lambda: per_call(snappy.compress, small),
+    "crc_big": lambda: once(crc32c.crc32c, data),
+    "binascii_big": lambda: once(binascii.crc32, data),
+    "compress_big": lambda: once(snappy.compress, data),
+    "decompress_big": lambda: once(snappy.decompress, packed),
+    "packed": lambda: len(packed) / len(data),
+}
+print(json.dumps({k: cases[k]() for k in sys.argv[1:] or cases}))
 "#;
 
 /// 16 MiB that compresses about as well as mixed real data: 64 KiB blocks alternating
@@ -102,15 +103,26 @@ fn native(data: &[u8]) -> Result<Native> {
     })
 }
 
+/// One run of the script with `args` before `-c` and `keys` (all when empty) after it.
+fn run_script(scratch: &Scratch, grant: &str, args: &[&str], keys: &[&str], dynamic: bool) -> Result<Value> {
+    let code = SCRIPT.replace("__CALLS__", &CALLS.to_string());
+    let args = [&["probe"], args, &["--dir", grant, "-c", &code], keys].concat();
+    let mut cmd = scratch.command(&args);
+    if dynamic {
+        cmd.env("PYLON_LINK_DYNAMIC", "1");
+    }
+    let out = cmd.output().context("cannot run cargo-pylon probe")?;
+    anyhow::ensure!(out.status.success(), "the dynlink benchmark failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).context("the dynlink benchmark printed no JSON")
+}
+
 /// The script's figures inside the scratch workspace's interpreter, best of `rounds`
 /// runs of each way of linking, the two taking turns.
 fn inside(scratch: &Scratch, grant: &str, plan: &str, rounds: usize) -> Result<(Value, Value)> {
-    let code = SCRIPT.replace("__CALLS__", &CALLS.to_string());
     let (mut linked, mut fixed) = (Value::Null, Value::Null);
     for _ in 0..rounds {
-        for (args, best) in [(vec!["probe", "--plan", plan], &mut linked), (vec!["probe"], &mut fixed)] {
-            let out = scratch.pylon(&[args.as_slice(), &["--dir", grant, "-c", &code]].concat())?;
-            let run: Value = serde_json::from_str(out.trim()).context("the dynlink benchmark printed no JSON")?;
+        for (args, best) in [(vec!["--plan", plan], &mut linked), (vec![], &mut fixed)] {
+            let run = run_script(scratch, grant, &args, &[], false)?;
             *best = keep_fastest(std::mem::take(best), run);
         }
     }
@@ -154,6 +166,8 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
     }
     scratch.pylon(&["compose"])?;
     let (linked, fixed) = inside(&scratch, &grant, &plan, 3)?;
+    // What the typed path saves: crc32c forced through dynamic values (one run; slow).
+    let dynamic = run_script(&scratch, &grant, &["--plan", &plan], &["crc_call", "crc_big"], true)?;
     let starts = median_walls(&mut [
         &mut || scratch.command(&["probe", "--plan", &plan, "-c", "pass"]),
         &mut || scratch.command(&["probe", "-c", "pass"]),
@@ -187,6 +201,12 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
         row("snappy per call, `snappy.compress(data)`", true, "compress_call", None, host.compress_call)?,
         row(&format!("snappy compress throughput (to {:.0}%)", get(&fixed, "packed")? * 100.0), false, "compress_big", None, host.compress_big)?,
         row("snappy decompress throughput", false, "decompress_big", None, host.decompress_big)?,
+        Row {
+            what: "crc32c dynlink forced through dynamic values (`PYLON_LINK_DYNAMIC=1`): per 64 B call; one 16 MiB buffer".into(),
+            pylon: format!("{}; {}", us(get(&dynamic, "crc_call")?), mibs(get(&dynamic, "crc_big")?)),
+            baseline: format!("{}; {} typed forwarding", us(get(&linked, "crc_call")?), mibs(get(&linked, "crc_big")?)),
+            ratio: format!("{:.2}x; {:.0}x slower", get(&dynamic, "crc_call")? / get(&linked, "crc_call")?, get(&dynamic, "crc_big")? / get(&linked, "crc_big")?),
+        },
         Row {
             what: format!("warm start `probe -c \"pass\"` with crc32c and snappy (median of {runs} processes)"),
             pylon: format!("{} with the plan (2 providers linked at launch)", ms(starts[0])),

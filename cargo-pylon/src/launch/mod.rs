@@ -93,6 +93,9 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
     }
 }
 
+/// The most a wasm32 linear memory can hold.
+const WASM32_MEMORY: u64 = 4 << 30;
+
 /// How often the guest yields to the launcher, so timeouts and signals are noticed.
 const TICK: Duration = Duration::from_millis(10);
 
@@ -149,6 +152,10 @@ impl Launch {
         }
         let mut store = Store::new(&engine, Guest { wasi, table: ResourceTable::new(), limits: limits.build() });
         store.limiter(|guest| &mut guest.limits);
+        // wasmtime caps what one guest-to-host call may make the host allocate (128 MiB by
+        // default). Calls into runtime-linked providers cross the host, so a buffer the
+        // guest can hold must fit: the cap follows the guest's own memory limit.
+        store.set_hostcall_fuel(usize::try_from(self.max_memory.unwrap_or(WASM32_MEMORY)).unwrap_or(usize::MAX));
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let _ticker = engine::Ticker::start(&engine, TICK);
