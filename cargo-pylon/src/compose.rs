@@ -181,8 +181,8 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         let claimed = providers::claimed(plan.as_ref());
         plug::check_satisfied(&unsatisfied.difference(&claimed).cloned().collect(), &offered)?;
         component::write_atomically(&target.output, &composed)?;
-        if let (Some(plan), Some(path)) = (&plan, &plan_path) {
-            plan.write(path)?;
+        if let Some(plan) = &plan {
+            plan.write(&crate::plan::beside(&target.output))?;
         }
         step.finish();
         plugged.record()?;
@@ -237,10 +237,9 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
         fp.text(&cap.package).tree(&cap.dir)?;
     }
     // The outputs too: a replaced pylon.wasm, plan or provider is put right by the next compose.
-    let providers = target.output.with_file_name(crate::plan::PROVIDERS_DIR);
-    for output in [&target.output, &crate::plan::beside(&target.output), &providers] {
+    for output in crate::plan::artifacts(&target.output) {
         if output.exists() {
-            fp.identity(output)?;
+            fp.identity(&output)?;
         }
     }
     Ok(fp)
@@ -390,9 +389,7 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], compo
         });
     }
     // pylon.wasm, and for dynlink caps the plan and the providers beside it.
-    let plan = crate::plan::beside(&target.output);
-    let providers = target.output.with_file_name(crate::plan::PROVIDERS_DIR);
-    let outputs: Vec<PathBuf> = [target.output.clone(), plan, providers].into_iter().filter(|p| p.exists()).collect();
+    let outputs: Vec<PathBuf> = crate::plan::artifacts(&target.output).into_iter().filter(|p| p.exists()).collect();
     let manifest = BuildManifest {
         schema: 1,
         pylon: env!("CARGO_PKG_VERSION"),

@@ -44,7 +44,7 @@ pub fn wit(cap: &Cap, exports: &BTreeSet<String>) -> Result<Vec<Row>> {
     Ok(wit
         .imported_interfaces()
         .into_iter()
-        .filter(|i| !i.starts_with("wasi:"))
+        .filter(|i| !crate::inspect::is_wasi(i))
         .map(|import| {
             let base = import.split('@').next().unwrap_or(&import).to_string();
             let offered: Vec<&String> = exports.iter().filter(|e| e.split('@').next() == Some(base.as_str())).collect();

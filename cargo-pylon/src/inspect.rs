@@ -5,6 +5,11 @@ use std::collections::BTreeSet;
 use anyhow::{bail, Context, Result};
 use wit_parser::{Resolve, TypeDefKind, WorldItem, WorldKey};
 
+/// Whether `name` is a WASI interface (satisfied by the host, never by a cap).
+pub fn is_wasi(name: &str) -> bool {
+    name.starts_with("wasi:")
+}
+
 pub struct Interfaces {
     pub imports: BTreeSet<String>,
     pub exports: BTreeSet<String>,

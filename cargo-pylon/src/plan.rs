@@ -7,7 +7,6 @@
 //! kept), so a plan and its files can move together.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -112,12 +111,12 @@ impl Plan {
             );
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        let interpreter = verify(path, dir, ("the interpreter", "interpreter"), &plan.interpreter, digests)?;
+        let interpreter = verify(path, dir, ("the interpreter", "interpreter"), (&plan.interpreter.path, &plan.interpreter.sha256), digests)?;
         let mut seen = BTreeSet::new();
         let mut providers = Vec::new();
         for (i, provider) in plan.providers.iter().enumerate() {
             let (what, key) = (format!("provider {}", provider.cap), format!("providers[{i}]"));
-            let file = verify(path, dir, (&what, &key), &Part { path: provider.path.clone(), sha256: provider.sha256.clone() }, digests)?;
+            let file = verify(path, dir, (&what, &key), (&provider.path, &provider.sha256), digests)?;
             let mut satisfies = BTreeSet::new();
             for import in &provider.satisfies {
                 let name = import.name();
@@ -133,8 +132,8 @@ impl Plan {
 }
 
 /// The file exists and has the recorded sha256; `(what, key)` name it for errors.
-fn verify(plan: &Path, dir: &Path, (what, key): (&str, &str), part: &Part, digests: &Path) -> Result<PathBuf> {
-    let file = dir.join(&part.path);
+fn verify(plan: &Path, dir: &Path, (what, key): (&str, &str), (path, expected): (&Path, &str), digests: &Path) -> Result<PathBuf> {
+    let file = dir.join(path);
     if !file.is_file() {
         bail!(
             "{}: {what}'s file {} is missing\n  fix: run `cargo pylon compose` to rebuild it, or correct `{key}.path`",
@@ -142,25 +141,21 @@ fn verify(plan: &Path, dir: &Path, (what, key): (&str, &str), part: &Part, diges
         );
     }
     let found = digest(&file, digests)?;
-    if !found.eq_ignore_ascii_case(&part.sha256) {
+    if !found.eq_ignore_ascii_case(expected) {
         bail!(
             "{}: {what}'s file {} has sha256 {found}, but the plan pins {}: it was replaced after the plan was written\n  fix: run `cargo pylon compose` to rebuild the plan, or, to accept the new file, put its sha256 in `{key}.sha256`",
-            plan.display(), file.display(), part.sha256
+            plan.display(), file.display(), expected
         );
     }
     Ok(file)
 }
 
 /// The sha256 of `file`, remembered under `memo` (one entry per path) with the file's
-/// identity: device, inode, size, modification and change times. Replacing or rewriting
-/// a file changes its change time, which no user can set, so a remembered digest is
-/// never stale, and the 26 MiB interpreter is not rehashed on every start.
+/// [identity](crate::stamp::identity), so a remembered digest is never stale and the
+/// 26 MiB interpreter is not rehashed on every start.
 pub fn digest(file: &Path, memo: &Path) -> Result<String> {
     let meta = std::fs::metadata(file).with_context(|| format!("cannot stat {}", file.display()))?;
-    let identity = format!(
-        "{}|{}|{}|{}.{}|{}.{}",
-        meta.dev(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()
-    );
+    let identity = crate::stamp::identity(&meta);
     let path = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
     let slot = memo.join(hex::encode(&Sha256::digest(path.as_os_str().as_encoded_bytes())[..12]));
     if let Some((known, sha)) = std::fs::read_to_string(&slot).ok().as_deref().and_then(|t| t.split_once('\n')) {
@@ -177,4 +172,15 @@ pub fn digest(file: &Path, memo: &Path) -> Result<String> {
 /// The plan beside `output` (`pylon.wasm`).
 pub fn beside(output: &Path) -> PathBuf {
     output.with_file_name(FILE_NAME)
+}
+
+/// The providers' folder beside `output`.
+pub fn providers_dir(output: &Path) -> PathBuf {
+    output.with_file_name(PROVIDERS_DIR)
+}
+
+/// Everything compose writes beside `output` for linking: `output` itself, the plan and
+/// the providers' folder (the last two only with dynlink caps).
+pub fn artifacts(output: &Path) -> [PathBuf; 3] {
+    [output.to_path_buf(), beside(output), providers_dir(output)]
 }

@@ -20,7 +20,7 @@ pub struct Dynlink<'a> {
 /// `unsatisfied` (what plugging the static caps left open). Providers must import only
 /// WASI and hold no state (no resources), and no two may export the same import.
 pub fn stage(dynlinks: &[Dynlink], unsatisfied: &BTreeSet<String>, output: &Path, interpreter: &[u8]) -> Result<Option<Plan>> {
-    let dir = output.with_file_name(plan::PROVIDERS_DIR);
+    let dir = plan::providers_dir(output);
     if dynlinks.is_empty() {
         remove_stale(&plan::beside(output), &dir)?;
         return Ok(None);
@@ -36,7 +36,7 @@ pub fn stage(dynlinks: &[Dynlink], unsatisfied: &BTreeSet<String>, output: &Path
         if let Some(resource) = interfaces.exported_resources.iter().next() {
             bail!("cap {}: linkage = \"dynlink\", but its component exports the resource {resource}; runtime-linked providers must be stateless\n{fix}", cap.package);
         }
-        if let Some(import) = interfaces.imports.iter().find(|i| !i.starts_with("wasi:")) {
+        if let Some(import) = interfaces.imports.iter().find(|i| !crate::inspect::is_wasi(i)) {
             bail!("cap {}: linkage = \"dynlink\", but its component imports {import}; runtime-linked providers may import only WASI\n{fix}", cap.package);
         }
         let satisfies: Vec<Import> = interfaces.exports.iter().filter(|e| unsatisfied.contains(*e)).map(|e| Import::parse(e)).collect();
@@ -70,7 +70,7 @@ pub fn stage(dynlinks: &[Dynlink], unsatisfied: &BTreeSet<String>, output: &Path
 
 /// Whether every provider beside `output` is still its cap's component, byte for byte.
 pub fn intact(dynlinks: &[Dynlink], output: &Path) -> bool {
-    let dir = output.with_file_name(plan::PROVIDERS_DIR);
+    let dir = plan::providers_dir(output);
     dynlinks.iter().all(|d| {
         let staged = std::fs::read(dir.join(staged_name(d.cap)));
         staged.is_ok_and(|staged| std::fs::read(d.component).is_ok_and(|built| built == staged))

@@ -48,17 +48,13 @@ impl Fingerprint {
         Ok(self)
     }
 
-    /// Like [`Self::tree`], with each file's inode and change time too: enough to notice
-    /// a file replaced by a copy that kept its size and modification time.
+    /// Like [`Self::tree`], with each file's [`identity`]: enough to notice a file
+    /// replaced by a copy that kept its size and modification time.
     pub fn identity(&mut self, path: &Path) -> Result<&mut Self> {
-        use std::os::unix::fs::MetadataExt;
         for entry in WalkDir::new(path).sort_by_file_name() {
             let entry = entry.with_context(|| format!("cannot walk {}", path.display()))?;
             let meta = entry.metadata().with_context(|| format!("cannot stat {}", entry.path().display()))?;
-            self.text(&format!(
-                "{}|{}|{}|{}.{}|{}.{}",
-                entry.path().display(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()
-            ));
+            self.text(&format!("{}|{}", entry.path().display(), identity(&meta)));
         }
         Ok(self)
     }
@@ -66,6 +62,13 @@ impl Fingerprint {
     pub fn finish(&self) -> String {
         hex::encode(self.0.clone().finalize())
     }
+}
+
+/// A file's device, inode, size, modification and change times. Replacing or rewriting a
+/// file changes its change time, which no user can set.
+pub fn identity(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}|{}|{}|{}.{}|{}.{}", meta.dev(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec())
 }
 
 /// The record of a step's last successful run.

@@ -154,8 +154,8 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
     // The caps as they ship, linked at launch: kept aside with their plan...
     scratch.pylon(&["compose"])?;
     let linked_dir = dir.path().join("linked");
+    std::fs::create_dir_all(&linked_dir).context("cannot make a folder for the benchmark")?;
     for file in ["pylon.wasm", crate::plan::FILE_NAME] {
-        std::fs::create_dir_all(&linked_dir).context("cannot make a folder for the benchmark")?;
         std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file)).with_context(|| format!("cannot copy {file}"))?;
     }
     crate::scratch::copy_dir(&scratch.ws.join("out").join(crate::plan::PROVIDERS_DIR), &linked_dir.join(crate::plan::PROVIDERS_DIR))?;

@@ -11,6 +11,7 @@ use wasmtime::{Engine, Store};
 
 use super::forward::{self, Path as Route};
 use super::{engine, Guest, IntoAnyhow};
+use crate::inspect::is_wasi;
 use crate::plan::Checked;
 
 /// The providers of a checked plan, compiled and matched to the interpreter's imports.
@@ -25,10 +26,6 @@ struct Part {
     component: Component,
     /// Each satisfied import with the functions the interpreter calls through it.
     imports: BTreeMap<String, Vec<(String, ComponentFunc)>>,
-}
-
-fn is_wasi(name: &str) -> bool {
-    name.starts_with("wasi:")
 }
 
 /// The interpreter's non-WASI imports: interface name -> its functions.
