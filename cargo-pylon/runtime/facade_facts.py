@@ -1,7 +1,7 @@
 """Facts about cap facades, gathered inside pylon with CPython's own parser.
 
-Input (argv[1]): JSON {"facades": [{"cap", "path", "modules"}]}, paths as the guest sees
-them. Output: JSON, one entry per facade: its public names, the modules it imports, the
+Input (argv[1]): JSON {"facades": [{"cap", "paths", "modules"}]}, paths as the guest sees
+them, the module that defines the public names (a package's __init__.py) first. Output: JSON, one entry per facade: its public names, the modules it imports, the
 attributes it reads from them, identifiers or strings mentioning "_dynlink", public names
 bound to private modules, and whether each module name imports.
 """
@@ -29,19 +29,20 @@ def public_names(tree):
 
 
 def facts(entry):
-    with open(entry["path"], encoding="utf-8") as f:
-        source = f.read()
-    tree = ast.parse(source, entry["path"])
+    trees = []
+    for path in entry["paths"]:
+        with open(path, encoding="utf-8") as f:
+            trees.append(ast.parse(f.read(), path))
     imports, attributes, dynlink, private_aliases = set(), set(), set(), []
     aliases = {}
-    for node in ast.walk(tree):
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.Import):
             for a in node.names:
                 imports.add(a.name)
                 aliases[(a.asname or a.name).split(".")[0]] = a.name
                 if a.asname and not a.asname.startswith("_") and a.name.split(".")[-1].startswith("_"):
                     private_aliases.append(f"{a.asname} = {a.name}")
-        elif isinstance(node, ast.ImportFrom) and node.module:
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             imports.add(node.module)
             for a in node.names:
                 attributes.add(f"{node.module}.{a.name}")
@@ -54,7 +55,7 @@ def facts(entry):
             dynlink.add(node.value)
         if isinstance(node, ast.alias) and "_dynlink" in (node.asname or node.name):
             dynlink.add(node.asname or node.name)
-    names, declared = public_names(tree)
+    names, declared = public_names(trees[0])
     imported = {}
     for module in entry["modules"]:
         try:

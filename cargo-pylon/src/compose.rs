@@ -68,8 +68,16 @@ pub struct Composed {
 
 const GLUE_EXIT_WIT: &str = include_str!("../runtime/exit.wit");
 const GLUE_WIT: &str = include_str!("../runtime/glue.wit");
-const GLUE_WORLD: &str = "pylon-glue";
-const GLUE_C: &str = include_str!("../runtime/pylon_exit.c");
+/// pylon's own C, linked into every interpreter: (world, [(file name, source)]).
+const GLUE: (&str, &[(&str, &str)]) = ("pylon-glue", &[
+    ("pylon_exit.c", include_str!("../runtime/pylon_exit.c")),
+    ("pylon_paths.c", include_str!("../runtime/pylon_paths.c")),
+    ("pylon_module.c", include_str!("../runtime/pylon_module.c")),
+]);
+/// The builtin module `pylon_module.c` defines.
+const GLUE_MODULE: &str = "pylon";
+/// Linked in too when some caps are linked at launch.
+const ISOLATION_GLUE: (&str, &[(&str, &str)]) = ("pylon-isolation", &[("pylon_crash.c", include_str!("../runtime/pylon_crash.c"))]);
 
 /// The CPython build the composition stands on (built once, then cached).
 pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
@@ -129,8 +137,12 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         offered.extend(exports.iter().cloned());
         objects.extend(extension(cap, &exports, &compiler, &target.errors, &build, &log)?);
     }
-    objects.extend(glue(&compiler, &build, &log)?);
-    let modules: Vec<String> = caps.iter().map(|c| c.meta.extension.module.clone()).collect();
+    objects.extend(glue(GLUE, &compiler, &build, &log)?);
+    if plan_path.is_some() {
+        objects.extend(glue(ISOLATION_GLUE, &compiler, &build, &log)?);
+    }
+    let mut modules: Vec<String> = caps.iter().map(|c| c.meta.extension.module.clone()).collect();
+    modules.push(GLUE_MODULE.to_string());
     let config_c = build.join("config.c");
     bindgen::write_if_changed(&config_c, cext::config_c(&recipe, &modules)?.as_bytes())?;
     let config_o = build.join("config.o");
@@ -192,8 +204,8 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     // 5. Facades, restaged whole when any changes, so a removed cap leaves nothing behind.
     let mut fp = Fingerprint::new("facades");
     for cap in &caps {
-        if let Some(provides) = &cap.meta.provides {
-            fp.file(&cap.path(&provides.facade))?.text(&provides.dest.display().to_string());
+        for (from, dest) in cap.facade_files()? {
+            fp.file(&from)?.text(&dest.display().to_string());
         }
     }
     // Stubs of generated extensions go beside the facades.
@@ -311,7 +323,8 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
             let header_name = format!("{}.h", wit.c_prefix());
             let header = std::fs::read_to_string(bindings.dir.join(&header_name)).with_context(|| format!("wit-bindgen-c wrote no {header_name}"))?;
             let module = &cap.meta.extension.module;
-            let generated = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module, errors)
+            let isolated = cap.meta.linkage == Linkage::Dynlink;
+            let generated = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module, errors, isolated)
                 .with_context(|| format!("cap {}: generating the extension `{module}` from {}", cap.package, wit_dir.display()))?;
             bindgen::write_if_changed(&dir.join(format!("{module}.pyi")), generated.stub.as_bytes())?;
             let path = dir.join(format!("{module}.c"));
@@ -330,18 +343,23 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
     Ok(objects)
 }
 
-/// pylon's own glue: the exit-code shim and its bindings.
-fn glue(compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
-    let dir = build.join("glue");
+/// A world of pylon's own glue, compiled with its C files (the exit-code shim, the path
+/// guard, the `pylon` module; or the isolation check) and its bindings.
+fn glue((world, files): (&str, &[(&str, &str)]), compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+    let dir = build.join(world);
     let mut resolve = wit_parser::Resolve::default();
     resolve.push_str("exit.wit", GLUE_EXIT_WIT).context("pylon's exit WIT does not parse")?;
     let package = resolve.push_str("glue.wit", GLUE_WIT).context("pylon's glue WIT does not parse")?;
-    let world = resolve.select_world(&[package], Some(GLUE_WORLD))?;
+    let world = resolve.select_world(&[package], Some(world))?;
     let bindings = bindgen::generate(&mut Wit { resolve, world }, &dir)?;
-    let shim = dir.join("pylon_exit.c");
-    bindgen::write_if_changed(&shim, GLUE_C.as_bytes())?;
+    let mut sources = bindings.sources.clone();
+    for (name, text) in files {
+        let path = dir.join(name);
+        bindgen::write_if_changed(&path, text.as_bytes())?;
+        sources.push(path);
+    }
     let mut objects = vec![bindings.type_object.clone()];
-    for c in bindings.sources.iter().chain([&shim]) {
+    for c in &sources {
         let object = c.with_extension("o");
         compile_if_changed(compiler, c, &object, &[&dir], Flavor::Builtin, false, &dir, log)?;
         objects.push(object);

@@ -40,6 +40,34 @@ impl Cap {
         self.dir.join(relative)
     }
 
+    /// The facade's files, each with where it goes under site-packages: the one module
+    /// file, or every file of a package folder (bytecode caches left out), sorted.
+    pub fn facade_files(&self) -> Result<Vec<(PathBuf, PathBuf)>> {
+        let Some(provides) = &self.meta.provides else { return Ok(Vec::new()) };
+        let source = self.path(&provides.facade);
+        if source.is_file() {
+            return Ok(vec![(source, provides.dest.clone())]);
+        }
+        let mut files = Vec::new();
+        let walk = walkdir::WalkDir::new(&source).sort_by_file_name().into_iter().filter_entry(|e| e.file_name() != "__pycache__");
+        for entry in walk {
+            let entry = entry.with_context(|| format!("cannot walk the facade {}", source.display()))?;
+            if entry.file_type().is_file() {
+                let relative = entry.path().strip_prefix(&source).expect("walked below the facade");
+                files.push((entry.path().to_path_buf(), provides.dest.join(relative)));
+            }
+        }
+        Ok(files)
+    }
+
+    /// The facade file that defines the module's public names: the module itself, or a
+    /// package's `__init__.py`.
+    pub fn facade_entry(&self) -> Option<PathBuf> {
+        let provides = self.meta.provides.as_ref()?;
+        let source = self.path(&provides.facade);
+        Some(if source.is_dir() { source.join("__init__.py") } else { source })
+    }
+
     /// The C source of the extension, unless it is generated.
     pub fn c_source(&self) -> Option<PathBuf> {
         (self.meta.extension.source != "generated").then(|| self.path(Path::new(&self.meta.extension.source)))
@@ -205,8 +233,8 @@ fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     }
     if let Some(provides) = &meta.provides {
         let facade = cap.path(&provides.facade);
-        if !facade.is_file() {
-            bail!("{}: {} does not exist\n  fix: point it at the facade module (a .py file in the crate)", at("provides.facade"), facade.display());
+        if !facade.is_file() && !facade.join("__init__.py").is_file() {
+            bail!("{}: {} is neither a module nor a package folder with an __init__.py\n  fix: point it at the facade (a .py file, or a package folder, in the crate)", at("provides.facade"), facade.display());
         }
         if provides.dest.is_absolute() || provides.dest.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
             bail!("{}: {} must be a relative path inside the module tree, such as \"blake3.py\"", at("provides.dest"), provides.dest.display());

@@ -37,11 +37,23 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
     let staged = tempfile::tempdir().context("cannot make a folder for the facades")?;
     let mut facades = Vec::new();
     for cap in caps {
-        let Some(provides) = &cap.meta.provides else { continue };
-        let name = format!("{}.py", cap.package);
-        std::fs::copy(cap.path(&provides.facade), staged.path().join(&name))
-            .with_context(|| format!("cannot read the facade of {}", cap.package))?;
-        facades.push(serde_json::json!({ "cap": cap.package, "path": format!("/facades/{name}"), "modules": modules(cap) }));
+        let Some(entry) = cap.facade_entry() else { continue };
+        let mut files = Vec::new();
+        for (from, dest) in cap.facade_files()? {
+            let to = staged.path().join(&cap.package).join(&dest);
+            std::fs::create_dir_all(to.parent().expect("a file in a folder")).context("cannot stage a facade")?;
+            std::fs::copy(&from, &to).with_context(|| format!("cannot read the facade of {} ({})", cap.package, from.display()))?;
+            let guest = format!("/facades/{}/{}", cap.package, dest.display());
+            if from.extension().is_none_or(|e| e != "py") {
+                continue;
+            }
+            if from == entry {
+                files.insert(0, guest);
+            } else {
+                files.push(guest);
+            }
+        }
+        facades.push(serde_json::json!({ "cap": cap.package, "paths": files, "modules": modules(cap) }));
     }
     if facades.is_empty() {
         return Ok(Vec::new());

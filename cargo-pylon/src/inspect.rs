@@ -10,6 +10,12 @@ pub fn is_wasi(name: &str) -> bool {
     name.starts_with("wasi:")
 }
 
+/// Whether the launcher satisfies `name` for an interpreter: WASI, and pylon's own
+/// isolation interface (which interpreters with runtime-linked caps import).
+pub fn is_host_provided(name: &str) -> bool {
+    is_wasi(name) || name == crate::launch::ISOLATION
+}
+
 pub struct Interfaces {
     pub imports: BTreeSet<String>,
     pub exports: BTreeSet<String>,

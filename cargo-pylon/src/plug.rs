@@ -27,7 +27,7 @@ pub fn plug(interpreter: &[u8], caps: &[(String, PathBuf)]) -> Result<Vec<u8>> {
 /// Non-WASI imports of a component: what is still unsatisfied after plugging.
 pub fn foreign_imports(component: &[u8]) -> Result<BTreeSet<String>> {
     let imports = crate::inspect::interfaces(component).context("cannot inspect the composed interpreter")?.imports;
-    Ok(imports.into_iter().filter(|name| !crate::inspect::is_wasi(name)).collect())
+    Ok(imports.into_iter().filter(|name| !crate::inspect::is_host_provided(name)).collect())
 }
 
 /// Fail, naming the interface, the version wanted and what was offered.

@@ -18,7 +18,23 @@ pub fn link(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path
         .args(objects)
         .args(extra)
         .args(&recipe.libs)
-        // pylon's exit glue (runtime/pylon_exit.c) replaces proc_exit.
-        .arg("-Wl,--wrap=__wasi_proc_exit");
+        .args(WRAPPED.iter().map(|symbol| format!("-Wl,--wrap={symbol}")));
     step.run(&mut cmd).context("linking the interpreter failed")
 }
+
+/// wasi-libc functions pylon's glue stands in front of: proc_exit keeps the exit code
+/// (runtime/pylon_exit.c); the path calls refuse a path that is not UTF-8 with EILSEQ
+/// before the preview1 adapter would trap on it (runtime/pylon_paths.c).
+const WRAPPED: &[&str] = &[
+    "__wasi_proc_exit",
+    "__wasi_path_create_directory",
+    "__wasi_path_filestat_get",
+    "__wasi_path_filestat_set_times",
+    "__wasi_path_link",
+    "__wasi_path_open",
+    "__wasi_path_readlink",
+    "__wasi_path_remove_directory",
+    "__wasi_path_rename",
+    "__wasi_path_symlink",
+    "__wasi_path_unlink_file",
+];

@@ -21,13 +21,13 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<()> {
     }
     std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     for cap in caps {
-        let Some(provides) = &cap.meta.provides else { continue };
-        let to = scratch.join(&provides.dest);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        for (from, dest) in cap.facade_files()? {
+            let to = scratch.join(&dest);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            std::fs::copy(&from, &to).with_context(|| format!("cannot stage {} of {} at {}", from.display(), cap.package, dest.display()))?;
         }
-        std::fs::copy(cap.path(&provides.facade), &to)
-            .with_context(|| format!("cannot stage the facade of {} at {}", cap.package, provides.dest.display()))?;
     }
     for stub in stubs {
         let name = stub.file_name().context("a stub without a file name")?;

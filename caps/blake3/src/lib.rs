@@ -20,31 +20,38 @@ fn key(bytes: &[u8]) -> Result<[u8; KEY_LEN], String> {
     bytes.try_into().map_err(|_| format!("key must be {KEY_LEN} bytes, got {}", bytes.len()))
 }
 
-fn output(hasher: &blake3::Hasher, length: u32) -> Vec<u8> {
-    let mut out = vec![0; length as usize];
-    hasher.finalize_xof().fill(&mut out);
-    out
+/// `length` bytes of output from `seek` on. The buffer is reserved fallibly: a failed
+/// allocation in a component aborts, which would trap the interpreter.
+fn output(hasher: &blake3::Hasher, seek: u64, length: u32) -> Result<Vec<u8>, String> {
+    let length = length as usize;
+    let mut out = Vec::new();
+    out.try_reserve_exact(length).map_err(|_| format!("cannot allocate {length} bytes of output"))?;
+    out.resize(length, 0);
+    let mut reader = hasher.finalize_xof();
+    reader.set_position(seek);
+    reader.fill(&mut out);
+    Ok(out)
 }
 
 impl Guest for Cap {
     type Incremental = Hasher;
 
-    fn hash(data: Vec<u8>, length: u32) -> Vec<u8> {
+    fn hash(data: Vec<u8>, length: u32) -> Result<Vec<u8>, String> {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&data);
-        output(&hasher, length)
+        output(&hasher, 0, length)
     }
 
     fn keyed_hash(key_bytes: Vec<u8>, data: Vec<u8>, length: u32) -> Result<Vec<u8>, String> {
         let mut hasher = blake3::Hasher::new_keyed(&key(&key_bytes)?);
         hasher.update(&data);
-        Ok(output(&hasher, length))
+        output(&hasher, 0, length)
     }
 
-    fn derive_key(context: String, material: Vec<u8>, length: u32) -> Vec<u8> {
+    fn derive_key(context: String, material: Vec<u8>, length: u32) -> Result<Vec<u8>, String> {
         let mut hasher = blake3::Hasher::new_derive_key(&context);
         hasher.update(&material);
-        output(&hasher, length)
+        output(&hasher, 0, length)
     }
 }
 
@@ -68,8 +75,8 @@ impl GuestIncremental for Hasher {
         self.0.borrow_mut().update(&data);
     }
 
-    fn finalize(&self, length: u32) -> Vec<u8> {
-        output(&self.0.borrow(), length)
+    fn finalize(&self, seek: u64, length: u32) -> Result<Vec<u8>, String> {
+        output(&self.0.borrow(), seek, length)
     }
 
     fn copy(&self) -> Incremental {

@@ -97,5 +97,41 @@ assert r.digest() == keyed
 for i in range(2000):
     Hasher(b"%d" % i).digest()
 
-assert blake3.OUT_LEN == 32 and blake3.KEY_LEN == 32
+# The PyPI package's shape: the class in `blake3.blake3`, a version, None as no data.
+assert Hasher.__module__ == "blake3.blake3" and Hasher.digest_size == 32 and Hasher.key_size == 32
+assert blake3.__version__.count(".") == 2
+assert Hasher(None).digest() == Hasher(b"").digest()
+
+# Buffers of wider items, strided views, negative and oversized lengths are refused as
+# PyPI's blake3 refuses them, and huge outputs fail before anything is allocated.
+import array
+import sys
+for call, error in (
+    (lambda: Hasher(array.array("i", [1])), BufferError),
+    (lambda: Hasher().update(memoryview(b"abcd")[::2]), BufferError),
+    (lambda: Hasher().update(None), TypeError),
+    (lambda: Hasher().digest(-1), OverflowError),
+    (lambda: Hasher().digest(sys.maxsize + 1), OverflowError),
+    (lambda: Hasher().hexdigest(sys.maxsize // 2 + 1), OverflowError),
+    (lambda: Hasher().digest(32, seek=1 << 64), OverflowError),
+    (lambda: Hasher().update_mmap(b"/x"), TypeError),
+    (lambda: Hasher().update_mmap("/no/such/file"), FileNotFoundError),
+):
+    try:
+        call()
+    except error:
+        pass
+    else:
+        raise AssertionError(f"expected {error.__name__}")
+
+# Output longer than one call's piece is assembled from seeks into the XOF stream.
+piece = 1 << 24
+long = Hasher(b"abc").digest(piece + 100)
+assert long[piece - 20:] == Hasher(b"abc").digest(120, seek=piece - 20)
+
+# update_mmap reads the file in blocks: the same hash as the bytes.
+blob = bytes(range(256)) * 5000
+with open("/mmap.bin", "wb") as f:
+    f.write(blob)
+assert Hasher().update_mmap("/mmap.bin").digest() == Hasher(blob).digest()
 print("blake3 ok")

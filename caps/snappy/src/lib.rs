@@ -11,7 +11,7 @@
 
 use std::io::Read;
 
-use snap::raw::{Decoder, Encoder};
+use snap::raw::{decompress_len, max_compress_len, Decoder, Encoder};
 
 wit_bindgen::generate!({ world: "snappy-provider", path: "wit" });
 
@@ -25,6 +25,20 @@ const STREAM_IDENTIFIER: &[u8] = b"\xff\x06\x00\x00sNaPpY";
 const CHUNK: usize = 1 << 16;
 const COMPRESSED: u8 = 0x00;
 const UNCOMPRESSED: u8 = 0x01;
+/// The most bytes one byte of a raw block can expand to: a 2-byte copy yields at most 11
+/// bytes, a 3-byte copy 64 (21.3 per byte), a 5-byte copy 64. A header that declares
+/// more than this of its block's size is corrupt, whatever the bytes after it say.
+const MAX_EXPANSION: usize = 22;
+
+/// A zeroed buffer of `len` bytes, or an error when memory cannot hold it: allocation
+/// failure in a component aborts (a trap that would kill the interpreter), so every
+/// buffer sized by the input is reserved fallibly first.
+fn buffer(len: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(len).map_err(|_| format!("cannot allocate {len} bytes"))?;
+    out.resize(len, 0);
+    Ok(out)
+}
 
 /// The framing format's checksum: CRC-32C, rotated and offset so that a CRC of data
 /// containing CRCs stays well distributed.
@@ -34,7 +48,8 @@ fn masked_crc(data: &[u8]) -> u32 {
 }
 
 fn push_chunk(out: &mut Vec<u8>, kind: u8, crc: u32, body: &[u8]) {
-    let len = u32::try_from(body.len() + 4).expect("chunk bodies are at most 64 KiB");
+    // A chunk body is at most 64 KiB of compressed data plus its CRC: 3 bytes of length.
+    let len = (body.len() + 4) as u32;
     out.push(kind);
     out.extend_from_slice(&len.to_le_bytes()[..3]);
     out.extend_from_slice(&crc.to_le_bytes());
@@ -61,36 +76,61 @@ fn complete_chunks(data: &[u8], identified: bool) -> Result<usize, String> {
     Ok(pos)
 }
 
+/// A raw block, decoded into a buffer sized (and bounded) by its header.
+fn decode_block(data: &[u8]) -> Result<Vec<u8>, String> {
+    let len = decompress_len(data).map_err(|e| e.to_string())?;
+    if len > data.len().saturating_mul(MAX_EXPANSION) {
+        return Err(format!("corrupt input: the header declares {len} bytes, more than {} bytes of block can hold", data.len()));
+    }
+    let mut out = buffer(len)?;
+    let written = Decoder::new().decompress(data, &mut out).map_err(|e| e.to_string())?;
+    out.truncate(written);
+    Ok(out)
+}
+
+fn encode_block(encoder: &mut Encoder, data: &[u8]) -> Result<Vec<u8>, String> {
+    let bound = max_compress_len(data.len());
+    if bound == 0 && !data.is_empty() {
+        return Err(format!("{} bytes are more than one Snappy block can hold", data.len()));
+    }
+    let mut out = buffer(bound)?;
+    let written = encoder.compress(data, &mut out).map_err(|e| e.to_string())?;
+    out.truncate(written);
+    Ok(out)
+}
+
 impl exports::pylon::snappy::codec::Guest for Cap {
-    fn compress(data: Vec<u8>) -> Vec<u8> {
-        Encoder::new().compress_vec(&data).expect("snappy compresses any input below 4 GiB")
+    fn compress(data: Vec<u8>) -> Result<Vec<u8>, String> {
+        encode_block(&mut Encoder::new(), &data)
     }
 
     fn decompress(data: Vec<u8>) -> Result<Vec<u8>, String> {
-        Decoder::new().decompress_vec(&data).map_err(|e| e.to_string())
+        decode_block(&data)
     }
 
     fn is_valid_compressed(data: Vec<u8>) -> bool {
-        Decoder::new().decompress_vec(&data).is_ok()
+        decode_block(&data).is_ok()
     }
 
-    fn frame_compress(data: Vec<u8>, compress: Option<bool>) -> Vec<u8> {
+    fn frame_compress(data: Vec<u8>, compress: Option<bool>) -> Result<Vec<u8>, String> {
         let mut encoder = Encoder::new();
-        let mut out = Vec::with_capacity(data.len() / 2 + 16);
+        // Each chunk costs 8 header bytes at most beyond its body.
+        let mut out = Vec::new();
+        out.try_reserve(data.len() / 2 + 16).map_err(|_| format!("cannot allocate for {} bytes of input", data.len()))?;
         for chunk in data.chunks(CHUNK) {
             let crc = masked_crc(chunk);
             let packed = match compress {
                 Some(false) => None,
-                _ => Some(encoder.compress_vec(chunk).expect("a chunk is 64 KiB at most")),
+                _ => Some(encode_block(&mut encoder, chunk)?),
             };
-            match packed {
-                Some(packed) if compress == Some(true) || packed.len() <= chunk.len() - chunk.len() / 8 => {
-                    push_chunk(&mut out, COMPRESSED, crc, &packed)
-                }
-                _ => push_chunk(&mut out, UNCOMPRESSED, crc, chunk),
-            }
+            let body = match &packed {
+                Some(packed) if compress == Some(true) || packed.len() <= chunk.len() - chunk.len() / 8 => (COMPRESSED, packed.as_slice()),
+                _ => (UNCOMPRESSED, chunk),
+            };
+            out.try_reserve(body.1.len() + 8).map_err(|_| "cannot allocate the compressed stream".to_string())?;
+            push_chunk(&mut out, body.0, crc, body.1);
         }
-        out
+        Ok(out)
     }
 
     fn frame_decompress(data: Vec<u8>, identified: bool) -> Result<(Vec<u8>, u32), String> {
@@ -99,9 +139,17 @@ impl exports::pylon::snappy::codec::Guest for Cap {
         if end > 0 {
             // snap's reader wants a whole stream: give it the identifier it has not seen.
             let head = if identified { STREAM_IDENTIFIER } else { &[] };
-            snap::read::FrameDecoder::new(head.chain(&data[..end]))
-                .read_to_end(&mut out)
-                .map_err(|e| e.to_string())?;
+            let mut reader = snap::read::FrameDecoder::new(head.chain(&data[..end]));
+            // A chunk decodes to 64 KiB at most; the output grows fallibly, a chunk at a time.
+            let mut block = vec![0; CHUNK];
+            loop {
+                let n = reader.read(&mut block).map_err(|e| e.to_string())?;
+                if n == 0 {
+                    break;
+                }
+                out.try_reserve(n).map_err(|_| "cannot allocate the decompressed stream".to_string())?;
+                out.extend_from_slice(&block[..n]);
+            }
         }
         Ok((out, u32::try_from(end).map_err(|_| "a stream buffer above 4 GiB".to_string())?))
     }

@@ -28,6 +28,8 @@ pub struct Converters<'a> {
     pub module: String,
     /// WIT error cases or type names -> built-in exception names.
     pub errors: BTreeMap<String, String>,
+    /// Whether calls are checked for a provider crash after they return.
+    pub isolated: bool,
 }
 
 /// `point` -> `Point`, `http-status` -> `HttpStatus`.
@@ -106,6 +108,7 @@ impl<'a> Converters<'a> {
             resources: BTreeMap::new(),
             module: module.to_string(),
             errors: BTreeMap::new(),
+            isolated: false,
         }
     }
 

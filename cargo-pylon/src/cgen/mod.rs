@@ -32,7 +32,9 @@ const EXCEPTIONS: &[&str] = &[
 ];
 
 /// Generate `module` for `world`, given wit-bindgen-c's header text and file name;
-/// `errors` maps WIT error cases or type names to built-in exception names.
+/// `errors` maps WIT error cases or type names to built-in exception names. An `isolated`
+/// extension (a runtime-linked cap's) asks after every call whether the provider trapped,
+/// and raises `pylon.CapCrashed` if it did.
 pub fn generate(
     resolve: &Resolve,
     world: wit_parser::WorldId,
@@ -40,6 +42,7 @@ pub fn generate(
     header_name: &str,
     module: &str,
     errors: &std::collections::BTreeMap<String, String>,
+    isolated: bool,
 ) -> Result<Generated> {
     for (case, exception) in errors {
         if !EXCEPTIONS.contains(&exception.as_str()) {
@@ -49,6 +52,7 @@ pub fn generate(
     let header = Header::parse(header_text)?;
     let mut conv = Converters::new(resolve, &header, module);
     conv.errors = errors.clone();
+    conv.isolated = isolated;
     let interfaces: Vec<_> = resolve.worlds[world]
         .imports
         .iter()
@@ -127,6 +131,9 @@ pub fn generate(
     }
     let mut out = String::from(PRELUDE);
     writeln!(out, "#include \"{header_name}\"\n")?;
+    if isolated {
+        out.push_str("/* pylon's isolation glue: raises pylon.CapCrashed if the last call trapped. */\nint pylon_cap_crashed(void);\n\n");
+    }
     for var in conv.types.keys() {
         writeln!(out, "static PyObject *{var};")?;
     }
@@ -299,6 +306,9 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
                 writeln!(out, "    {c} ret;\n    {c_name}({});\n    result = {to}(&ret); {}", args.join(", "), free_call(header, &c, "ret"))?;
             }
         },
+    }
+    if conv.isolated {
+        out.push_str("    if (pylon_cap_crashed()) Py_CLEAR(result);\n");
     }
     if n > 0 {
         out.push_str("done:\n");

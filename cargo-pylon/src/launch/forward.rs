@@ -7,12 +7,16 @@
 //! byte into a `Val` each (16 MiB of input is 16 Mi values of 40 bytes). Signatures built
 //! from the byte-oriented types below go through typed functions instead, where a byte
 //! list is one copy out of the caller and one into the provider.
+//!
+//! Every call goes through [`isolate`]: a trap in the provider becomes a placeholder result
+//! and a recorded crash, and the next call reaches a fresh instance.
 
 use anyhow::Result;
 use wasmtime::component::types::{ComponentFunc, Type};
-use wasmtime::component::{ComponentNamedList, Func, Lift, LinkerInstance, Lower};
+use wasmtime::component::{ComponentNamedList, Func, Lift, LinkerInstance, Lower, TypedFunc};
 use wasmtime::{Store, StoreContextMut};
 
+use super::isolate::{self, Target};
 use super::{Guest, IntoAnyhow};
 
 /// How an import was forwarded (printed with `PYLON_TRACE_LINK=1`).
@@ -22,27 +26,38 @@ pub enum Path {
     Dynamic,
 }
 
-/// Define `name` in `slot` as a call of `target`, whose type is `ty`.
-/// `PYLON_LINK_DYNAMIC=1` sends every function through dynamic values, to measure what
-/// the typed path saves.
-pub fn define(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, ty: &ComponentFunc, target: Func) -> Result<Path> {
+/// Define `name` in `slot` as a call of the provider function `target` (now `func`), whose
+/// type is `ty`. `PYLON_LINK_DYNAMIC=1` sends every function through dynamic values, to
+/// measure what the typed path saves.
+pub fn define(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, ty: &ComponentFunc, func: Func, target: Target) -> Result<Path> {
     let params: Vec<Type> = ty.params().map(|(_, t)| t).collect();
     let results: Vec<Type> = ty.results().collect();
     let want = Want { params: &params, results: &results };
     let typed_allowed = std::env::var_os("PYLON_LINK_DYNAMIC").is_none_or(|v| v != "1");
-    if typed_allowed && typed_table(store, slot, name, &want, target)? {
+    if typed_allowed && typed_table(store, slot, name, &want, func, target)? {
         return Ok(Path::Typed);
     }
+    let placeholders = results.iter().map(isolate::placeholder).collect::<Result<Vec<_>>>()?;
     slot.func_new_async(name, move |mut store, _ty, params, results| {
-        Box::new(async move { target.call_async(&mut store, params, results).await })
+        let placeholders = placeholders.clone();
+        Box::new(async move {
+            let func = isolate::current(&mut store, target).await?;
+            if let Err(error) = func.call_async(&mut store, params, results).await {
+                isolate::crashed(&mut store, target, &error);
+                results.clone_from_slice(&placeholders);
+            }
+            Ok(())
+        })
     })
     .anyhow()?;
     Ok(Path::Dynamic)
 }
 
-/// A Rust type whose component-model type can be recognised at run time.
+/// A Rust type whose component-model type can be recognised at run time, with the
+/// placeholder a crashed call returns in its place.
 trait Shape {
     fn is(ty: &Type) -> bool;
+    fn placeholder() -> Self;
 }
 
 macro_rules! scalar_shape {
@@ -50,6 +65,9 @@ macro_rules! scalar_shape {
         $(impl Shape for $rust {
             fn is(ty: &Type) -> bool {
                 matches!(ty, Type::$wit)
+            }
+            fn placeholder() -> Self {
+                Self::default()
             }
         })*
     };
@@ -61,11 +79,17 @@ impl Shape for Vec<u8> {
     fn is(ty: &Type) -> bool {
         matches!(ty, Type::List(list) if list.ty() == Type::U8)
     }
+    fn placeholder() -> Self {
+        Vec::new()
+    }
 }
 
 impl<T: Shape> Shape for Option<T> {
     fn is(ty: &Type) -> bool {
         matches!(ty, Type::Option(option) if T::is(&option.ty()))
+    }
+    fn placeholder() -> Self {
+        None
     }
 }
 
@@ -73,6 +97,9 @@ impl<T: Shape, E: Shape> Shape for Result<T, E> {
     fn is(ty: &Type) -> bool {
         matches!(ty, Type::Result(result)
             if result.ok().is_some_and(|t| T::is(&t)) && result.err().is_some_and(|e| E::is(&e)))
+    }
+    fn placeholder() -> Self {
+        Err(E::placeholder())
     }
 }
 
@@ -82,17 +109,22 @@ impl<A: Shape, B: Shape> Shape for (A, B) {
         let types: Vec<Type> = tuple.types().collect();
         matches!(types.as_slice(), [a, b] if A::is(a) && B::is(b))
     }
+    fn placeholder() -> Self {
+        (A::placeholder(), B::placeholder())
+    }
 }
 
 /// A parameter or result list.
 trait Signature: ComponentNamedList + Lift + Lower + Send + Sync + 'static {
     fn is(types: &[Type]) -> bool;
+    fn placeholder() -> Self;
 }
 
 impl Signature for () {
     fn is(types: &[Type]) -> bool {
         types.is_empty()
     }
+    fn placeholder() -> Self {}
 }
 
 impl<A> Signature for (A,)
@@ -101,6 +133,9 @@ where
 {
     fn is(types: &[Type]) -> bool {
         matches!(types, [a] if A::is(a))
+    }
+    fn placeholder() -> Self {
+        (A::placeholder(),)
     }
 }
 
@@ -112,6 +147,9 @@ where
     fn is(types: &[Type]) -> bool {
         matches!(types, [a, b] if A::is(a) && B::is(b))
     }
+    fn placeholder() -> Self {
+        (A::placeholder(), B::placeholder())
+    }
 }
 
 /// The imported function's parameter and result types.
@@ -121,13 +159,26 @@ struct Want<'a> {
 }
 
 /// Forward through `TypedFunc<P, R>` when the types are `P` and `R`.
-fn typed<P: Signature, R: Signature>(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, target: Func) -> Result<bool> {
+fn typed<P: Signature, R: Signature>(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
     if !(P::is(want.params) && R::is(want.results)) {
         return Ok(false);
     }
-    let func = target.typed::<P, R>(store).anyhow()?;
+    // Checked once here; a fresh instance of the same component has the same types.
+    func.typed::<P, R>(store).anyhow()?;
     slot.func_wrap_async(name, move |mut store: StoreContextMut<'_, Guest>, args: P| {
-        Box::new(async move { func.call_async(&mut store, args).await })
+        Box::new(async move {
+            let func = isolate::current(&mut store, target).await?;
+            // SAFETY: the provider's function was type-checked as `P -> R` above, and every
+            // instance `current` returns comes from the same component.
+            let typed = unsafe { TypedFunc::<P, R>::new_unchecked(func) };
+            match typed.call_async(&mut store, args).await {
+                Ok(results) => Ok(results),
+                Err(error) => {
+                    isolate::crashed(&mut store, target, &error);
+                    Ok(R::placeholder())
+                }
+            }
+        })
     })
     .anyhow()?;
     Ok(true)
@@ -140,15 +191,15 @@ type Bytes = Vec<u8>;
 /// bytes-or-message result out.
 macro_rules! typed_table {
     (params: [$($p:ty),* $(,)?], results: $results:tt) => {
-        fn typed_table(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, target: Func) -> Result<bool> {
-            $(if typed_table!(@results store, slot, name, want, target, $p, $results) {
+        fn typed_table(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
+            $(if typed_table!(@results store, slot, name, want, func, target, $p, $results) {
                 return Ok(true);
             })*
             Ok(false)
         }
     };
-    (@results $store:ident, $slot:ident, $name:ident, $want:ident, $target:ident, $p:ty, [$($r:ty),* $(,)?]) => {
-        false $(|| typed::<$p, $r>($store, $slot, $name, $want, $target)?)*
+    (@results $store:ident, $slot:ident, $name:ident, $want:ident, $func:ident, $target:ident, $p:ty, [$($r:ty),* $(,)?]) => {
+        false $(|| typed::<$p, $r>($store, $slot, $name, $want, $func, $target)?)*
     };
 }
 

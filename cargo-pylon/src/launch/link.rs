@@ -11,7 +11,7 @@ use wasmtime::{Engine, Store};
 
 use super::forward::{self, Path as Route};
 use super::{engine, Guest, IntoAnyhow};
-use crate::inspect::is_wasi;
+use crate::inspect::{is_host_provided, is_wasi};
 use crate::plan::Checked;
 
 /// The providers of a checked plan, compiled and matched to the interpreter's imports.
@@ -32,7 +32,7 @@ struct Part {
 fn foreign_imports(engine: &Engine, interpreter: &Component) -> Result<BTreeMap<String, Vec<(String, ComponentFunc)>>> {
     let mut out = BTreeMap::new();
     for (name, item) in interpreter.component_type().imports(engine) {
-        if is_wasi(name) {
+        if is_host_provided(name) {
             continue;
         }
         let ComponentItem::ComponentInstance(instance) = item.ty else {
@@ -142,15 +142,21 @@ impl Providers {
             let instance = linker.instantiate_async(&mut *store, &part.component).await.anyhow().with_context(|| {
                 format!("{}: cannot instantiate provider {} ({})", self.plan.display(), part.cap, part.path.display())
             })?;
-            for (import, funcs) in &part.imports {
+            let (mut names, mut funcs, mut types) = (Vec::new(), Vec::new(), Vec::new());
+            for (import, imported) in &part.imports {
                 let interface = instance.get_export_index(&mut *store, None, import).context("checked export is gone")?;
-                let mut slot = linker.instance(import).anyhow()?;
-                for (name, ty) in funcs {
+                for (name, ty) in imported {
                     let index = instance.get_export_index(&mut *store, Some(&interface), name).context("checked export is gone")?;
-                    let func = instance.get_func(&mut *store, index).context("checked export is not a function")?;
-                    let route = forward::define(store, &mut slot, name, ty, func).with_context(|| format!("cannot forward {import}.{name}"))?;
-                    routes.push((format!("{import}.{name}"), route));
+                    funcs.push(instance.get_func(&mut *store, index).context("checked export is not a function")?);
+                    names.push((import.clone(), name.clone()));
+                    types.push(ty);
                 }
+            }
+            let targets = store.data_mut().isolation.add(&part.cap, &part.component, names.clone(), funcs.clone());
+            for ((((import, name), ty), func), target) in names.iter().zip(types).zip(funcs).zip(targets) {
+                let mut slot = linker.instance(import).anyhow()?;
+                let route = forward::define(store, &mut slot, name, ty, func, target).with_context(|| format!("cannot forward {import}.{name}"))?;
+                routes.push((format!("{import}.{name}"), route));
             }
         }
         Ok(routes)

@@ -8,6 +8,7 @@
 
 mod engine;
 mod forward;
+mod isolate;
 mod link;
 mod sandbox;
 
@@ -23,6 +24,7 @@ use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
 pub use engine::{engine, precompile};
 pub use forward::Path as Route;
+pub use isolate::INTERFACE as ISOLATION;
 pub use sandbox::{Grant, Program};
 
 use crate::exit::Outcome;
@@ -74,6 +76,7 @@ struct Guest {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
+    isolation: isolate::Isolation,
 }
 
 impl WasiView for Guest {
@@ -144,13 +147,17 @@ impl Launch {
         };
         let mut linker = wasmtime::component::Linker::<Guest>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
+        // Providers import WASI only: this copy instantiates one again after it traps.
+        let provider_linker = std::sync::Arc::new(linker.clone());
+        isolate::define(&mut linker)?;
 
         let wasi = staging.wasi_ctx(&self.prefix, self.site_packages.as_ref(), &self.grants, &self.env, self.capture.as_ref())?;
         let mut limits = StoreLimitsBuilder::new();
         if let Some(bytes) = self.max_memory {
             limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
         }
-        let mut store = Store::new(&engine, Guest { wasi, table: ResourceTable::new(), limits: limits.build() });
+        let mut store = Store::new(&engine, Guest { wasi, table: ResourceTable::new(), limits: limits.build(), isolation: Default::default() });
+        store.data_mut().isolation.set_linker(provider_linker);
         store.limiter(|guest| &mut guest.limits);
         // wasmtime caps what one guest-to-host call may make the host allocate (128 MiB by
         // default). Calls into runtime-linked providers cross the host, so a buffer the

@@ -2,7 +2,9 @@
 
 The checksum runs in the crc32c cap's WebAssembly component (the Rust ``crc32c`` crate).
 The component keeps no state: a running checksum is a Python int handed back on each
-call, so the component can be linked when pylon starts instead of compiled in.
+call, so the component can be linked when pylon starts instead of compiled in. As on PyPI,
+``crc32c.main`` (and ``python -m crc32c._cli``) checksums files and ``crc32c.benchmark``
+measures the speed.
 """
 
 import sys as _sys
@@ -10,7 +12,10 @@ import warnings as _warnings
 
 from _crc32c_cap import extend as _extend
 
-__all__ = ["crc32c", "crc32", "CRC32CHash", "hardware_based", "big_endian"]
+__all__ = ["crc32c", "crc32", "CRC32CHash", "hardware_based", "big_endian", "main"]
+
+#: The PyPI release whose API this package follows.
+__version__ = "2.9"
 
 #: WebAssembly has no CRC instruction: the component computes with tables.
 hardware_based = False
@@ -61,3 +66,6 @@ class CRC32CHash:
         other = CRC32CHash.__new__(CRC32CHash)
         other._checksum = self._checksum
         return other
+
+
+from ._cli import main  # noqa: E402  (the CLI uses crc32c above)
