@@ -247,9 +247,12 @@ fn wit(spec: &Spec, ns: &str, pkg: &str, iface: &str, version: &str) -> String {
         r#"package {ns}:{pkg}@{version};
 
 /// {name}: replace these with the capability Python should have.
+///
+/// Nothing Python passes may trap the component: work whose size depends on the input
+/// returns a `result` and checks that size before allocating (docs/CAPS.md).
 interface {iface} {{
-    /// A greeting for `name`.
-    greet: func(name: string) -> string;
+    /// A greeting for `name`, said `times` times; an error when it would not fit in memory.
+    greet: func(name: string, times: u32) -> result<string, string>;
 
     /// The Adler-32 checksum of `data`.
     adler32: func(data: list<u8>) -> u32;
@@ -285,8 +288,17 @@ struct Cap;
 export!(Cap);
 
 impl Guest for Cap {{
-    fn greet(name: String) -> String {{
-        format!("Hello, {{name}}!")
+    fn greet(name: String, times: u32) -> Result<String, String> {{
+        let one = format!("Hello, {{name}}!");
+        // Size first, then a fallible reservation: a failed allocation in a component
+        // aborts, a trap that would end the whole interpreter.
+        let len = one.len().checked_mul(times as usize).ok_or("the greeting is too long")?;
+        let mut out = String::new();
+        out.try_reserve_exact(len).map_err(|_| format!("cannot allocate {{len}} bytes for the greeting"))?;
+        for _ in 0..times {{
+            out.push_str(&one);
+        }}
+        Ok(out)
     }}
 
     fn adler32(data: Vec<u8>) -> u32 {{
@@ -360,16 +372,24 @@ fn smoke(module: &str) -> String {
         r#""""Smoke test for {module}, run inside pylon by `cargo pylon smoke`."""
 import {module}
 
-assert {module}.greet("pylon") == "Hello, pylon!"
+assert {module}.greet("pylon", 1) == "Hello, pylon!"
+assert {module}.greet("pylon", 2) == "Hello, pylon!Hello, pylon!"
+# A size memory cannot hold is an exception, never a trap.
+try:
+    {module}.greet("pylon", 2**32 - 1)
+except {module}.Error:
+    pass
+else:
+    raise AssertionError("a huge greeting must raise {module}.Error")
 assert {module}.adler32(b"Wikipedia") == 0x11E60398
 assert {module}.adler32(b"") == 1
 assert {module}.adler32(bytes(100_000)) == {module}.adler32(bytearray(100_000))
 try:
-    {module}.greet(42)
+    {module}.greet(42, 1)
 except TypeError:
     pass
 else:
-    raise AssertionError("greet(42) must raise TypeError")
+    raise AssertionError("greet(42, 1) must raise TypeError")
 print("{module} ok")
 "#
     )

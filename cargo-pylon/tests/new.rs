@@ -88,3 +88,35 @@ fn new_from_wit_builds_a_cap_around_an_existing_interface() {
     let run = ws.pylon(&["probe", "-c", "import echoes; echoes.echo_u8(1)"]);
     assert_eq!(run.status.code(), Some(125), "{}", text(&run.stderr));
 }
+
+#[test]
+fn a_trap_in_a_runtime_linked_provider_is_a_python_exception_and_the_next_call_gets_a_fresh_instance() {
+    let ws = Scratch::with_blake3();
+    assert!(ws.pylon(&["new", "crashy", "--linkage", "dynlink"]).status.success());
+    // Make both forwarding paths trap on demand: greet (dynamic values), adler32 (typed).
+    ws.edit("caps/crashy/src/lib.rs", "let one = format!", "assert!(name != \"crash\", \"asked to crash\");\n        let one = format!");
+    ws.edit("caps/crashy/src/lib.rs", "const MOD: u32 = 65521;", "const MOD: u32 = 65521;\n        assert!(data != b\"crash\", \"asked to crash\");");
+    let script = r#"
+import crashy, pylon
+for call in (lambda: crashy.greet("crash", 1), lambda: crashy.adler32(b"crash")):
+    try:
+        call()
+    except pylon.CapCrashed as e:
+        assert isinstance(e, RuntimeError) and "crashy-cap crashed in pylon:crashy/api@0.1.0." in str(e), e
+    else:
+        raise AssertionError("the trap must surface as pylon.CapCrashed")
+    # The provider was instantiated afresh: it works, and so does the interpreter.
+    assert crashy.greet("again", 2) == "Hello, again!Hello, again!"
+    assert crashy.adler32(b"Wikipedia") == 0x11E60398
+print("survived")
+"#;
+    let out = ws.pylon(&["probe", "-c", script]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "survived");
+
+    // Composed statically, the cap shares the interpreter's instance: a trap ends the run
+    // (exit 125), as docs/CAPS.md says.
+    ws.edit("caps/crashy/Cargo.toml", "linkage = \"dynlink\"", "linkage = \"static\"");
+    let out = ws.pylon(&["probe", "-c", "import crashy; crashy.greet('crash', 1)"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+}

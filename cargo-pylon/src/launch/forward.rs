@@ -16,7 +16,7 @@ use wasmtime::component::types::{ComponentFunc, Type};
 use wasmtime::component::{ComponentNamedList, Func, Lift, LinkerInstance, Lower, TypedFunc};
 use wasmtime::{Store, StoreContextMut};
 
-use super::isolate::{self, Target};
+use super::isolate::{self, Provider, Target};
 use super::{Guest, IntoAnyhow};
 
 /// How an import was forwarded (printed with `PYLON_TRACE_LINK=1`).
@@ -26,10 +26,10 @@ pub enum Path {
     Dynamic,
 }
 
-/// Define `name` in `slot` as a call of the provider function `target` (now `func`), whose
-/// type is `ty`. `PYLON_LINK_DYNAMIC=1` sends every function through dynamic values, to
-/// measure what the typed path saves.
-pub fn define(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, ty: &ComponentFunc, func: Func, target: Target) -> Result<Path> {
+/// Define `name` in `slot` as a call of the provider function `target` (now `func` in
+/// `store`), whose type is `ty`. `PYLON_LINK_DYNAMIC=1` sends every function through
+/// dynamic values, to measure what the typed path saves.
+pub fn define(store: &Store<Provider>, slot: &mut LinkerInstance<'_, Guest>, name: &str, ty: &ComponentFunc, func: Func, target: Target) -> Result<Path> {
     let params: Vec<Type> = ty.params().map(|(_, t)| t).collect();
     let results: Vec<Type> = ty.results().collect();
     let want = Want { params: &params, results: &results };
@@ -41,10 +41,13 @@ pub fn define(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: 
     slot.func_new_async(name, move |mut store, _ty, params, results| {
         let placeholders = placeholders.clone();
         Box::new(async move {
-            let func = isolate::current(&mut store, target).await?;
-            if let Err(error) = func.call_async(&mut store, params, results).await {
-                isolate::crashed(&mut store, target, &error);
-                results.clone_from_slice(&placeholders);
+            let mut lease = isolate::lease(&mut store, target).await?;
+            match lease.func.call_async(&mut lease.store, params, results).await {
+                Ok(()) => isolate::give_back(&mut store, target, lease),
+                Err(error) => {
+                    isolate::crashed(&mut store, target, &error);
+                    results.clone_from_slice(&placeholders);
+                }
             }
             Ok(())
         })
@@ -159,7 +162,7 @@ struct Want<'a> {
 }
 
 /// Forward through `TypedFunc<P, R>` when the types are `P` and `R`.
-fn typed<P: Signature, R: Signature>(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
+fn typed<P: Signature, R: Signature>(store: &Store<Provider>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
     if !(P::is(want.params) && R::is(want.results)) {
         return Ok(false);
     }
@@ -167,12 +170,15 @@ fn typed<P: Signature, R: Signature>(store: &Store<Guest>, slot: &mut LinkerInst
     func.typed::<P, R>(store).anyhow()?;
     slot.func_wrap_async(name, move |mut store: StoreContextMut<'_, Guest>, args: P| {
         Box::new(async move {
-            let func = isolate::current(&mut store, target).await?;
+            let mut lease = isolate::lease(&mut store, target).await?;
             // SAFETY: the provider's function was type-checked as `P -> R` above, and every
-            // instance `current` returns comes from the same component.
-            let typed = unsafe { TypedFunc::<P, R>::new_unchecked(func) };
-            match typed.call_async(&mut store, args).await {
-                Ok(results) => Ok(results),
+            // instance a lease holds comes from the same component.
+            let typed = unsafe { TypedFunc::<P, R>::new_unchecked(lease.func) };
+            match typed.call_async(&mut lease.store, args).await {
+                Ok(results) => {
+                    isolate::give_back(&mut store, target, lease);
+                    Ok(results)
+                }
                 Err(error) => {
                     isolate::crashed(&mut store, target, &error);
                     Ok(R::placeholder())
@@ -191,7 +197,7 @@ type Bytes = Vec<u8>;
 /// bytes-or-message result out.
 macro_rules! typed_table {
     (params: [$($p:ty),* $(,)?], results: $results:tt) => {
-        fn typed_table(store: &Store<Guest>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
+        fn typed_table(store: &Store<Provider>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
             $(if typed_table!(@results store, slot, name, want, func, target, $p, $results) {
                 return Ok(true);
             })*

@@ -1,42 +1,108 @@
 //! Isolation of runtime-linked providers: a trap inside one never kills the interpreter.
 //!
-//! Each provider is its own component instance in the interpreter's store. When a call
-//! into it traps, the forwarding host function returns a placeholder result instead of
-//! the error, records the trap here, and marks the instance dead; the interpreter's
-//! generated extension then asks `pylon:runtime/isolation.take-crash` (defined below)
-//! and raises `pylon.CapCrashed`. The next call instantiates the provider afresh, which
-//! is sound because providers are stateless (compose refuses resources in them). The dead
-//! instance's memory stays in the store until the run ends.
+//! Each provider runs in a store of its own (wasmtime refuses every later entry into a
+//! store once any instance in it has trapped, so sharing the interpreter's store would
+//! poison it). Forwarded values are owned host values between the two stores anyway.
+//! When a call into a provider fails, the forwarding host function returns a placeholder
+//! result instead of the error, records the failure here and drops the provider's store
+//! (its memory goes with it); the interpreter's generated extension then asks
+//! `pylon:runtime/isolation.take-crash` (defined below) and raises `pylon.CapCrashed`. The
+//! next call instantiates the provider afresh, which is sound because providers are
+//! stateless (compose refuses resources in them).
 
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use wasmtime::component::types::Type;
-use wasmtime::component::{Component, Func, Linker, Val};
-use wasmtime::StoreContextMut;
+use wasmtime::component::{Component, Func, Linker, ResourceTable, Val};
+use wasmtime::{Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::{Guest, IntoAnyhow};
+use super::{Captured, Guest, IntoAnyhow};
 
 /// The interface the launcher itself provides to isolated interpreters.
 pub const INTERFACE: &str = "pylon:runtime/isolation@0.1.0";
 
-/// Per-store state: the providers' live instances and the last crash not yet reported.
+/// A provider's store data: WASI with no files, the run's output streams and limits.
+pub struct Provider {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for Provider {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// How provider stores are made: the same engine, output streams and limits as the run.
+#[derive(Clone)]
+pub struct Stores {
+    engine: Engine,
+    linker: Arc<Linker<Provider>>,
+    capture: Option<Captured>,
+    max_memory: Option<u64>,
+    hostcall_fuel: usize,
+}
+
+impl Stores {
+    pub fn new(engine: &Engine, capture: Option<&Captured>, max_memory: Option<u64>, hostcall_fuel: usize) -> Result<Self> {
+        let mut linker = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI for the providers")?;
+        Ok(Self { engine: engine.clone(), linker: Arc::new(linker), capture: capture.cloned(), max_memory, hostcall_fuel })
+    }
+
+    fn store(&self) -> Store<Provider> {
+        let mut wasi = WasiCtxBuilder::new();
+        match &self.capture {
+            Some(pipes) => wasi.stdout(pipes.stdout.clone()).stderr(pipes.stderr.clone()),
+            None => wasi.inherit_stdout().inherit_stderr(),
+        };
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(bytes) = self.max_memory {
+            limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
+        let mut store = Store::new(&self.engine, Provider { wasi: wasi.build(), table: ResourceTable::new(), limits: limits.build() });
+        store.limiter(|provider| &mut provider.limits);
+        store.set_hostcall_fuel(self.hostcall_fuel);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        store
+    }
+
+    /// A new store with an instance of `component`, and the functions `names` in it.
+    pub async fn instantiate(&self, component: &Component, names: &[(String, String)]) -> wasmtime::Result<(Store<Provider>, Vec<Func>)> {
+        let mut store = self.store();
+        let instance = self.linker.instantiate_async(&mut store, component).await?;
+        let mut funcs = Vec::with_capacity(names.len());
+        for (interface, name) in names {
+            let iface = instance.get_export_index(&mut store, None, interface).ok_or_else(|| wasmtime::format_err!("the provider does not export {interface}"))?;
+            let index = instance.get_export_index(&mut store, Some(&iface), name).ok_or_else(|| wasmtime::format_err!("the provider has no {interface}.{name}"))?;
+            funcs.push(instance.get_func(&mut store, index).ok_or_else(|| wasmtime::format_err!("{interface}.{name} is not a function"))?);
+        }
+        Ok((store, funcs))
+    }
+}
+
+/// Per-run state, kept in the interpreter's store: the providers and the last crash not
+/// yet reported.
 #[derive(Default)]
 pub struct Isolation {
     providers: Vec<Live>,
-    /// A linker with WASI only, to instantiate a provider again after a trap.
-    linker: Option<Arc<Linker<Guest>>>,
+    stores: Option<Stores>,
     crash: Option<String>,
 }
 
-/// One provider: where its functions are in the current instance.
+/// One provider: its component, and its live store and functions unless its last call
+/// failed (or a call is under way: the store is lent out for it).
 struct Live {
     cap: String,
     component: Component,
     /// (interface, function) per forwarded function, in the order of `funcs`.
     names: Vec<(String, String)>,
+    store: Option<Store<Provider>>,
     funcs: Vec<Func>,
-    dead: bool,
 }
 
 /// Which function of which provider a forwarded import calls.
@@ -46,17 +112,29 @@ pub struct Target {
     func: usize,
 }
 
+/// A provider's store, lent to one call.
+pub struct Lease {
+    pub store: Store<Provider>,
+    pub func: Func,
+}
+
 impl Isolation {
-    pub fn set_linker(&mut self, linker: Arc<Linker<Guest>>) {
-        self.linker = Some(linker);
+    pub fn set_stores(&mut self, stores: Stores) {
+        self.stores = Some(stores);
     }
 
-    /// Register a provider instance's functions; returns each one's [`Target`].
-    pub fn add(&mut self, cap: &str, component: &Component, names: Vec<(String, String)>, funcs: Vec<Func>) -> Vec<Target> {
-        let provider = self.providers.len();
-        let targets = (0..funcs.len()).map(|func| Target { provider, func }).collect();
-        self.providers.push(Live { cap: cap.to_string(), component: component.clone(), names, funcs, dead: false });
-        targets
+    pub fn stores(&self) -> Stores {
+        self.stores.clone().expect("the launcher sets the provider stores before linking")
+    }
+
+    /// The target of function `func` of the provider [`Self::add`] registers next.
+    pub fn next_target(&self, func: usize) -> Target {
+        Target { provider: self.providers.len(), func }
+    }
+
+    /// Register a provider with its first instance (its functions numbered as `names`).
+    pub fn add(&mut self, cap: &str, component: &Component, names: Vec<(String, String)>, store: Store<Provider>, funcs: Vec<Func>) {
+        self.providers.push(Live { cap: cap.to_string(), component: component.clone(), names, store: Some(store), funcs });
     }
 }
 
@@ -70,34 +148,32 @@ pub fn define(linker: &mut Linker<Guest>) -> Result<()> {
         .context("cannot define pylon's isolation interface")
 }
 
-/// The function `target` names in the provider's live instance, instantiating the provider
-/// again first if its last instance trapped.
-pub async fn current(store: &mut StoreContextMut<'_, Guest>, target: Target) -> wasmtime::Result<Func> {
-    let live = &store.data().isolation.providers[target.provider];
-    if !live.dead {
-        return Ok(live.funcs[target.func]);
-    }
-    let (component, names) = (live.component.clone(), live.names.clone());
-    let linker = store.data().isolation.linker.clone().expect("the launcher sets the provider linker before linking");
-    let instance = linker.instantiate_async(&mut *store, &component).await?;
-    let mut funcs = Vec::with_capacity(names.len());
-    for (interface, name) in &names {
-        let iface = instance.get_export_index(&mut *store, None, interface).ok_or_else(|| wasmtime::format_err!("{interface} is gone"))?;
-        let index = instance.get_export_index(&mut *store, Some(&iface), name).ok_or_else(|| wasmtime::format_err!("{interface}.{name} is gone"))?;
-        funcs.push(instance.get_func(&mut *store, index).ok_or_else(|| wasmtime::format_err!("{interface}.{name} is not a function"))?);
-    }
-    let live = &mut store.data_mut().isolation.providers[target.provider];
-    live.funcs = funcs;
-    live.dead = false;
-    Ok(live.funcs[target.func])
-}
-
-/// Record that the call to `target` failed with `error` (a trap, or the provider calling
-/// exit) and mark its instance dead.
-pub fn crashed(store: &mut StoreContextMut<'_, Guest>, target: Target, error: &wasmtime::Error) {
+/// Lend the store of `target`'s provider for one call, instantiating the provider afresh
+/// first if its last call failed.
+pub async fn lease(store: &mut StoreContextMut<'_, Guest>, target: Target) -> wasmtime::Result<Lease> {
     let isolation = &mut store.data_mut().isolation;
     let live = &mut isolation.providers[target.provider];
-    live.dead = true;
+    if let Some(provider) = live.store.take() {
+        return Ok(Lease { store: provider, func: live.funcs[target.func] });
+    }
+    let (component, names) = (live.component.clone(), live.names.clone());
+    let stores = isolation.stores();
+    let (provider, funcs) = stores.instantiate(&component, &names).await?;
+    let live = &mut store.data_mut().isolation.providers[target.provider];
+    live.funcs = funcs;
+    Ok(Lease { store: provider, func: live.funcs[target.func] })
+}
+
+/// The call went well: the provider's store goes back for the next call.
+pub fn give_back(store: &mut StoreContextMut<'_, Guest>, target: Target, lease: Lease) {
+    store.data_mut().isolation.providers[target.provider].store = Some(lease.store);
+}
+
+/// The call to `target` failed with `error` (a trap, or the provider calling exit): the
+/// provider's store is dropped and the failure waits for `take-crash`.
+pub fn crashed(store: &mut StoreContextMut<'_, Guest>, target: Target, error: &wasmtime::Error) {
+    let isolation = &mut store.data_mut().isolation;
+    let live = &isolation.providers[target.provider];
     let (interface, name) = &live.names[target.func];
     // The root cause and the guest backtrace, which names the provider's function.
     let detail: Vec<String> = format!("{error:?}").lines().take(12).map(str::to_string).collect();

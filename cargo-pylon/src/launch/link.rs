@@ -134,30 +134,30 @@ impl Providers {
         Ok(Self { plan: plan.path.clone(), parts })
     }
 
-    /// Instantiate every provider in `store` and define the interpreter's imports in
-    /// `linker` as calls into them. Returns how each function was forwarded.
+    /// Instantiate every provider in a store of its own and define the interpreter's
+    /// imports in `linker` as calls into them. Returns how each function was forwarded.
     pub async fn link(&self, store: &mut Store<Guest>, linker: &mut Linker<Guest>) -> Result<Vec<(String, Route)>> {
         let mut routes = Vec::new();
+        let stores = store.data().isolation.stores();
         for part in &self.parts {
-            let instance = linker.instantiate_async(&mut *store, &part.component).await.anyhow().with_context(|| {
+            let (names, types): (Vec<(String, String)>, Vec<&ComponentFunc>) = part
+                .imports
+                .iter()
+                .flat_map(|(import, funcs)| funcs.iter().map(move |(name, ty)| ((import.clone(), name.clone()), ty)))
+                .unzip();
+            let (provider, funcs) = stores.instantiate(&part.component, &names).await.anyhow().with_context(|| {
                 format!("{}: cannot instantiate provider {} ({})", self.plan.display(), part.cap, part.path.display())
             })?;
-            let (mut names, mut funcs, mut types) = (Vec::new(), Vec::new(), Vec::new());
-            for (import, imported) in &part.imports {
-                let interface = instance.get_export_index(&mut *store, None, import).context("checked export is gone")?;
-                for (name, ty) in imported {
-                    let index = instance.get_export_index(&mut *store, Some(&interface), name).context("checked export is gone")?;
-                    funcs.push(instance.get_func(&mut *store, index).context("checked export is not a function")?);
-                    names.push((import.clone(), name.clone()));
-                    types.push(ty);
-                }
-            }
-            let targets = store.data_mut().isolation.add(&part.cap, &part.component, names.clone(), funcs.clone());
-            for ((((import, name), ty), func), target) in names.iter().zip(types).zip(funcs).zip(targets) {
+            let mut defined = Vec::new();
+            for (i, ((import, name), ty)) in names.iter().zip(&types).enumerate() {
                 let mut slot = linker.instance(import).anyhow()?;
-                let route = forward::define(store, &mut slot, name, ty, func, target).with_context(|| format!("cannot forward {import}.{name}"))?;
-                routes.push((format!("{import}.{name}"), route));
+                // The target's index is the function's place in `names`, as `add` numbers them.
+                let target = store.data().isolation.next_target(i);
+                let route = forward::define(&provider, &mut slot, name, ty, funcs[i], target).with_context(|| format!("cannot forward {import}.{name}"))?;
+                defined.push((format!("{import}.{name}"), route));
             }
+            store.data_mut().isolation.add(&part.cap, &part.component, names, provider, funcs);
+            routes.extend(defined);
         }
         Ok(routes)
     }

@@ -147,8 +147,6 @@ impl Launch {
         };
         let mut linker = wasmtime::component::Linker::<Guest>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
-        // Providers import WASI only: this copy instantiates one again after it traps.
-        let provider_linker = std::sync::Arc::new(linker.clone());
         isolate::define(&mut linker)?;
 
         let wasi = staging.wasi_ctx(&self.prefix, self.site_packages.as_ref(), &self.grants, &self.env, self.capture.as_ref())?;
@@ -157,12 +155,14 @@ impl Launch {
             limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
         }
         let mut store = Store::new(&engine, Guest { wasi, table: ResourceTable::new(), limits: limits.build(), isolation: Default::default() });
-        store.data_mut().isolation.set_linker(provider_linker);
+
         store.limiter(|guest| &mut guest.limits);
         // wasmtime caps what one guest-to-host call may make the host allocate (128 MiB by
         // default). Calls into runtime-linked providers cross the host, so a buffer the
         // guest can hold must fit: the cap follows the guest's own memory limit.
-        store.set_hostcall_fuel(usize::try_from(self.max_memory.unwrap_or(WASM32_MEMORY)).unwrap_or(usize::MAX));
+        let hostcall_fuel = usize::try_from(self.max_memory.unwrap_or(WASM32_MEMORY)).unwrap_or(usize::MAX);
+        store.set_hostcall_fuel(hostcall_fuel);
+        store.data_mut().isolation.set_stores(isolate::Stores::new(&engine, self.capture.as_ref(), self.max_memory, hostcall_fuel)?);
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let _ticker = engine::Ticker::start(&engine, TICK);
