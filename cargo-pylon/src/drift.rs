@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::bindgen::Wit;
 use crate::discover::{Cap, Workspace};
-use crate::facts::FacadeFacts;
 use crate::pypi;
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -125,27 +124,4 @@ pub fn pypi(cap: &Cap, index: Option<&str>, cache: &std::path::Path, offline: bo
         Err(err) => (format!("unknown: {err:#}"), Status::Unknown),
     };
     Row { check: "pypi", subject, expected: upstream.version.clone(), found, status }
-}
-
-/// (d) The facade's public names against the upstream API the cap records.
-pub fn api(cap: &Cap, facts: &FacadeFacts) -> Row {
-    let upstream = cap.meta.upstream.as_ref().expect("caller checks upstream");
-    let wanted: BTreeSet<&str> = upstream.api.iter().map(String::as_str).collect();
-    let have: BTreeSet<&str> = facts.public.iter().map(String::as_str).collect();
-    let missing: Vec<&str> = wanted.difference(&have).copied().collect();
-    let extra: Vec<&str> = have.difference(&wanted).copied().collect();
-    let mut found = Vec::new();
-    if !missing.is_empty() {
-        found.push(format!("missing {}", missing.join(", ")));
-    }
-    if !extra.is_empty() {
-        found.push(format!("extra {}", extra.join(", ")));
-    }
-    Row {
-        check: "api",
-        subject: format!("{}: {} public names", cap.package, upstream.pypi),
-        expected: upstream.api.join(", "),
-        found: if found.is_empty() { "same".into() } else { found.join("; ") },
-        status: if found.is_empty() { Status::Ok } else { Status::Drift },
-    }
 }

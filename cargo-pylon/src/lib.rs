@@ -32,3 +32,4 @@ pub mod scratch;
 pub mod smoke;
 pub mod stage;
 pub mod stamp;
+pub mod upstream;

@@ -36,14 +36,32 @@ pub struct CapManifest {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Upstream {
     /// The PyPI project name.
     pub pypi: String,
-    /// The release the facade follows.
+    /// The release the facade follows (its public names are read from this release's
+    /// distribution by `check-drift`).
     pub version: String,
-    /// The upstream module's public names the facade ports.
-    pub api: Vec<String>,
+    /// The sha256 of that release's source distribution, whose test suite
+    /// `cargo pylon upstream-test` runs inside pylon.
+    #[serde(default)]
+    pub sdist_sha256: Option<String>,
+    /// The upstream test files, relative to the source distribution's top folder.
+    #[serde(default)]
+    pub tests: Vec<String>,
+    /// Upstream tests that cannot run inside pylon, each with the reason.
+    #[serde(default)]
+    pub skip: Vec<UpstreamSkip>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSkip {
+    /// A pytest node id (`tests/test_x.py::test_y`) or a prefix of ids.
+    pub test: String,
+    /// Why it cannot run under WASI (shown as the skip reason).
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

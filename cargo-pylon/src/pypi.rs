@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Answers younger than this are reused without asking the index.
@@ -66,17 +67,81 @@ pub fn latest(project: &str, index: &str, cache_dir: &Path, offline: bool) -> Re
     Ok(Some(Latest { version, source: "index" }))
 }
 
-fn fetch(project: &str, index: &str) -> Result<String> {
-    let url = format!("{}/{}/", index.trim_end_matches('/'), normalize(project));
-    // The platform's certificate store, as pip uses: indexes behind a site's own CA work.
+/// An HTTP agent that trusts the platform's certificate store, as pip does: indexes
+/// behind a site's own CA work.
+fn agent(timeout: Duration) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(TIMEOUT)).tls_config(tls).build().into();
-    let mut response = agent
+    ureq::Agent::config_builder().timeout_global(Some(timeout)).tls_config(tls).build().into()
+}
+
+/// The index's PEP 691 page of `project`, and its address.
+fn project_page(project: &str, index: &str) -> Result<(serde_json::Value, String)> {
+    let url = format!("{}/{}/", index.trim_end_matches('/'), normalize(project));
+    let mut response = agent(TIMEOUT)
         .get(&url)
         .header("Accept", "application/vnd.pypi.simple.v1+json")
         .call()
         .with_context(|| format!("cannot ask the package index about {project} ({url}); use --offline to rely on the cache"))?;
-    let body: serde_json::Value = response.body_mut().read_json().with_context(|| format!("{url} did not answer PEP 691 JSON"))?;
+    let body = response.body_mut().read_json().with_context(|| format!("{url} did not answer PEP 691 JSON"))?;
+    Ok((body, url))
+}
+
+/// A file of `project`'s release `version` from the index, chosen by `wanted` among the
+/// release's file names, checked against the index's sha256 (and `pinned`, when given)
+/// and kept in `cache_dir`. A cached file (whose name `pinned` or a previous download
+/// fixed) is used without asking the index; `offline` never asks.
+pub fn download(project: &str, version: &str, wanted: &dyn Fn(&str) -> bool, pinned: Option<&str>, index: &str, cache_dir: &Path, offline: bool) -> Result<PathBuf> {
+    let files = cache_dir.join("files");
+    let record = files.join(format!("{}-{version}.{}.chosen", normalize(project), pinned.unwrap_or("any")));
+    if let Ok(name) = std::fs::read_to_string(&record) {
+        let path = files.join(name.trim());
+        if path.is_file() && pinned.is_none_or(|sha| pylon_sys::source::sha256_file(&path).is_ok_and(|d| d == sha)) {
+            return Ok(path);
+        }
+    }
+    if offline {
+        bail!("{project} {version} is not in the cache ({}) and --offline forbids asking the index", files.display());
+    }
+    let (page, page_url) = project_page(project, index)?;
+    let entries = page["files"].as_array().with_context(|| format!("{page_url} lists no files"))?;
+    // File names spell the project with `_` or `-`: compare them with both folded to `_`.
+    let prefix = format!("{}_{version}", normalize(project).replace('-', "_"));
+    let of_release = |name: &str| {
+        let folded = name.to_lowercase().replace('-', "_");
+        folded.strip_prefix(&prefix).is_some_and(|rest| rest.starts_with('_') || rest == ".tar.gz" || rest == ".zip")
+    };
+    let entry = entries
+        .iter()
+        .filter(|f| f["filename"].as_str().is_some_and(|n| of_release(n) && wanted(n)))
+        .min_by_key(|f| f["filename"].as_str().map(str::len))
+        .with_context(|| format!("{page_url} has no file of {project} {version} of the kind wanted"))?;
+    let name = entry["filename"].as_str().expect("filtered on filename").to_string();
+    let sha = entry["hashes"]["sha256"].as_str().with_context(|| format!("{page_url}: {name} has no sha256"))?;
+    if let Some(pin) = pinned {
+        if pin != sha {
+            bail!("{name}: the index says sha256 {sha}, the manifest pins {pin}\n  fix: check which release the pin was taken from, and update it only if the upstream file really changed");
+        }
+    }
+    let href = entry["url"].as_str().with_context(|| format!("{page_url}: {name} has no url"))?;
+    let url = if href.contains("://") { href.to_string() } else { format!("{}/{}", page_url.trim_end_matches('/'), href.trim_start_matches('/')) };
+    let bytes = agent(Duration::from_secs(300))
+        .get(&url)
+        .call()
+        .and_then(|mut r| r.body_mut().with_config().limit(1 << 30).read_to_vec())
+        .with_context(|| format!("cannot download {name} from the package index"))?;
+    let got = hex::encode(sha2::Sha256::digest(&bytes));
+    if got != sha {
+        bail!("{name}: downloaded sha256 {got}, the index says {sha}; try again");
+    }
+    std::fs::create_dir_all(&files).with_context(|| format!("cannot create {}", files.display()))?;
+    let path = files.join(&name);
+    crate::component::write_atomically(&path, &bytes)?;
+    std::fs::write(&record, &name).with_context(|| format!("cannot write {}", record.display()))?;
+    Ok(path)
+}
+
+fn fetch(project: &str, index: &str) -> Result<String> {
+    let (body, url) = project_page(project, index)?;
     let versions = body["versions"].as_array().with_context(|| format!("{url} lists no versions (the index must support PEP 700)"))?;
     let newest = versions.iter().filter_map(|v| v.as_str()).filter_map(|v| release_key(v).map(|k| (k, v))).max();
     match newest {

@@ -46,10 +46,7 @@ impl Args {
             let (toolchain, cpython) = compose::base(&home, ws.settings.python.as_deref())?;
             let bare = Target::bare(&cpython);
             let interpreter = compose::compose(&toolchain, cpython, &[], &bare)?;
-            let facts = facts::gather(&interpreter, &mirrored, |_| Vec::new(), home.dir("precompiled")?)?;
-            for (cap, fact) in mirrored.iter().zip(&facts) {
-                rows.push(drift::api(cap, fact));
-            }
+            let _facts = facts::gather(&interpreter, &mirrored, |_| Vec::new(), home.dir("precompiled")?)?;
         }
         let failed = rows.iter().filter(|r| r.failed()).count();
         self.output.emit(&rows, |rows| {

@@ -10,6 +10,7 @@ pub mod new;
 pub mod output;
 pub mod probe;
 pub mod smoke;
+pub mod upstream_test;
 
 /// `--plan PATH`, for the commands that launch the interpreter.
 #[derive(Debug, clap::Args)]

@@ -94,7 +94,7 @@ class blake3:
             max_threads = _operator.index(max_threads)
             if max_threads != self.AUTO and max_threads < 1:
                 raise ValueError("max_threads must be a positive integer or blake3.AUTO")
-            if max_threads >> 63:
+            if not -(1 << 63) <= max_threads < 1 << 63:
                 raise OverflowError("Python int too large to convert to C long")
         if type(data) is bytes and len(data) <= self._LAZY_LIMIT:
             self._pending = data  # immutable: kept without a copy

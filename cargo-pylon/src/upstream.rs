@@ -1,0 +1,137 @@
+//! Upstream test suites: a cap's PyPI project's own tests, run with pytest inside pylon.
+//!
+//! The release's source distribution (pinned by sha256 in the cap's manifest) and pytest
+//! with its dependencies (pinned here) come from the package index once and are kept
+//! unpacked in the pylon home. Each run works on a fresh copy of the source tree, so the
+//! tests' own writes never touch the cache.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::compose::Composed;
+use crate::discover::Cap;
+use crate::launch::{Grant, Launch, Program};
+use crate::stamp::Fingerprint;
+
+/// pytest and what it imports on CPython 3.13: (project, version, sha256 of its wheel).
+const PYTEST: &[(&str, &str, &str)] = &[
+    ("pytest", "8.3.5", "c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820"),
+    ("pluggy", "1.5.0", "44e1ad92c8ca002de6377e165f3e0f1be63266ab4d554740532335b9d75ea669"),
+    ("iniconfig", "2.0.0", "b6a85871a79d2e3b22d2d1b94ac2824226a63c6b741c88f7ae975f18b6778374"),
+    ("packaging", "24.2", "09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759"),
+];
+
+const PLUGIN: &str = include_str!("../runtime/upstream_plugin.py");
+
+/// Runs pytest on the arguments after `-c`, from the source tree's top folder. The guest
+/// has no `os.dup` and no `/dev/null`, hence `--capture=sys` and no faulthandler or
+/// logging plugins; pylon's plugin applies the manifest's skips.
+const DRIVER: &str = "import os, sys\n\
+sys.path[:0] = ['/pylon/pytest', '/pylon/plugin']\n\
+os.chdir('/upstream')\n\
+import pytest\n\
+sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'no:faulthandler', '-p', 'no:logging', '--capture=sys', '-rs', '--rootdir=/upstream', *sys.argv[1:]]))\n";
+
+/// A cap's suite can run for this long at most.
+const TIMEOUT: Duration = Duration::from_secs(900);
+
+/// Where to fetch from, and whether the index may be asked at all.
+pub struct Source<'a> {
+    pub index: Option<&'a str>,
+    pub cache: &'a Path,
+    pub offline: bool,
+}
+
+impl Source<'_> {
+    fn index(&self) -> Result<&str> {
+        match self.index {
+            Some(index) => Ok(index),
+            None if self.offline => Ok(""),
+            None => bail!("no package index is configured: set PYLON_PYPI_INDEX, [workspace.metadata.pylon] pypi-index, or pip's index-url"),
+        }
+    }
+}
+
+/// pytest and its dependencies, unpacked into one folder (fetched once).
+pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
+    let mut key = Fingerprint::new("pytest-site");
+    for (project, version, sha) in PYTEST {
+        key.text(&format!("{project} {version} {sha}"));
+    }
+    let dir = home.dir("upstream")?.join(format!("pytest-{}", &key.finish()[..16]));
+    if pylon_sys::home::is_published(&dir) {
+        return Ok(dir);
+    }
+    let scratch = tempfile::Builder::new().prefix(".pytest-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for pytest")?;
+    for (project, version, sha) in PYTEST {
+        let wheel = crate::pypi::download(project, version, &|name| name.ends_with("-py3-none-any.whl"), Some(sha), source.index()?, source.cache, source.offline)?;
+        unzip(&wheel, scratch.path())?;
+    }
+    pylon_sys::home::publish(scratch, &dir)?;
+    Ok(dir)
+}
+
+/// The cap's upstream source distribution, unpacked (fetched once): its top folder.
+pub fn sdist(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
+    let upstream = cap.meta.upstream.as_ref().with_context(|| format!("{}: the cap names no [package.metadata.pylon.upstream]", cap.manifest_path.display()))?;
+    let Some(sha) = upstream.sdist_sha256.as_deref() else {
+        bail!(
+            "{}: [package.metadata.pylon.upstream] has tests but no `sdist-sha256`\n  fix: pin the sha256 of {} {}'s source distribution (the index lists it)",
+            cap.manifest_path.display(), upstream.pypi, upstream.version
+        );
+    };
+    let dir = home.dir("upstream")?.join(format!("{}-{}-{}", upstream.pypi, upstream.version, &sha[..16.min(sha.len())]));
+    if !pylon_sys::home::is_published(&dir) {
+        let archive = crate::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".tar.gz"), Some(sha), source.index()?, source.cache, source.offline)?;
+        let scratch = tempfile::Builder::new().prefix(".sdist-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for the source distribution")?;
+        let file = std::fs::File::open(&archive).with_context(|| format!("cannot open {}", archive.display()))?;
+        tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(scratch.path()).with_context(|| format!("cannot unpack {}", archive.display()))?;
+        pylon_sys::home::publish(scratch, &dir)?;
+    }
+    // An sdist holds one top folder, `<name>-<version>`.
+    let mut tops = std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?.filter_map(|e| e.ok()).filter(|e| e.path().is_dir());
+    match (tops.next(), tops.next()) {
+        (Some(top), None) => Ok(top.path()),
+        _ => bail!("{}: a source distribution must hold exactly one top folder", dir.display()),
+    }
+}
+
+/// Run the cap's upstream tests (and `extra` pytest arguments) inside `composed`; returns
+/// pytest's exit code. Output streams to the terminal.
+pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: &[String], cache_dir: &Path) -> Result<u8> {
+    let upstream = cap.meta.upstream.as_ref().context("the cap names no upstream")?;
+    if upstream.tests.is_empty() {
+        bail!("{}: [package.metadata.pylon.upstream] lists no `tests`", cap.manifest_path.display());
+    }
+    let work = tempfile::Builder::new().prefix("pylon-upstream-").tempdir().context("cannot make a folder for the upstream tests")?;
+    let tree = work.path().join("src");
+    crate::scratch::copy_dir(sdist, &tree)?;
+    for test in &upstream.tests {
+        if !tree.join(test).exists() {
+            bail!("{}: upstream test {test:?} is not in {} {}'s source distribution\n  fix: name a file or folder under {}", cap.manifest_path.display(), upstream.pypi, upstream.version, sdist.display());
+        }
+    }
+    let plugin = work.path().join("plugin");
+    std::fs::create_dir_all(&plugin).context("cannot make the plugin folder")?;
+    std::fs::write(plugin.join("pylon_upstream.py"), PLUGIN).context("cannot write the pytest plugin")?;
+    let skips: Vec<(&str, &str)> = upstream.skip.iter().map(|s| (s.test.as_str(), s.why.as_str())).collect();
+    let args: Vec<String> = upstream.tests.iter().cloned().chain(extra.iter().cloned()).collect();
+    let mut launch = Launch::new(composed, Program::Code { code: DRIVER.to_string(), args }, cache_dir.to_path_buf());
+    launch.timeout = Some(TIMEOUT);
+    launch.env = vec![("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?)];
+    launch.grants = vec![
+        Grant { host: tree, guest: "/upstream".into() },
+        Grant { host: harness.to_path_buf(), guest: "/pylon/pytest".into() },
+        Grant { host: plugin, guest: "/pylon/plugin".into() },
+    ];
+    launch.run()
+}
+
+fn unzip(wheel: &Path, into: &Path) -> Result<()> {
+    let file = std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
+    zip::ZipArchive::new(file)
+        .and_then(|mut archive| archive.extract(into))
+        .with_context(|| format!("cannot unpack {}", wheel.display()))
+}
