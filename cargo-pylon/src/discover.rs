@@ -240,9 +240,11 @@ fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
             bail!("{}: {} must be a relative path inside the module tree, such as \"blake3.py\"", at("provides.dest"), provides.dest.display());
         }
     }
-    if let Some(smoke) = &meta.smoke {
-        if !cap.path(smoke).is_file() {
-            bail!("{}: {} does not exist\n  fix: point it at the cap's smoke test (tests/<name>_smoke.py)", at("smoke"), cap.path(smoke).display());
+    for (key, test) in [("smoke", &meta.smoke), ("hostile", &meta.hostile)] {
+        if let Some(test) = test {
+            if !cap.path(test).is_file() {
+                bail!("{}: {} does not exist\n  fix: point it at the cap's {key} test (tests/<name>_{key}.py)", at(key), cap.path(test).display());
+            }
         }
     }
     if let Some(profiles) = &meta.profiles {

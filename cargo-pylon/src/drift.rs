@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::bindgen::Wit;
 use crate::discover::{Cap, Workspace};
+use crate::facts::Api;
 use crate::pypi;
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -124,4 +125,34 @@ pub fn pypi(cap: &Cap, index: Option<&str>, cache: &std::path::Path, offline: bo
         Err(err) => (format!("unknown: {err:#}"), Status::Unknown),
     };
     Row { check: "pypi", subject, expected: upstream.version.clone(), found, status }
+}
+
+/// (d) The facade's public modules and names against the upstream release's, read from
+/// its distribution (`upstream` is the error when that could not be had).
+pub fn api(cap: &Cap, upstream: Result<&Api, &str>, facade: &Api) -> Row {
+    let up = cap.meta.upstream.as_ref().expect("caller checks upstream");
+    let subject = format!("{}: {} public API", cap.package, up.pypi);
+    let expected = format!("{} {}", up.pypi, up.version);
+    let upstream = match upstream {
+        Ok(api) => api,
+        Err(why) => return Row { check: "api", subject, expected, found: format!("unknown: {why}"), status: Status::Unknown },
+    };
+    let mut missing = Vec::new();
+    for (module, names) in upstream {
+        match facade.get(module) {
+            None => missing.push(format!("module {module}")),
+            Some(have) => {
+                let have: BTreeSet<&str> = have.iter().flatten().map(String::as_str).collect();
+                missing.extend(names.iter().flatten().filter(|n| !have.contains(n.as_str())).map(|n| format!("{module}.{n}")));
+            }
+        }
+    }
+    let modules = upstream.len();
+    let names: usize = upstream.values().flatten().map(Vec::len).sum();
+    let (found, status) = if missing.is_empty() {
+        (format!("all {modules} modules, {names} names"), Status::Ok)
+    } else {
+        (format!("missing {}", missing.join(", ")), Status::Drift)
+    };
+    Row { check: "api", subject, expected, found, status }
 }

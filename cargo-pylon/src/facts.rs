@@ -68,3 +68,50 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
     anyhow::ensure!(code == 0, "reading the facades inside pylon failed:\n{}", captured.stderr_text());
     serde_json::from_str(captured.stdout_text().trim()).context("the facade reader printed no JSON")
 }
+
+const MODULE_API: &str = include_str!("../runtime/module_api.py");
+
+/// A package (or module) tree to read the public API of.
+pub struct ApiTree {
+    pub id: String,
+    /// The folder that holds `top` (as a module file or a package folder).
+    pub root: PathBuf,
+    pub top: String,
+    /// Count every name a user can reach (a facade), not only the declared API (upstream).
+    pub available: bool,
+}
+
+/// Public module -> its public names (`None`: compiled, no stub), per tree id.
+pub type Api = BTreeMap<String, Option<Vec<String>>>;
+
+/// The public modules and names of each tree, read with CPython's `ast` inside `interpreter`.
+pub fn module_api(interpreter: &Composed, trees: &[ApiTree], cache_dir: PathBuf) -> Result<BTreeMap<String, Api>> {
+    if trees.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let request: Vec<serde_json::Value> = trees
+        .iter()
+        .enumerate()
+        .map(|(i, t)| serde_json::json!({ "id": t.id, "root": format!("/api/{i}"), "top": t.top, "available": t.available }))
+        .collect();
+    let request = serde_json::json!({ "trees": request }).to_string();
+    let mut launch = Launch::new(interpreter, Program::Code { code: MODULE_API.to_string(), args: vec![request] }, cache_dir);
+    launch.timeout = Some(std::time::Duration::from_secs(60));
+    launch.grants = trees.iter().enumerate().map(|(i, t)| Grant { host: t.root.clone(), guest: format!("/api/{i}") }).collect();
+    let captured = Captured::new(1 << 20);
+    launch.capture = Some(captured.clone());
+    let code = launch.run()?;
+    anyhow::ensure!(code == 0, "reading module APIs inside pylon failed:\n{}", captured.stderr_text());
+    serde_json::from_str(captured.stdout_text().trim()).context("the API reader printed no JSON")
+}
+
+/// A cap's facade laid out as it is staged (for [`module_api`]), in a temporary folder.
+pub fn staged_facade(cap: &Cap) -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir().context("cannot make a folder for the facade")?;
+    for (from, dest) in cap.facade_files()? {
+        let to = dir.path().join(&dest);
+        std::fs::create_dir_all(to.parent().expect("a file in a folder")).context("cannot stage a facade")?;
+        std::fs::copy(&from, &to).with_context(|| format!("cannot read {}", from.display()))?;
+    }
+    Ok(dir)
+}

@@ -27,6 +27,10 @@ pub struct CapManifest {
     /// The cap's smoke test, run inside the composed interpreter.
     #[serde(default)]
     pub smoke: Option<PathBuf>,
+    /// The cap's hostile-input test (every exported function driven with bad input; only
+    /// Python exceptions may come out), run beside the smoke test.
+    #[serde(default)]
+    pub hostile: Option<PathBuf>,
     /// Non-Rust parts the cap's component ships (vendored C libraries), for licensing.
     #[serde(default)]
     pub bundled: Vec<pylon_sys::bundled::Bundled>,

@@ -110,7 +110,8 @@ pub fn create(workspace_root: &Path, spec: &Spec) -> Result<Vec<PathBuf>> {
     let ext = format!("_{snake}_cap");
     let world = format!("{}-ext", spec.name);
     let mut files: Vec<(String, String)> = vec![
-        ("Cargo.toml".into(), cargo_toml(spec, &ext, &world, &module, &format!("{ns}:{pkg}/{iface}"), &version)),
+        // A --from-wit cap starts as stubs that trap when called: no hostile test until written.
+        ("Cargo.toml".into(), cargo_toml(spec, &ext, &world, &module, &format!("{ns}:{pkg}/{iface}"), &version, imported.is_none())),
         ("README.md".into(), readme(spec, &module, &ext)),
     ];
     match &imported {
@@ -119,6 +120,7 @@ pub fn create(workspace_root: &Path, spec: &Spec) -> Result<Vec<PathBuf>> {
             ("src/lib.rs".into(), rust(spec, &ns, &pkg, &iface)),
             (format!("python/{module}.py"), facade(&module, &ext)),
             (format!("tests/{snake}_smoke.py"), smoke(&module)),
+            (format!("tests/{snake}_hostile.py"), hostile(&module, &ext)),
         ]),
         Some(imported) => {
             files.extend(imported.files.iter().cloned());
@@ -196,7 +198,8 @@ fn add_member(root: &Path, member: &str) -> Result<Option<PathBuf>> {
     Ok(Some(PathBuf::from("Cargo.toml")))
 }
 
-fn cargo_toml(spec: &Spec, ext: &str, world: &str, module: &str, interface: &str, version: &str) -> String {
+fn cargo_toml(spec: &Spec, ext: &str, world: &str, module: &str, interface: &str, version: &str, hostile: bool) -> String {
+    let hostile = if hostile { format!("hostile = \"tests/{}_hostile.py\"\n", spec.name.replace('-', "_")) } else { String::new() };
     format!(
         r#"[package]
 name = "{name}-cap"
@@ -216,7 +219,7 @@ wit-bindgen = "0.63"
 packages = ["{module}"]
 linkage = "{linkage}"
 smoke = "tests/{snake}_smoke.py"
-
+{hostile}
 [package.metadata.pylon.extension]
 module = "{ext}"
 # The CPython extension is generated from the WIT by `cargo pylon compose`.
@@ -395,6 +398,21 @@ print("{module} ok")
     )
 }
 
+fn hostile(module: &str, ext: &str) -> String {
+    format!(
+        r#""""Hostile inputs for {module}: every exported function driven with bad arguments.
+Only Python exceptions may come out; a trap would end the interpreter and fail the test."""
+import {ext}
+from pylon_hostile import Fuzz
+
+fuzz = Fuzz()
+fuzz.drive({ext}.greet, fuzz.strings(), fuzz.integers())
+fuzz.drive({ext}.adler32, fuzz.data([b"Wikipedia"]))
+fuzz.report()
+"#
+    )
+}
+
 fn readme(spec: &Spec, module: &str, ext: &str) -> String {
     format!(
         "# {name}\n\nA pylon cap. Python code writes `import {module}`.\n\n\
@@ -402,7 +420,7 @@ fn readme(spec: &Spec, module: &str, ext: &str) -> String {
 - `src/lib.rs`: the component that implements it (Rust, built for wasm32-wasip2);\n\
 - the CPython extension `{ext}` is generated from the WIT at compose time;\n\
 - `python/{module}.py`: the facade users import;\n\
-- `tests/{snake}_smoke.py`: run by `cargo pylon smoke`.\n\n\
+- `tests/{snake}_smoke.py` and `tests/{snake}_hostile.py` (bad input in, only Python\n  exceptions out): run by `cargo pylon smoke`.\n\n\
 ```sh\ncargo pylon compose && cargo pylon smoke\n```\n",
         name = spec.name,
         snake = spec.name.replace('-', "_")

@@ -1,5 +1,6 @@
-//! Smoke tests: every `tests/*_smoke.py` of the workspace and every cap's smoke file,
-//! each run under the composed interpreter.
+//! Smoke tests: every `tests/*_smoke.py` of the workspace and every cap's smoke and
+//! hostile-input files, each run under the composed interpreter with the hostile-input
+//! helper `pylon_hostile` on its path.
 //!
 //! A smoke file skips by exiting with [`SKIP_EXIT`] after printing its reason (for
 //! example when an optional module is absent); `PYLON_REQUIRE_FAT=1` counts a skip as a
@@ -11,12 +12,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::compose::Composed;
-use crate::launch::{Captured, Launch, Program};
+use crate::launch::{Captured, Grant, Launch, Program};
 
 /// The exit code that means "skipped" (automake's convention).
 pub const SKIP_EXIT: u8 = 77;
 const TIMEOUT: Duration = Duration::from_secs(300);
 const OUTPUT_LIMIT: usize = 1 << 20;
+const HOSTILE_HELPER: &str = include_str!("../runtime/pylon_hostile.py");
+/// Where the helper is mounted in the guest (read by `PYTHONPATH`).
+const HELPER_DIR: &str = "/pylon/testing";
 
 pub enum Verdict {
     Pass,
@@ -43,7 +47,9 @@ pub fn files(workspace_root: &Path, composed: &Composed) -> Result<Vec<PathBuf>>
         }
     }
     files.sort();
-    files.extend(composed.caps.iter().filter_map(|cap| cap.meta.smoke.as_ref().map(|s| cap.path(s))));
+    for cap in &composed.caps {
+        files.extend([&cap.meta.smoke, &cap.meta.hostile].into_iter().flatten().map(|s| cap.path(s)));
+    }
     Ok(files)
 }
 
@@ -51,6 +57,11 @@ pub fn run(composed: &Composed, file: &Path, cache_dir: &Path, require_fat: bool
     let started = Instant::now();
     let mut launch = Launch::new(composed, Program::Script { path: file.to_path_buf(), args: Vec::new() }, cache_dir.to_path_buf());
     launch.timeout = Some(TIMEOUT);
+    let helper = tempfile::tempdir().context("cannot make a folder for the test helper")?;
+    std::fs::write(helper.path().join("pylon_hostile.py"), HOSTILE_HELPER).context("cannot write the test helper")?;
+    launch.grants = vec![Grant { host: helper.path().to_path_buf(), guest: HELPER_DIR.into() }];
+    launch.env = vec![("PYTHONPATH".into(), HELPER_DIR.into())];
+    launch.env.extend(std::env::var("PYLON_HOSTILE_SEED").ok().map(|seed| ("PYLON_HOSTILE_SEED".to_string(), seed)));
     let captured = Captured::new(OUTPUT_LIMIT);
     launch.capture = Some(captured.clone());
     let verdict = match launch.run() {

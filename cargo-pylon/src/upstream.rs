@@ -135,3 +135,17 @@ fn unzip(wheel: &Path, into: &Path) -> Result<()> {
         .and_then(|mut archive| archive.extract(into))
         .with_context(|| format!("cannot unpack {}", wheel.display()))
 }
+
+/// A wheel of the cap's upstream release, unpacked (fetched once): its public API is read
+/// from it. Any wheel of the release will do; the Python API is the same on every platform.
+pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
+    let upstream = cap.meta.upstream.as_ref().context("the cap names no upstream")?;
+    let dir = home.dir("upstream")?.join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
+    if !pylon_sys::home::is_published(&dir) {
+        let wheel = crate::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".whl"), None, source.index()?, source.cache, source.offline)?;
+        let scratch = tempfile::Builder::new().prefix(".wheel-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for the wheel")?;
+        unzip(&wheel, scratch.path())?;
+        pylon_sys::home::publish(scratch, &dir)?;
+    }
+    Ok(dir)
+}

@@ -58,6 +58,19 @@ fn a_wit_version_mismatch_is_drift() {
     assert!(report.lines().any(|l| l.starts_with("drift") && l.contains("extension imports 0.2.0") && l.contains("component exports 0.1.0")), "{report}");
 }
 
+#[test]
+fn a_facade_missing_an_upstream_name_or_module_is_drift() {
+    let ws = Scratch::with_caps(&["snappy"]);
+    // The upstream API comes from python-snappy 0.7.3's own wheel (fetched once, cached).
+    std::fs::remove_file(ws.path("caps/snappy/python/snappy/__main__.py")).unwrap();
+    ws.edit("caps/snappy/python/snappy/snappy_formats.py", "def uvarint(fin):", "def _uvarint(fin):");
+    let out = ws.pylon(&["check-drift"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}{}", text(&out.stderr));
+    let row = report.lines().find(|l| l.starts_with("drift") && l.contains("snappy-cap: python-snappy public API")).unwrap_or_else(|| panic!("{report}"));
+    assert!(row.contains("module snappy.__main__") && row.contains("snappy.snappy_formats.uvarint"), "{row}");
+}
+
 /// A PEP 691 index on loopback that knows one project, answering a bounded number of requests.
 fn serve_index(versions: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -98,7 +111,7 @@ fn a_stale_pypi_version_is_reported_behind() {
 #[test]
 fn audit_catches_dynlink_leaks_and_removed_modules() {
     let ws = Scratch::with_blake3();
-    ws.edit("caps/blake3/python/blake3.py", "import _blake3_cap as _cap", "import _blake3_cap as _cap\nimport _compression\n_blake3_dynlink = _cap");
+    ws.edit("caps/blake3/python/blake3/blake3.py", "import _blake3_cap as _cap", "import _blake3_cap as _cap\nimport _compression\n_blake3_dynlink = _cap");
     let out = ws.pylon(&["audit"]);
     let report = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{report}{}", text(&out.stderr));

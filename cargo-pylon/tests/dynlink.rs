@@ -56,7 +56,7 @@ fn the_same_smoke_files_pass_linked_at_launch_and_composed_statically() {
     assert_eq!(foreign_imports(&ws.path("out/pylon.wasm")), ["pylon:crc32c/checksum@0.1.0", "pylon:snappy/codec@0.1.0"]);
     let out = ws.command(&["smoke"]).env("PYLON_TRACE_LINK", "1").output().unwrap();
     assert!(out.status.success(), "dynlink smoke failed:\n{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("2 passed, 0 failed"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("4 passed, 0 failed"), "{}", text(&out.stdout));
     // Every function of these caps goes through the typed (one-copy) path.
     let trace = text(&out.stderr);
     assert!(trace.contains("pylon:snappy/codec@0.1.0.frame-decompress forwarded Typed"), "{trace}");
@@ -71,7 +71,7 @@ fn the_same_smoke_files_pass_linked_at_launch_and_composed_statically() {
     assert!(foreign_imports(&ws.path("out/pylon.wasm")).is_empty());
     let out = ws.pylon(&["smoke"]);
     assert!(out.status.success(), "static smoke failed:\n{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("2 passed, 0 failed"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("4 passed, 0 failed"), "{}", text(&out.stdout));
     let out = ws.pylon(&["probe", "-c", CHECK]);
     assert_eq!(text(&out.stdout).trim(), "0xe3069283 True", "{}", text(&out.stderr));
 }

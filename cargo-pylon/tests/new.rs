@@ -10,7 +10,7 @@ fn a_new_cap_composes_and_passes_its_smoke_at_once() {
     let out = ws.pylon(&["new", "adler-demo", "--facade", "adler"]);
     let listing = text(&out.stdout);
     assert!(out.status.success(), "{listing}{}", text(&out.stderr));
-    for file in ["Cargo.toml", "wit/adler-demo.wit", "src/lib.rs", "python/adler.py", "tests/adler_demo_smoke.py", "README.md"] {
+    for file in ["Cargo.toml", "wit/adler-demo.wit", "src/lib.rs", "python/adler.py", "tests/adler_demo_smoke.py", "tests/adler_demo_hostile.py", "README.md"] {
         assert!(ws.path("caps/adler-demo").join(file).is_file(), "missing {file}");
         assert!(listing.contains(&format!("caps/adler-demo/{file}")), "{listing}");
     }
@@ -20,7 +20,8 @@ fn a_new_cap_composes_and_passes_its_smoke_at_once() {
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
     assert!(report.contains("PASS caps/adler-demo/tests/adler_demo_smoke.py"), "{report}");
-    assert!(report.contains("2 passed, 0 failed"), "{report}");
+    assert!(report.contains("PASS caps/adler-demo/tests/adler_demo_hostile.py"), "{report}");
+    assert!(report.contains("4 passed, 0 failed"), "{report}");
     let out = ws.pylon(&["audit"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 }
@@ -34,7 +35,7 @@ fn a_new_dynlink_cap_is_linked_at_launch_and_passes_its_smoke() {
     let out = ws.command(&["smoke"]).env("PYLON_TRACE_LINK", "1").output().unwrap();
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
-    assert!(report.contains("2 passed, 0 failed"), "{report}");
+    assert!(report.contains("4 passed, 0 failed"), "{report}");
     assert!(ws.path("out/pylon.plan.json").is_file());
     // A string signature goes through dynamic values; a byte list through the typed path.
     let trace = text(&out.stderr);

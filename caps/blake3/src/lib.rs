@@ -20,9 +20,17 @@ fn key(bytes: &[u8]) -> Result<[u8; KEY_LEN], String> {
     bytes.try_into().map_err(|_| format!("key must be {KEY_LEN} bytes, got {}", bytes.len()))
 }
 
+/// The most output one call returns. The interpreter receives a call's result in memory
+/// it must allocate at once, and cannot fail that allocation gracefully; longer output is
+/// read in pieces with `finalize`'s `seek` (the facade does).
+const MAX_OUTPUT: u32 = 1 << 24;
+
 /// `length` bytes of output from `seek` on. The buffer is reserved fallibly: a failed
 /// allocation in a component aborts, which would trap the interpreter.
 fn output(hasher: &blake3::Hasher, seek: u64, length: u32) -> Result<Vec<u8>, String> {
+    if length > MAX_OUTPUT {
+        return Err(format!("{length} bytes of output in one call; ask for at most {MAX_OUTPUT} and seek for the rest"));
+    }
     let length = length as usize;
     let mut out = Vec::new();
     out.try_reserve_exact(length).map_err(|_| format!("cannot allocate {length} bytes of output"))?;

@@ -8,7 +8,8 @@ use pylon_sys::Home;
 use super::output::Output;
 use crate::compose::{self, Target};
 use crate::drift::{self, Row};
-use crate::{capbuild, discover, facts, pypi};
+use crate::facts::ApiTree;
+use crate::{capbuild, discover, facts, pypi, upstream};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,7 +47,31 @@ impl Args {
             let (toolchain, cpython) = compose::base(&home, ws.settings.python.as_deref())?;
             let bare = Target::bare(&cpython);
             let interpreter = compose::compose(&toolchain, cpython, &[], &bare)?;
-            let _facts = facts::gather(&interpreter, &mirrored, |_| Vec::new(), home.dir("precompiled")?)?;
+            // The upstream release's API, read from its wheel, against each facade's.
+            let source = upstream::Source { index: index.as_deref().ok(), cache: &cache, offline: self.offline };
+            let mut trees = Vec::new();
+            let mut staged = Vec::new();
+            let mut wheels = Vec::new();
+            for cap in &mirrored {
+                let Some(provides) = &cap.meta.provides else { continue };
+                let facade = facts::staged_facade(cap)?;
+                trees.push(ApiTree { id: format!("facade {}", cap.package), root: facade.path().to_path_buf(), top: provides.module.clone(), available: true });
+                staged.push(facade);
+                let wheel = upstream::wheel(cap, &home, &source).map_err(|e| format!("{e:#}"));
+                if let Ok(dir) = &wheel {
+                    trees.push(ApiTree { id: format!("upstream {}", cap.package), root: dir.clone(), top: provides.module.clone(), available: false });
+                }
+                wheels.push((cap, wheel));
+            }
+            let apis = facts::module_api(&interpreter, &trees, home.dir("precompiled")?)?;
+            for (cap, wheel) in wheels {
+                let facade = apis.get(&format!("facade {}", cap.package)).cloned().unwrap_or_default();
+                let upstream = match &wheel {
+                    Ok(_) => apis.get(&format!("upstream {}", cap.package)).ok_or("the API reader skipped it"),
+                    Err(why) => Err(why.as_str()),
+                };
+                rows.push(drift::api(cap, upstream, &facade));
+            }
         }
         let failed = rows.iter().filter(|r| r.failed()).count();
         self.output.emit(&rows, |rows| {
