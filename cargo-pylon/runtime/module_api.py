@@ -85,8 +85,8 @@ class Package:
                         # A stub re-exports only `from x import y as y` (PEP 484).
                         names.add(alias.asname or alias.name)
         declared = declared_all(tree)
-        if declared is not None:
-            names = (names | declared) if available else (declared | ({"__version__"} & names))
+        if declared is not None and not available:  # what a user can reach is what is bound
+            names = declared | ({"__version__"} & names)
         result = sorted(n for n in names - deleted if public(n))
         self.cache[key] = result
         return result

@@ -23,6 +23,8 @@ enum Command {
     Probe(commands::probe::Args),
     /// Run every smoke test (tests/*_smoke.py and each cap's) under the composed interpreter
     Smoke(commands::smoke::Args),
+    /// Run CPython's own regression tests (from the pinned source) inside pylon
+    Regrtest(commands::regrtest::Args),
     /// Run each cap's upstream project's own test suite (pytest) inside pylon
     UpstreamTest(commands::upstream_test::Args),
     /// Check that everything shipped has an allowed licence and its text in LICENSES/
@@ -44,6 +46,7 @@ impl Cli {
             Command::Compose(args) => args.run(),
             Command::Probe(args) => args.run(),
             Command::Smoke(args) => args.run(),
+            Command::Regrtest(args) => args.run(),
             Command::UpstreamTest(args) => args.run(),
             Command::CheckLicenses(args) => args.run(),
             Command::CheckDrift(args) => args.run(),

@@ -61,7 +61,7 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
     let request = serde_json::json!({ "facades": facades }).to_string();
     let mut launch = Launch::new(interpreter, Program::Code { code: SCRIPT.to_string(), args: vec![request] }, cache_dir);
     launch.timeout = Some(std::time::Duration::from_secs(60));
-    launch.grants = vec![Grant { host: staged.path().to_path_buf(), guest: "/facades".into() }];
+    launch.grants = vec![Grant::read_only(staged.path(), "/facades")];
     let captured = Captured::new(1 << 20);
     launch.capture = Some(captured.clone());
     let code = launch.run()?;
@@ -97,7 +97,7 @@ pub fn module_api(interpreter: &Composed, trees: &[ApiTree], cache_dir: PathBuf)
     let request = serde_json::json!({ "trees": request }).to_string();
     let mut launch = Launch::new(interpreter, Program::Code { code: MODULE_API.to_string(), args: vec![request] }, cache_dir);
     launch.timeout = Some(std::time::Duration::from_secs(60));
-    launch.grants = trees.iter().enumerate().map(|(i, t)| Grant { host: t.root.clone(), guest: format!("/api/{i}") }).collect();
+    launch.grants = trees.iter().enumerate().map(|(i, t)| Grant::read_only(&t.root, format!("/api/{i}"))).collect();
     let captured = Captured::new(1 << 20);
     launch.capture = Some(captured.clone());
     let code = launch.run()?;

@@ -59,7 +59,7 @@ pub fn run(composed: &Composed, file: &Path, cache_dir: &Path, require_fat: bool
     launch.timeout = Some(TIMEOUT);
     let helper = tempfile::tempdir().context("cannot make a folder for the test helper")?;
     std::fs::write(helper.path().join("pylon_hostile.py"), HOSTILE_HELPER).context("cannot write the test helper")?;
-    launch.grants = vec![Grant { host: helper.path().to_path_buf(), guest: HELPER_DIR.into() }];
+    launch.grants = vec![Grant::read_only(helper.path(), HELPER_DIR)];
     launch.env = vec![("PYTHONPATH".into(), HELPER_DIR.into())];
     launch.env.extend(std::env::var("PYLON_HOSTILE_SEED").ok().map(|seed| ("PYLON_HOSTILE_SEED".to_string(), seed)));
     let captured = Captured::new(OUTPUT_LIMIT);

@@ -122,9 +122,9 @@ pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: 
     launch.timeout = Some(TIMEOUT);
     launch.env = vec![("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?)];
     launch.grants = vec![
-        Grant { host: tree, guest: "/upstream".into() },
-        Grant { host: harness.to_path_buf(), guest: "/pylon/pytest".into() },
-        Grant { host: plugin, guest: "/pylon/plugin".into() },
+        Grant::new(tree, "/upstream"),
+        Grant::new(harness, "/pylon/pytest"),
+        Grant::read_only(plugin, "/pylon/plugin"),
     ];
     launch.run()
 }

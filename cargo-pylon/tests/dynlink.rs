@@ -53,7 +53,8 @@ fn the_same_smoke_files_pass_linked_at_launch_and_composed_statically() {
         let file = ws.path("out").join(provider["path"].as_str().unwrap());
         assert_eq!(sha256(&file), provider["sha256"].as_str().unwrap());
     }
-    assert_eq!(foreign_imports(&ws.path("out/pylon.wasm")), ["pylon:crc32c/checksum@0.1.0", "pylon:snappy/codec@0.1.0"]);
+    // The providers' interfaces, and the launcher's isolation interface (crash reports).
+    assert_eq!(foreign_imports(&ws.path("out/pylon.wasm")), ["pylon:crc32c/checksum@0.1.0", "pylon:runtime/isolation@0.1.0", "pylon:snappy/codec@0.1.0"]);
     let out = ws.command(&["smoke"]).env("PYLON_TRACE_LINK", "1").output().unwrap();
     assert!(out.status.success(), "dynlink smoke failed:\n{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).contains("4 passed, 0 failed"), "{}", text(&out.stdout));

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod new;
 pub mod output;
 pub mod probe;
+pub mod regrtest;
 pub mod smoke;
 pub mod upstream_test;
 

@@ -19,11 +19,22 @@ pub enum Program {
     Code { code: String, args: Vec<String> },
 }
 
-/// `--dir HOST[:GUEST]`: a host folder the guest may read and write.
+/// `--dir HOST[:GUEST]`: a host folder the guest may read and write (or only read).
 #[derive(Debug, Clone)]
 pub struct Grant {
     pub host: PathBuf,
     pub guest: String,
+    pub read_only: bool,
+}
+
+impl Grant {
+    pub fn new(host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
+        Self { host: host.into(), guest: guest.into(), read_only: false }
+    }
+
+    pub fn read_only(host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
+        Self { read_only: true, ..Self::new(host, guest) }
+    }
 }
 
 impl FromStr for Grant {
@@ -43,7 +54,7 @@ impl FromStr for Grant {
         if !guest.starts_with('/') {
             return Err(format!("guest path {guest:?} must be absolute (for example /data)"));
         }
-        Ok(Self { host, guest })
+        Ok(Self::new(host, guest))
     }
 }
 
@@ -117,7 +128,8 @@ impl Staging {
                 .with_context(|| format!("cannot mount the cap facades {}; run `cargo pylon compose`", host.display()))?;
         }
         for grant in grants {
-            builder.preopened_dir(&grant.host, &grant.guest, FsPerms::ReadWrite)
+            let perms = if grant.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
+            builder.preopened_dir(&grant.host, &grant.guest, perms)
                 .anyhow()
                 .with_context(|| format!("cannot mount {} at {}", grant.host.display(), grant.guest))?;
         }

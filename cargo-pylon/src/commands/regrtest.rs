@@ -1,0 +1,46 @@
+//! `cargo pylon regrtest`: CPython's own regression tests, from the pinned source, inside
+//! the composed interpreter.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use pylon_sys::Home;
+
+use crate::launch::{Grant, Launch, Program};
+use crate::interpreter;
+
+/// Where the pinned source's `Lib` is mounted (read-only); appended to `sys.path`, so the
+/// interpreter's own standard library still wins and only `test` comes from there.
+const LIB: &str = "/cpylib";
+const DRIVER: &str = "import sys\nsys.path.append('/cpylib')\nfrom test.libregrtest.main import main\nmain(sys.argv[1:])\n";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Test modules (test_os test_zlib ...); regrtest's default selection when none
+    tests: Vec<String>,
+    /// Stop the run after this many seconds
+    #[arg(long, default_value_t = 3600)]
+    timeout: u64,
+    #[command(flatten)]
+    plan: super::PlanArg,
+    /// Extra regrtest arguments, after `--` (for example `-- -v -m test_stat`)
+    #[arg(last = true)]
+    regrtest: Vec<String>,
+}
+
+impl Args {
+    pub fn run(self) -> Result<ExitCode> {
+        let home = Home::from_env()?;
+        let mut composed = interpreter::prepare(&home)?;
+        self.plan.apply(&mut composed);
+        let lib = composed.cpython.source_dir().join("Lib");
+        let args = self.regrtest.iter().chain(&self.tests).cloned().collect();
+        let mut launch = Launch::new(&composed, Program::Code { code: DRIVER.into(), args }, home.dir("precompiled")?);
+        launch.timeout = Some(Duration::from_secs(self.timeout));
+        launch.grants = vec![Grant::read_only(lib, LIB)];
+        // The mounted source is read-only: no bytecode is written beside it.
+        launch.env = vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())];
+        Ok(ExitCode::from(launch.run()?))
+    }
+}
