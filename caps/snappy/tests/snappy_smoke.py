@@ -107,3 +107,22 @@ back = io.BytesIO()
 snappy.stream_decompress(io.BytesIO(dst.getvalue()), back)
 assert back.getvalue() == big
 print("snappy ok")
+
+# The package layout of python-snappy, and `python -m snappy` in every format (Hadoop's too).
+import runpy
+import sys
+from snappy import snappy_formats
+
+assert snappy.__version__ == "0.7.3" and snappy.snappy._CHUNK_MAX == 65536
+original = bytes(range(256)) * 1000 + b"tail"
+with open("/cli-in.bin", "wb") as f:
+    f.write(original)
+for fmt in ("framing", "hadoop", "raw"):
+    for mode, src, dst in (("-c", "/cli-in.bin", "/cli.snappy"), ("-d", "/cli.snappy", "/cli-out.bin")):
+        sys.argv = ["snappy", mode, "-t", fmt if mode == "-c" else "auto", src, dst]
+        runpy.run_module("snappy", run_name="__main__")
+    with open("/cli-out.bin", "rb") as f:
+        assert f.read() == original, fmt
+    with open("/cli.snappy", "rb") as f:
+        assert snappy_formats.guess_format_by_header(f)[0] == {"framing": "framed"}.get(fmt, fmt), fmt
+print("snappy cli ok")
