@@ -32,6 +32,13 @@ pub struct Target {
     pub cargo_target: PathBuf,
     /// The workspace's mapping of WIT error cases to Python exceptions.
     pub errors: std::collections::BTreeMap<String, String>,
+    /// Keep the interpreter's DWARF sections (for stepping through C in a debugger).
+    pub debug: bool,
+}
+
+/// Whether DWARF is kept: `[workspace.metadata.pylon] debug = true` or `PYLON_DEBUG=1`.
+fn debug_wanted(setting: bool) -> bool {
+    setting || std::env::var("PYLON_DEBUG").is_ok_and(|v| v == "1")
 }
 
 impl Target {
@@ -42,13 +49,14 @@ impl Target {
             workspace_root: Some(ws.root.clone()),
             cargo_target: ws.target_dir.join("pylon/wasm"),
             errors: ws.settings.errors.clone(),
+            debug: debug_wanted(ws.settings.debug),
         }
     }
 
     /// The interpreter with no caps, kept in the CPython build's cache folder.
     pub fn bare(cpython: &Cpython) -> Self {
         let out_dir = cpython.root.join("bare");
-        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None, errors: Default::default() }
+        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None, errors: Default::default(), debug: debug_wanted(false) }
     }
 }
 
@@ -151,7 +159,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     // 3. Relink and turn into a component.
     let core = build.join("python.wasm");
     let mut fp = Fingerprint::new("link");
-    fp.text(&cpython.key).text(&serde_json::to_string(&recipe)?);
+    fp.text(&cpython.key).text(&serde_json::to_string(&recipe)?).text(if target.debug { "dwarf" } else { "stripped" });
     for object in objects.iter().chain([&config_o]) {
         fp.file(object)?;
     }
@@ -161,7 +169,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         let step = Step::start("link interpreter").log_to(&log)?;
         relink::link(&step, &compiler.clang, &recipe, &config_o, &objects, &core)?;
         step.message("componentize");
-        component::ensure_command(&core, &interpreter)?;
+        component::ensure_command(&core, &interpreter, target.debug)?;
         step.finish();
         stamp.record()?;
     }
@@ -234,7 +242,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
 fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Result<Fingerprint> {
     let mut fp = Fingerprint::new("compose");
     fp.text(env!("CARGO_PKG_VERSION")).text(&cpython.key).text(&cpython.prefix().display().to_string());
-    fp.text(&format!("{:?}", target.errors));
+    fp.text(&format!("{:?} {}", target.errors, target.debug));
     // pylon's own glue is compiled into the binary; a new binary re-checks everything.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
     fp.tree(&exe)?;

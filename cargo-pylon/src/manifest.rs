@@ -139,6 +139,9 @@ pub struct WorkspaceSettings {
     /// A PEP 691 package index for `check-drift` (default: pip's own configuration).
     #[serde(default)]
     pub pypi_index: Option<String>,
+    /// Keep DWARF in `pylon.wasm` (about three quarters of its size) for debuggers.
+    #[serde(default)]
+    pub debug: bool,
     /// WIT error cases (or error type names) -> the built-in Python exception a generated
     /// extension raises for them (`"not-found" = "KeyError"`); others raise `<module>.Error`.
     #[serde(default)]

@@ -103,3 +103,36 @@ fn a_generated_extension_covers_its_kinds_inside_pylon() {
     assert!(report.contains("PASS caps/kinds/tests/kinds_smoke.py"), "{report}");
     assert!(report.contains("3 passed, 0 failed"), "{report}");
 }
+
+/// Custom section names of every core module nested in a component.
+fn custom_sections(wasm: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(wasm).unwrap();
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        if let wasmparser::Payload::CustomSection(section) = payload.unwrap() {
+            names.push(section.name().to_string());
+        }
+    }
+    names
+}
+
+#[test]
+fn pylon_wasm_leaves_dwarf_out_unless_asked_and_keeps_function_names() {
+    let ws = Scratch::with_blake3();
+    let out = ws.pylon(&["compose"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let wasm = ws.path("out/pylon.wasm");
+    let sections = custom_sections(&wasm);
+    assert!(!sections.iter().any(|s| s.starts_with(".debug_")), "{sections:?}");
+    assert!(sections.iter().any(|s| s == "name"), "traps must still name functions: {sections:?}");
+    let lean = std::fs::metadata(&wasm).unwrap().len();
+    assert!(lean < 10 << 20, "pylon.wasm is {lean} bytes");
+
+    let out = ws.pylon(&["compose", "--debug"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(custom_sections(&wasm).iter().any(|s| s == ".debug_info"));
+    assert!(std::fs::metadata(&wasm).unwrap().len() > lean * 2);
+    // Both run the same Python.
+    let out = ws.pylon(&["probe", "-c", "import blake3; print(blake3.blake3(b'abc').hexdigest()[:8])"]);
+    assert_eq!(text(&out.stdout).trim(), "6437b3ac", "{}", text(&out.stderr));
+}

@@ -15,12 +15,17 @@ pub struct Args {
     /// The workspace's Cargo.toml (default: the one around the current folder)
     #[arg(long, value_name = "PATH")]
     manifest_path: Option<PathBuf>,
+    /// Keep DWARF in pylon.wasm for stepping through C (set PYLON_DEBUG=1 or
+    /// `[workspace.metadata.pylon] debug = true` so that later probes keep it too)
+    #[arg(long)]
+    debug: bool,
 }
 
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let home = Home::from_env()?;
-        let ws = discover::workspace(self.manifest_path.as_deref())?;
+        let mut ws = discover::workspace(self.manifest_path.as_deref())?;
+        ws.settings.debug |= self.debug;
         let composed = compose::workspace(&home, &ws)?;
         let modules = |linkage: Linkage| -> Vec<&str> {
             composed.caps.iter().filter(|c| c.meta.linkage == linkage).map(|c| c.meta.provides.as_ref().map_or(c.meta.extension.module.as_str(), |p| p.module.as_str())).collect()

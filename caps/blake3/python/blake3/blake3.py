@@ -164,11 +164,14 @@ class blake3:
     def digest(self, length=OUT_LEN, *, seek=0):
         """``length`` bytes of output (starting ``seek`` bytes into the output stream)."""
         if type(length) is int and 0 <= length <= _PIECE and seek == 0 and self._handle is None:
-            if self._key is not None:
-                return _call(_cap.keyed_hash, self._key, self._pending, length)
-            if self._context is not None:
-                return _call(_cap.derive_key, self._context, self._pending, length)
-            return _call(_cap.hash, self._pending, length)
+            try:  # inline: this is the per-call fast path
+                if self._key is not None:
+                    return _cap.keyed_hash(self._key, self._pending, length)
+                if self._context is not None:
+                    return _cap.derive_key(self._context, self._pending, length)
+                return _cap.hash(self._pending, length)
+            except _cap.Error as e:  # the component could not allocate the output
+                raise MemoryError(*e.args) from None
         length, seek = _output_size(length, seek)
         handle = self._open()._handle
         if length <= _PIECE:
