@@ -111,6 +111,10 @@ impl Staging {
         capture: Option<&super::Captured>,
     ) -> Result<WasiCtx> {
         let mut builder = WasiCtxBuilder::new();
+        // File operations run on the launcher's own thread instead of hopping to a blocking
+        // pool and back per call (imports make thousands of them); they are short, and
+        // timeouts and signals are noticed between them.
+        builder.allow_blocking_current_thread(true);
         builder.args(&self.argv).envs(env);
         match capture {
             Some(pipes) => builder.stdout(pipes.stdout.clone()).stderr(pipes.stderr.clone()),
