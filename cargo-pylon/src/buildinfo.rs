@@ -32,7 +32,8 @@ pub struct CapInfo {
     pub version: String,
     pub module: String,
     pub linkage: String,
-    pub component_sha256: String,
+    /// None for a library cap, which has no component (its sources are among `inputs`).
+    pub component_sha256: Option<String>,
 }
 
 /// sha256 of every file under each path (folders walked, `target/` skipped).

@@ -28,8 +28,10 @@ impl<'a> Compiler<'a> {
         Self { clang: toolchain.bin("clang"), recipe }
     }
 
-    /// Compile `source` to `object`; `includes` are extra header folders.
-    pub fn compile(&self, step: &Step, source: &Path, object: &Path, includes: &[&Path], flavor: Flavor, strict: bool) -> Result<()> {
+    /// Compile `source` to `object`; `includes` are extra header folders, `defines` extra
+    /// `-D` flags.
+    #[allow(clippy::too_many_arguments)]
+    pub fn compile(&self, step: &Step, source: &Path, object: &Path, includes: &[&Path], defines: &[String], flavor: Flavor, strict: bool) -> Result<()> {
         let mut cmd = Command::new(&self.clang);
         match flavor {
             Flavor::Builtin => cmd.args(&self.recipe.module_cflags).arg("-DPy_BUILD_CORE_BUILTIN"),
@@ -41,6 +43,7 @@ impl<'a> Compiler<'a> {
         for dir in includes {
             cmd.arg(format!("-I{}", dir.display()));
         }
+        cmd.args(defines);
         if let Some(dir) = object.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }

@@ -134,16 +134,21 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let recipe = cpython.link_recipe()?;
     let compiler = Compiler::new(toolchain, &recipe);
 
-    // 1. Cap components.
-    let components = build_components(&caps, target, &build, &log)?;
+    // 1. Cap components (library caps have none).
+    let (libraries, caps_with_components): (Vec<&Cap>, Vec<&Cap>) = caps.iter().copied().partition(|c| c.meta.linkage == Linkage::Interpreter);
+    let components = build_components(&caps_with_components, target, &build, &log)?;
 
-    // 2. Bindings and extensions, checked against the components before anything links.
+    // 2. Bindings and extensions, checked against the components before anything links;
+    //    library caps' C libraries and CPython's own modules for them.
     let mut objects = Vec::new();
     let mut offered = BTreeSet::new();
-    for (cap, component) in caps.iter().zip(&components) {
+    for (cap, component) in caps_with_components.iter().zip(&components) {
         let exports = capbuild::exports(component)?;
         offered.extend(exports.iter().cloned());
         objects.extend(extension(cap, &exports, &compiler, &target.errors, &build, &log)?);
+    }
+    for cap in &libraries {
+        objects.extend(library(cap, &cpython, &compiler, &build, &log)?);
     }
     objects.extend(glue(GLUE, &compiler, &build, &log)?);
     if plan_path.is_some() {
@@ -154,7 +159,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let config_c = build.join("config.c");
     bindgen::write_if_changed(&config_c, cext::config_c(&recipe, &modules)?.as_bytes())?;
     let config_o = build.join("config.o");
-    compile_if_changed(&compiler, &config_c, &config_o, &[], Flavor::Core, false, &build, &log)?;
+    compile_if_changed(&compiler, &config_c, &config_o, &[], &[], Flavor::Core, false, &build, &log)?;
 
     // 3. Relink and turn into a component.
     let core = build.join("python.wasm");
@@ -178,18 +183,18 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     //    an error, before any run.
     let mut fp = Fingerprint::new("plug");
     fp.text(stamp.key());
-    for (cap, component) in caps.iter().zip(&components) {
+    for (cap, component) in caps_with_components.iter().zip(&components) {
         fp.text(&format!("{:?}", cap.meta.linkage)).file(component)?;
     }
     let plugged = Stamp::new(&target.out_dir, "pylon.wasm", &fp);
-    let dynlinks: Vec<providers::Dynlink> = caps.iter().zip(&components)
+    let dynlinks: Vec<providers::Dynlink> = caps_with_components.iter().zip(&components)
         .filter(|(c, _)| c.meta.linkage == Linkage::Dynlink)
         .map(|(cap, component)| providers::Dynlink { cap, component })
         .collect();
     if !plugged.fresh(&written) || !providers::intact(&dynlinks, &target.output) {
         let step = Step::start("compose pylon.wasm").log_to(&log)?;
         let bytes = std::fs::read(&interpreter).with_context(|| format!("cannot read {}", interpreter.display()))?;
-        let statics: Vec<_> = caps.iter().zip(&components).filter(|(c, _)| c.meta.linkage == Linkage::Static).collect();
+        let statics: Vec<_> = caps_with_components.iter().zip(&components).filter(|(c, _)| c.meta.linkage == Linkage::Static).collect();
         let composed = if statics.is_empty() {
             bytes
         } else {
@@ -206,7 +211,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         }
         step.finish();
         plugged.record()?;
-        write_manifest(toolchain, &cpython, &caps, &components, target)?;
+        write_manifest(toolchain, &cpython, &caps, &caps_with_components, &components, target)?;
     }
 
     // 5. Facades, restaged whole when any changes, so a removed cap leaves nothing behind.
@@ -345,9 +350,34 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
         let object = dir.join(c.file_name().expect("file")).with_extension("o");
         // pylon's own generated C must compile without a single warning.
         let strict = cap.c_source().is_none() && *c == source;
-        compile_if_changed(compiler, c, &object, &[&bindings.dir], Flavor::Builtin, strict, &dir, log)?;
+        compile_if_changed(compiler, c, &object, &[&bindings.dir], &[], Flavor::Builtin, strict, &dir, log)?;
         objects.push(object);
     }
+    Ok(objects)
+}
+
+/// A library cap: its C library's sources and CPython's own module for it, compiled for
+/// WASI (CPython's module with the flags of a builtin module).
+fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+    let (Some(library), Some(root)) = (&cap.meta.library, &cap.library_dir) else {
+        bail!("cap {}: a library cap whose library was not located; run `cargo metadata` to see why", cap.package);
+    };
+    let dir = build.join("caps").join(&cap.package);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let includes: Vec<PathBuf> = library.include.iter().map(|i| root.join(i)).collect();
+    let includes: Vec<&Path> = includes.iter().map(PathBuf::as_path).collect();
+    let defines: Vec<String> = library.defines.iter().map(|d| format!("-D{d}")).collect();
+    let mut objects = Vec::new();
+    for source in &library.sources {
+        let object = dir.join(source.file_name().context("a library source without a file name")?).with_extension("o");
+        compile_if_changed(compiler, &root.join(source), &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
+        objects.push(object);
+    }
+    let module = cap.meta.extension.source.strip_prefix(crate::manifest::CPYTHON_SOURCE).expect("validated");
+    let source = cpython.source_dir().join(module);
+    let object = dir.join(format!("{}_module.o", cap.meta.extension.module));
+    compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
+    objects.push(object);
     Ok(objects)
 }
 
@@ -369,7 +399,7 @@ fn glue((world, files): (&str, &[(&str, &str)]), compiler: &Compiler, build: &Pa
     let mut objects = vec![bindings.type_object.clone()];
     for c in &sources {
         let object = c.with_extension("o");
-        compile_if_changed(compiler, c, &object, &[&dir], Flavor::Builtin, false, &dir, log)?;
+        compile_if_changed(compiler, c, &object, &[&dir], &[], Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }
     Ok(objects)
@@ -377,9 +407,9 @@ fn glue((world, files): (&str, &[(&str, &str)]), compiler: &Compiler, build: &Pa
 
 /// Compile unless the source, the headers beside it and the flags are unchanged.
 #[allow(clippy::too_many_arguments)]
-fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, includes: &[&Path], flavor: Flavor, strict: bool, stamps: &Path, log: &Path) -> Result<()> {
+fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, includes: &[&Path], defines: &[String], flavor: Flavor, strict: bool, stamps: &Path, log: &Path) -> Result<()> {
     let mut fp = Fingerprint::new("compile");
-    fp.text(if strict { "strict" } else { "lenient" });
+    fp.text(if strict { "strict" } else { "lenient" }).text(&defines.join(" "));
     fp.file(source)?.text(&compiler.recipe.module_cflags.join(" ")).text(&compiler.recipe.core_cflags.join(" "));
     for dir in includes {
         for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
@@ -395,23 +425,28 @@ fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, include
         return Ok(());
     }
     let step = Step::start(format!("compile {}", source.file_name().expect("file").to_string_lossy())).log_to(log)?;
-    compiler.compile(&step, source, object, includes, flavor, strict)?;
+    compiler.compile(&step, source, object, includes, defines, flavor, strict)?;
     step.finish();
     stamp.record()
 }
 
-fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], components: &[PathBuf], target: &Target) -> Result<()> {
+fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], with_components: &[&Cap], components: &[PathBuf], target: &Target) -> Result<()> {
     let root = target.workspace_root.clone().unwrap_or_else(|| target.out_dir.clone());
     let mut cap_info = Vec::new();
     let mut inputs = Vec::new();
-    for (cap, component) in caps.iter().zip(components) {
+    for cap in caps {
         inputs.push(cap.dir.clone());
+        let component = with_components.iter().position(|c| c.package == cap.package).map(|i| &components[i]);
+        if let (Some(dir), Some(library)) = (&cap.library_dir, &cap.meta.library) {
+            // A library cap's inputs are the C sources it compiles.
+            inputs.extend(library.sources.iter().chain(&library.include).map(|p| dir.join(p)));
+        }
         cap_info.push(CapInfo {
             package: cap.package.clone(),
             version: cap.version.clone(),
             module: cap.meta.extension.module.clone(),
             linkage: format!("{:?}", cap.meta.linkage).to_lowercase(),
-            component_sha256: pylon_sys::source::sha256_file(component)?,
+            component_sha256: component.map(|c| pylon_sys::source::sha256_file(c)).transpose()?,
         });
     }
     // pylon.wasm, and for dynlink caps the plan and the providers beside it.

@@ -7,7 +7,7 @@ use cargo_metadata::{semver::Version, MetadataCommand, Package};
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::{self, CapManifest, WorkspaceSettings};
+use crate::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
 use crate::stamp::Fingerprint;
 
 /// The workspace as pylon sees it.
@@ -29,6 +29,9 @@ pub struct Cap {
     pub version: String,
     /// The library target name, which names the built component (`blake3_cap`).
     pub lib_name: String,
+    /// For a library cap: the folder of the crate that vendors the C library's sources.
+    #[serde(default)]
+    pub library_dir: Option<PathBuf>,
     pub dir: PathBuf,
     pub manifest_path: PathBuf,
     pub meta: CapManifest,
@@ -184,7 +187,36 @@ pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
         }
     }
     caps.sort_by(|a, b| a.package.cmp(&b.package));
+    if caps.iter().any(|c| c.meta.library.is_some()) {
+        locate_libraries(&mut caps, manifest_path)?;
+    }
     Ok(Workspace { root, target_dir: metadata.target_directory.into_std_path_buf(), settings, caps, members })
+}
+
+/// Where cargo keeps each library cap's vendoring crate (`cargo metadata` with the
+/// dependencies: cargo fetches them as Cargo.lock pins them).
+fn locate_libraries(caps: &mut [Cap], manifest_path: Option<&Path>) -> Result<()> {
+    let mut cmd = MetadataCommand::new();
+    if let Some(path) = manifest_path {
+        cmd.manifest_path(path);
+    }
+    let metadata = cmd.exec().context("`cargo metadata` could not resolve the library caps' dependencies")?;
+    let resolve = metadata.resolve.as_ref().context("`cargo metadata` gave no dependency graph")?;
+    for cap in caps.iter_mut() {
+        let Some(library) = &cap.meta.library else { continue };
+        let node = resolve.nodes.iter().find(|n| metadata[&n.id].name.as_str() == cap.package).context("a cap missing from the dependency graph")?;
+        let dep = node.deps.iter().find(|d| metadata[&d.pkg].name.as_str() == library.krate).with_context(|| {
+            format!("{}: [package.metadata.pylon.library] crate {:?} is not a dependency of the cap\n  fix: add it under [dependencies]", cap.manifest_path.display(), library.krate)
+        })?;
+        let dir = metadata[&dep.pkg].manifest_path.parent().context("a crate without a folder")?.as_std_path().to_path_buf();
+        for (key, paths) in [("include", &library.include), ("sources", &library.sources)] {
+            if let Some(missing) = paths.iter().find(|p| !dir.join(p).exists()) {
+                bail!("{}: [package.metadata.pylon.library] {key}: {} is not in {}\n  fix: name paths relative to that crate's folder", cap.manifest_path.display(), missing.display(), dir.display());
+            }
+        }
+        cap.library_dir = Some(dir);
+    }
+    Ok(())
 }
 
 fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
@@ -197,20 +229,48 @@ fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
         anyhow::anyhow!("{}: {message}\n  fix: {}", at(&key), manifest::hint(&message))
     })?;
     let dir = manifest_path.parent().expect("manifest in a folder").to_path_buf();
-    let lib_name = package
-        .targets
-        .iter()
-        .find(|t| t.crate_types.iter().any(|k| k.to_string() == "cdylib"))
-        .map(|t| t.name.replace('-', "_"))
-        .with_context(|| format!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()))?;
-    let cap = Cap { package: package.name.to_string(), version: package.version.to_string(), lib_name, dir, manifest_path, meta };
+    let cdylib = package.targets.iter().find(|t| t.crate_types.iter().any(|k| k.to_string() == "cdylib")).map(|t| t.name.replace('-', "_"));
+    let lib_name = match (meta.linkage, cdylib) {
+        (_, Some(name)) => name,
+        // A library cap has no component to build.
+        (Linkage::Interpreter, None) => package.name.replace('-', "_"),
+        _ => bail!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()),
+    };
+    let cap = Cap { package: package.name.to_string(), version: package.version.to_string(), lib_name, library_dir: None, dir, manifest_path, meta };
     validate(&cap, &at)?;
     Ok(cap)
+}
+
+/// A library cap: CPython's own module over a C library, no component, no WIT.
+fn validate_library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
+    let meta = &cap.meta;
+    if meta.linkage != Linkage::Interpreter {
+        bail!("{}: a cap with [package.metadata.pylon.library] is compiled into the interpreter\n  fix: set linkage = \"interpreter\"", at("linkage"));
+    }
+    if meta.library.is_none() {
+        bail!("{}: missing\n  fix: name the crate that vendors the C library, its `include` folders and `sources`", at("library"));
+    }
+    let Some(file) = meta.extension.source.strip_prefix(manifest::CPYTHON_SOURCE) else {
+        bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), meta.extension.source);
+    };
+    if file.is_empty() || !meta.extension.module.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("{}: {:?} with module {:?} is not a CPython module", at("extension"), meta.extension.source, meta.extension.module);
+    }
+    if !meta.requires.is_empty() || !meta.extension.world.is_empty() {
+        bail!("{}: a library cap imports no interfaces\n  fix: remove `requires` and `extension.world`", at("requires"));
+    }
+    Ok(())
 }
 
 fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     let meta = &cap.meta;
     let module = &meta.extension.module;
+    if meta.linkage == Linkage::Interpreter || meta.library.is_some() {
+        return validate_library(cap, at);
+    }
+    if meta.extension.world.is_empty() {
+        bail!("{}: missing\n  fix: name the WIT world the extension is built against, for example \"blake3-ext\"", at("extension.world"));
+    }
     if !module.starts_with('_') || !module[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         bail!("{}: {module:?} is not a private module name\n  fix: use `_<name>_cap`, for example \"_blake3_cap\"", at("extension.module"));
     }

@@ -1,5 +1,6 @@
 //! What ships in each component and under which licence.
 //!
+//! A library cap ships only its bundled C library (compiled into the interpreter).
 //! A cap's component contains its crate and every crate reached through normal
 //! dependencies for wasm32-wasip2 (build and dev dependencies, and proc-macro crates with
 //! everything under them, run on the host and ship nothing), plus the C libraries it
@@ -72,6 +73,11 @@ pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
     let nodes: HashMap<&PackageId, _> = resolve.nodes.iter().map(|n| (&n.id, n)).collect();
     let packages: HashMap<&PackageId, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
     for cap in &ws.caps {
+        if cap.meta.linkage == crate::manifest::Linkage::Interpreter {
+            // No Rust of a library cap ships: its C library is compiled into the interpreter.
+            components.push((format!("{} (compiled into pylon.wasm)", cap.package), cap.meta.bundled.iter().cloned().map(bundled).collect()));
+            continue;
+        }
         let root = metadata.packages.iter().find(|p| p.name.as_str() == cap.package).with_context(|| format!("cargo metadata does not list {}", cap.package))?;
         let mut seen = BTreeSet::new();
         let mut stack = vec![&root.id];

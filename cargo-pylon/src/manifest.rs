@@ -37,7 +37,31 @@ pub struct CapManifest {
     /// The PyPI package the facade mirrors, for `check-drift`.
     #[serde(default)]
     pub upstream: Option<Upstream>,
+    /// The C library compiled into the interpreter (`linkage = "interpreter"`).
+    #[serde(default)]
+    pub library: Option<Library>,
 }
+
+/// A C library built for WASI and linked into the interpreter, beside CPython's own
+/// extension module for it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Library {
+    /// The dependency of the cap's crate that vendors the library's C sources (fetched by
+    /// cargo, pinned by Cargo.lock).
+    #[serde(rename = "crate")]
+    pub krate: String,
+    /// Header folders, relative to that crate.
+    pub include: Vec<PathBuf>,
+    /// C files, relative to that crate.
+    pub sources: Vec<PathBuf>,
+    /// Preprocessor definitions (`NAME` or `NAME=VALUE`).
+    #[serde(default)]
+    pub defines: Vec<String>,
+}
+
+/// `extension.source` of a library cap: a file of the pinned CPython source.
+pub const CPYTHON_SOURCE: &str = "cpython:";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -76,6 +100,8 @@ pub enum Linkage {
     Static,
     /// Linked by the launcher from a plan when it starts.
     Dynlink,
+    /// No component: a C library compiled into the interpreter with CPython's own module.
+    Interpreter,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -88,7 +114,9 @@ pub struct Extension {
     /// The WIT folder, relative to the crate.
     #[serde(default = "default_wit")]
     pub wit: PathBuf,
-    /// The world the extension is built against (it imports the cap's interfaces).
+    /// The world the extension is built against (it imports the cap's interfaces); none
+    /// for a library cap.
+    #[serde(default)]
     pub world: String,
 }
 

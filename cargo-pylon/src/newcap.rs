@@ -241,6 +241,7 @@ dest = "{module}.py"
         linkage = match spec.linkage {
             Linkage::Static => "static",
             Linkage::Dynlink => "dynlink",
+            Linkage::Interpreter => "interpreter",
         },
     )
 }

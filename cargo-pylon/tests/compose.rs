@@ -136,3 +136,27 @@ fn pylon_wasm_leaves_dwarf_out_unless_asked_and_keeps_function_names() {
     let out = ws.pylon(&["probe", "-c", "import blake3; print(blake3.blake3(b'abc').hexdigest()[:8])"]);
     assert_eq!(text(&out.stdout).trim(), "6437b3ac", "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_library_cap_compiles_cpythons_own_module_into_the_interpreter() {
+    let ws = Scratch::with_caps(&["zlib"]);
+    let out = ws.pylon(&["compose"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(ws.path("out/pylon.json")).unwrap()).unwrap();
+    let cap = &manifest["caps"][0];
+    assert_eq!((cap["package"].as_str(), cap["linkage"].as_str(), cap["module"].as_str()), (Some("zlib-cap"), Some("interpreter"), Some("zlib")));
+    assert!(cap["component_sha256"].is_null(), "{cap}");
+    // pylon.json hashes the C sources compiled in.
+    let inputs = manifest["inputs"].as_object().unwrap();
+    assert!(inputs.keys().any(|k| k.ends_with("src/zlib/inflate.c")), "{inputs:?}");
+    // No component, no import: the interpreter runs anywhere a WASI command runs.
+    let out = ws.pylon(&["probe", "-c", "import zlib, gzip; print(gzip.decompress(gzip.compress(b'ok')).decode(), zlib.crc32(b'123456789'))"]);
+    assert_eq!(text(&out.stdout).trim(), "ok 3421780262", "{}", text(&out.stderr));
+
+    // A library the cap does not depend on is refused with the fix.
+    ws.edit("caps/zlib/Cargo.toml", "crate = \"libz-sys\"", "crate = \"zlib-ng\"");
+    let out = ws.pylon(&["compose"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("crate \"zlib-ng\" is not a dependency of the cap") && err.contains("fix: add it under [dependencies]"), "{err}");
+}

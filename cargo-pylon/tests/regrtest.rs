@@ -15,6 +15,17 @@ fn cpythons_file_system_tests_run_to_their_summary_and_pass() {
 }
 
 #[test]
+fn cpythons_zlib_gzip_and_zipfile_tests_pass_with_the_zlib_cap() {
+    ready();
+    let out = pylon(&["regrtest", "test_zlib", "test_gzip", "test_zipfile"]).output().unwrap();
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("All 3 tests OK.") && report.contains("Result: SUCCESS"), "{report}");
+    // Nothing was skipped for want of the module.
+    assert!(!report.contains("No module named 'zlib'"), "{report}");
+}
+
+#[test]
 fn a_failing_regression_test_fails_the_command() {
     // test_fileio expects EBADF when seeking a closed descriptor; WASI answers ESPIPE.
     let out = pylon(&["regrtest", "test_fileio"]).output().unwrap();

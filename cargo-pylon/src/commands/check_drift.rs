@@ -9,6 +9,7 @@ use super::output::Output;
 use crate::compose::{self, Target};
 use crate::drift::{self, Row};
 use crate::facts::ApiTree;
+use crate::manifest::Linkage;
 use crate::{capbuild, discover, facts, pypi, upstream};
 
 #[derive(Debug, clap::Args)]
@@ -28,10 +29,12 @@ impl Args {
         let target = Target::for_workspace(&ws);
         let build = target.out_dir.join("build");
         std::fs::create_dir_all(&build)?;
-        let components = compose::build_components(&caps, &target, &build, &target.out_dir.join("compose.log"))?;
+        // Library caps have no component, hence no WIT to compare.
+        let with_components: Vec<_> = caps.iter().copied().filter(|c| c.meta.linkage != Linkage::Interpreter).collect();
+        let components = compose::build_components(&with_components, &target, &build, &target.out_dir.join("compose.log"))?;
 
         let mut rows: Vec<Row> = Vec::new();
-        for (cap, component) in caps.iter().zip(&components) {
+        for (cap, component) in with_components.iter().zip(&components) {
             rows.extend(drift::wit(cap, &capbuild::exports(component)?)?);
         }
         rows.extend(drift::crates(&ws)?);
