@@ -34,6 +34,9 @@ impl Args {
         if ["crc32c-cap", "snappy-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
             rows.extend(bench::dynlink::rows(&ws.root, self.runs)?);
         }
+        if ws.caps.iter().any(|c| c.package == "zlib-cap") {
+            rows.extend(bench::stdlib::rows(&composed, &cache)?);
+        }
         rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
         rows.push(bench::size("python.wasm (CPython's core module, before componentizing)", &composed.cpython.interpreter())?);
         print!("{}", bench::markdown(&rows));
