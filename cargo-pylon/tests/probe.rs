@@ -97,7 +97,8 @@ print(sorted(os.listdir("/")))
     let out = run.stdout();
     assert!(!out.contains("READ"), "{out}");
     assert_eq!(out.matches("denied").count(), 4, "{out}");
-    assert!(out.trim_end().ends_with("[]"), "the staging root holds nothing but the script: {out}");
+    // The staging root holds the script and the mount points, nothing of the host.
+    assert!(out.trim_end().ends_with("['usr']"), "{out}");
     run.assert_staging_removed();
 }
 
@@ -194,4 +195,16 @@ fn the_workspace_interpreter_has_the_blake3_cap() {
     let run = probe(&["-c", "import blake3, sys; print(blake3.blake3(b'abc').hexdigest()[:16], 'blake3' in sys.modules)"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.stdout().ends_with(" True\n"), "{}", run.stdout());
+}
+
+#[test]
+fn the_folders_above_a_mount_are_listable() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("mod_in_mount.py"), "VALUE = 42\n").unwrap();
+    let grant = format!("{}:/srv/app/lib", data.path().display());
+    let script = "import os, sys; sys.path.append('/srv/app/lib'); import mod_in_mount; print(sorted(os.listdir('/srv')), os.listdir('/srv/app'), 'usr' in os.listdir('/'), mod_in_mount.VALUE)";
+    let run = probe(&["--dir", &grant, "-c", script]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout().trim(), "['app'] ['lib'] True 42");
+    run.assert_staging_removed();
 }

@@ -120,6 +120,16 @@ impl Staging {
             Some(pipes) => builder.stdout(pipes.stdout.clone()).stderr(pipes.stderr.clone()),
             None => builder.inherit_stdio(),
         };
+        // Every mount point exists in the root too, so `/a` lists `b` when `/a/b` is mounted
+        // (wasi-libc resolves `/a` against the root mount, the longest matching prefix).
+        let guests = [GUEST_PREFIX].into_iter().chain(site_packages.map(|(_, g)| g.as_str())).chain(grants.iter().map(|g| g.guest.as_str()));
+        for guest in guests {
+            let relative = guest.trim_start_matches('/');
+            if !relative.is_empty() && !relative.split('/').any(|part| part == "..") {
+                let point = self.path().join(relative);
+                std::fs::create_dir_all(&point).with_context(|| format!("cannot make the mount point {guest} in the staging folder"))?;
+            }
+        }
         builder.preopened_dir(self.path(), "/", FsPerms::ReadWrite)
             .anyhow()
             .with_context(|| format!("cannot mount the staging folder {}", self.path().display()))?;
