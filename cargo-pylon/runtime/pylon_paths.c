@@ -49,6 +49,11 @@ static bool utf8(const char *text) {
 #define GUARD(path) \
     if (!utf8(path)) return __WASI_ERRNO_ILSEQ
 
+/* /dev/null is pylon's own (pylon_devnull.c). */
+bool pylon_devnull_path(__wasi_fd_t dirfd, const char *path);
+__wasi_errno_t pylon_devnull_open(__wasi_oflags_t oflags, __wasi_fd_t *out);
+void pylon_devnull_stat(__wasi_filestat_t *out);
+
 __wasi_errno_t __real___wasi_path_create_directory(__wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_create_directory(__wasi_fd_t fd, const char *path) {
     GUARD(path);
@@ -58,6 +63,10 @@ __wasi_errno_t __wrap___wasi_path_create_directory(__wasi_fd_t fd, const char *p
 __wasi_errno_t __real___wasi_path_filestat_get(__wasi_fd_t, __wasi_lookupflags_t, const char *, __wasi_filestat_t *);
 __wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char *path, __wasi_filestat_t *out) {
     GUARD(path);
+    if (pylon_devnull_path(fd, path)) {
+        pylon_devnull_stat(out);
+        return __WASI_ERRNO_SUCCESS;
+    }
     return __real___wasi_path_filestat_get(fd, flags, path, out);
 }
 
@@ -77,6 +86,7 @@ __wasi_errno_t __wrap___wasi_path_link(__wasi_fd_t old_fd, __wasi_lookupflags_t 
 __wasi_errno_t __real___wasi_path_open(__wasi_fd_t, __wasi_lookupflags_t, const char *, __wasi_oflags_t, __wasi_rights_t, __wasi_rights_t, __wasi_fdflags_t, __wasi_fd_t *);
 __wasi_errno_t __wrap___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirflags, const char *path, __wasi_oflags_t oflags, __wasi_rights_t base, __wasi_rights_t inheriting, __wasi_fdflags_t fdflags, __wasi_fd_t *out) {
     GUARD(path);
+    if (pylon_devnull_path(fd, path)) return pylon_devnull_open(oflags, out);
     return __real___wasi_path_open(fd, dirflags, path, oflags, base, inheriting, fdflags, out);
 }
 

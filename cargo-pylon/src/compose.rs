@@ -80,6 +80,7 @@ const GLUE_WIT: &str = include_str!("../runtime/glue.wit");
 const GLUE: (&str, &[(&str, &str)]) = ("pylon-glue", &[
     ("pylon_exit.c", include_str!("../runtime/pylon_exit.c")),
     ("pylon_paths.c", include_str!("../runtime/pylon_paths.c")),
+    ("pylon_devnull.c", include_str!("../runtime/pylon_devnull.c")),
     ("pylon_module.c", include_str!("../runtime/pylon_module.c")),
 ]);
 /// The builtin module `pylon_module.c` defines.

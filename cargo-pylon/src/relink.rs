@@ -24,9 +24,23 @@ pub fn link(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path
 
 /// wasi-libc functions pylon's glue stands in front of: proc_exit keeps the exit code
 /// (runtime/pylon_exit.c); the path calls refuse a path that is not UTF-8 with EILSEQ
-/// before the preview1 adapter would trap on it (runtime/pylon_paths.c).
+/// before the preview1 adapter would trap on it (runtime/pylon_paths.c); the descriptor
+/// calls answer for pylon's own /dev/null (runtime/pylon_devnull.c).
 const WRAPPED: &[&str] = &[
     "__wasi_proc_exit",
+    "__wasi_fd_read",
+    "__wasi_fd_pread",
+    "__wasi_fd_write",
+    "__wasi_fd_pwrite",
+    "__wasi_fd_seek",
+    "__wasi_fd_tell",
+    "__wasi_fd_filestat_get",
+    "__wasi_fd_fdstat_get",
+    "__wasi_fd_fdstat_set_flags",
+    "__wasi_fd_filestat_set_size",
+    "__wasi_fd_sync",
+    "__wasi_fd_datasync",
+    "__wasi_fd_close",
     "__wasi_path_create_directory",
     "__wasi_path_filestat_get",
     "__wasi_path_filestat_set_times",

@@ -208,3 +208,32 @@ fn the_folders_above_a_mount_are_listable() {
     assert_eq!(run.stdout().trim(), "['app'] ['lib'] True 42");
     run.assert_staging_removed();
 }
+
+#[test]
+fn dev_null_reads_empty_and_discards_writes_with_nothing_on_the_host() {
+    let script = r#"
+import logging, os, stat
+assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and os.path.exists(os.devnull)
+with open(os.devnull, "w") as f:
+    assert f.write("x" * 1_000_000) == 1_000_000 and not f.isatty()
+with open(os.devnull, "rb") as f:
+    assert f.read() == b""
+logging.basicConfig(filename=os.devnull)
+logging.getLogger().warning("discarded")
+fd = os.open(os.devnull, os.O_RDWR)
+assert os.write(fd, b"abc") == 3 and os.read(fd, 10) == b""
+os.close(fd)
+try:
+    os.write(fd, b"closed")
+except OSError:
+    pass
+else:
+    raise AssertionError("a closed /dev/null descriptor must fail")
+print(sorted(os.listdir("/")))
+"#;
+    let run = probe(&["-c", script]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    // Nothing was written to the staging folder (or anywhere on the host).
+    assert_eq!(run.stdout().trim(), "['usr']");
+    run.assert_staging_removed();
+}
