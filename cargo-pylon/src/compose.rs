@@ -369,9 +369,11 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, build: &Path, log:
     let includes: Vec<&Path> = includes.iter().map(PathBuf::as_path).collect();
     let defines: Vec<String> = library.defines.iter().map(|d| format!("-D{d}")).collect();
     let mut objects = Vec::new();
-    for source in &library.sources {
-        let object = dir.join(source.file_name().context("a library source without a file name")?).with_extension("o");
-        compile_if_changed(compiler, &root.join(source), &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
+    for source in library.files(root)? {
+        // Named by their path below the crate, so same-named files of two folders differ.
+        let relative = source.strip_prefix(root).unwrap_or(&source).to_string_lossy().replace(['/', '.'], "_");
+        let object = dir.join(format!("{relative}.o"));
+        compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }
     let module = cap.meta.extension.source.strip_prefix(crate::manifest::CPYTHON_SOURCE).expect("validated");
@@ -440,7 +442,8 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], with_
         let component = with_components.iter().position(|c| c.package == cap.package).map(|i| &components[i]);
         if let (Some(dir), Some(library)) = (&cap.library_dir, &cap.meta.library) {
             // A library cap's inputs are the C sources it compiles.
-            inputs.extend(library.sources.iter().chain(&library.include).map(|p| dir.join(p)));
+            inputs.extend(library.files(dir)?);
+            inputs.extend(library.include.iter().map(|p| dir.join(p)));
         }
         cap_info.push(CapInfo {
             package: cap.package.clone(),

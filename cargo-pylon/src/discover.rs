@@ -209,11 +209,10 @@ fn locate_libraries(caps: &mut [Cap], manifest_path: Option<&Path>) -> Result<()
             format!("{}: [package.metadata.pylon.library] crate {:?} is not a dependency of the cap\n  fix: add it under [dependencies]", cap.manifest_path.display(), library.krate)
         })?;
         let dir = metadata[&dep.pkg].manifest_path.parent().context("a crate without a folder")?.as_std_path().to_path_buf();
-        for (key, paths) in [("include", &library.include), ("sources", &library.sources)] {
-            if let Some(missing) = paths.iter().find(|p| !dir.join(p).exists()) {
-                bail!("{}: [package.metadata.pylon.library] {key}: {} is not in {}\n  fix: name paths relative to that crate's folder", cap.manifest_path.display(), missing.display(), dir.display());
-            }
+        if let Some(missing) = library.include.iter().find(|p| !dir.join(p).is_dir()) {
+            bail!("{}: [package.metadata.pylon.library] include: {} is not a folder of {}\n  fix: name folders relative to that crate's folder", cap.manifest_path.display(), missing.display(), dir.display());
         }
+        library.files(&dir).with_context(|| format!("{}: [package.metadata.pylon.library]", cap.manifest_path.display()))?;
         cap.library_dir = Some(dir);
     }
     Ok(())

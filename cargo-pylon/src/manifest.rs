@@ -53,11 +53,41 @@ pub struct Library {
     pub krate: String,
     /// Header folders, relative to that crate.
     pub include: Vec<PathBuf>,
-    /// C files, relative to that crate.
-    pub sources: Vec<PathBuf>,
+    /// C files or patterns (`xz/src/liblzma/common/*.c`), relative to that crate.
+    pub sources: Vec<String>,
+    /// File-name patterns left out of `sources` (`*_mt.c`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
     /// Preprocessor definitions (`NAME` or `NAME=VALUE`).
     #[serde(default)]
     pub defines: Vec<String>,
+}
+
+impl Library {
+    /// The C files `sources` names under `root` (the vendoring crate's folder), patterns
+    /// expanded and `exclude`d names left out, in a stable order.
+    pub fn files(&self, root: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+        use anyhow::Context;
+        let excluded: Vec<glob::Pattern> = self.exclude.iter().map(|p| glob::Pattern::new(p).with_context(|| format!("library.exclude: {p:?} is not a pattern"))).collect::<anyhow::Result<_>>()?;
+        let mut files = Vec::new();
+        for source in &self.sources {
+            let pattern = root.join(source);
+            let matched: Vec<PathBuf> = glob::glob(&pattern.to_string_lossy())
+                .with_context(|| format!("library.sources: {source:?} is not a pattern"))?
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("cannot list {source:?} under {}", root.display()))?;
+            if matched.is_empty() {
+                anyhow::bail!("library.sources: {source:?} matches nothing under {}\n  fix: name files relative to that crate's folder", root.display());
+            }
+            files.extend(matched.into_iter().filter(|f| {
+                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                !excluded.iter().any(|p| p.matches(&name))
+            }));
+        }
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
 }
 
 /// `extension.source` of a library cap: a file of the pinned CPython source.

@@ -17,10 +17,10 @@ fn cpythons_file_system_tests_run_to_their_summary_and_pass() {
 #[test]
 fn cpythons_compression_tests_pass_with_the_library_caps() {
     ready();
-    let out = pylon(&["regrtest", "test_zlib", "test_gzip", "test_bz2", "test_zipfile"]).output().unwrap();
+    let out = pylon(&["regrtest", "test_zlib", "test_gzip", "test_bz2", "test_lzma", "test_zipfile"]).output().unwrap();
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
-    assert!(report.contains("All 4 tests OK.") && report.contains("Result: SUCCESS"), "{report}");
+    assert!(report.contains("All 5 tests OK.") && report.contains("Result: SUCCESS"), "{report}");
     // Nothing was skipped for want of the modules.
     assert!(!report.contains("No module named"), "{report}");
 }
