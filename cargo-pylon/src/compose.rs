@@ -368,19 +368,17 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, build: &Path, log:
     let includes: Vec<PathBuf> = library.include.iter().map(|i| root.join(i)).collect();
     let includes: Vec<&Path> = includes.iter().map(PathBuf::as_path).collect();
     let defines: Vec<String> = library.defines.iter().map(|d| format!("-D{d}")).collect();
+    let module = cap.meta.extension.source.strip_prefix(crate::manifest::CPYTHON_SOURCE).expect("validated");
+    let cpython_root = cpython.source_dir();
+    let cpython_sources = crate::manifest::expand(&cpython_root, module).with_context(|| format!("cap {}: extension.source", cap.package))?;
     let mut objects = Vec::new();
-    for source in library.files(root)? {
-        // Named by their path below the crate, so same-named files of two folders differ.
-        let relative = source.strip_prefix(root).unwrap_or(&source).to_string_lossy().replace(['/', '.'], "_");
+    for (base, source) in library.files(root)?.into_iter().map(|s| (root.as_path(), s)).chain(cpython_sources.into_iter().map(|s| (cpython_root.as_path(), s))) {
+        // Named by their path below their root, so same-named files of two folders differ.
+        let relative = source.strip_prefix(base).unwrap_or(&source).to_string_lossy().replace(['/', '.'], "_");
         let object = dir.join(format!("{relative}.o"));
         compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }
-    let module = cap.meta.extension.source.strip_prefix(crate::manifest::CPYTHON_SOURCE).expect("validated");
-    let source = cpython.source_dir().join(module);
-    let object = dir.join(format!("{}_module.o", cap.meta.extension.module));
-    compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
-    objects.push(object);
     Ok(objects)
 }
 

@@ -71,14 +71,7 @@ impl Library {
         let excluded: Vec<glob::Pattern> = self.exclude.iter().map(|p| glob::Pattern::new(p).with_context(|| format!("library.exclude: {p:?} is not a pattern"))).collect::<anyhow::Result<_>>()?;
         let mut files = Vec::new();
         for source in &self.sources {
-            let pattern = root.join(source);
-            let matched: Vec<PathBuf> = glob::glob(&pattern.to_string_lossy())
-                .with_context(|| format!("library.sources: {source:?} is not a pattern"))?
-                .collect::<Result<_, _>>()
-                .with_context(|| format!("cannot list {source:?} under {}", root.display()))?;
-            if matched.is_empty() {
-                anyhow::bail!("library.sources: {source:?} matches nothing under {}\n  fix: name files relative to that crate's folder", root.display());
-            }
+            let matched = expand(root, source).context("library.sources")?;
             files.extend(matched.into_iter().filter(|f| {
                 let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 !excluded.iter().any(|p| p.matches(&name))
@@ -90,7 +83,22 @@ impl Library {
     }
 }
 
-/// `extension.source` of a library cap: a file of the pinned CPython source.
+/// The files `pattern` (a path or a glob, relative to `root`) names, sorted; an error when
+/// it names none.
+pub fn expand(root: &std::path::Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
+    use anyhow::Context;
+    let mut matched: Vec<PathBuf> = glob::glob(&root.join(pattern).to_string_lossy())
+        .with_context(|| format!("{pattern:?} is not a pattern"))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot list {pattern:?} under {}", root.display()))?;
+    if matched.is_empty() {
+        anyhow::bail!("{pattern:?} matches nothing under {}\n  fix: name files relative to that folder", root.display());
+    }
+    matched.sort();
+    Ok(matched)
+}
+
+/// `extension.source` of a library cap: files (or a pattern) of the pinned CPython source.
 pub const CPYTHON_SOURCE: &str = "cpython:";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -25,6 +25,40 @@ fn cpythons_compression_tests_pass_with_the_library_caps() {
     assert!(!report.contains("No module named"), "{report}");
 }
 
+/// Two connections to one database file in one process: SQLite's only locking under WASI
+/// is dotfile locking, which is exclusive, so these see "database is locked" (docs/CAPS.md).
+const SQLITE_DOTFILE_LOCKING: &[&str] = &[
+    "test_delete_starts_transaction", "test_dml_does_not_auto_commit_before", "test_insert_starts_transaction",
+    "test_multiple_cursors_and_iternext", "test_replace_starts_transaction", "test_toggle_auto_commit",
+    "test_update_starts_transaction",
+];
+
+#[test]
+fn cpythons_sqlite3_tests_pass_but_for_two_connections_to_one_file() {
+    ready();
+    let mut args = vec!["regrtest", "test_sqlite3", "--"];
+    for name in SQLITE_DOTFILE_LOCKING {
+        args.extend(["-i", name]);
+    }
+    let out = pylon(&args).output().unwrap();
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("Result: SUCCESS") && !report.contains("No module named"), "{report}");
+}
+
+#[test]
+fn an_sqlite_database_in_a_granted_folder_survives_between_runs() {
+    let data = tempfile::tempdir().unwrap();
+    let grant = format!("{}:/data", data.path().display());
+    let write = "import sqlite3; c = sqlite3.connect('/data/app.db'); c.execute('create table kv (k, v)'); c.execute(\"insert into kv values ('a', 1)\"); c.commit()";
+    assert_eq!(probe(&["--dir", &grant, "-c", write]).code(), 0);
+    let read = probe(&["--dir", &grant, "-c", "import sqlite3; print(sqlite3.connect('/data/app.db').execute('select * from kv').fetchall())"]);
+    assert_eq!(read.stdout().trim(), "[('a', 1)]", "{}", read.stderr());
+    // The host's own sqlite reads what the guest wrote: the file is a real SQLite database.
+    let header = std::fs::read(data.path().join("app.db")).unwrap();
+    assert!(header.starts_with(b"SQLite format 3\0"));
+}
+
 #[test]
 fn a_failing_regression_test_fails_the_command() {
     // test_fileio expects EBADF when seeking a closed descriptor; WASI answers ESPIPE.

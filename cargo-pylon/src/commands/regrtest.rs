@@ -13,7 +13,8 @@ use crate::interpreter;
 /// Where the pinned source's `Lib` is mounted (read-only); appended to `sys.path`, so the
 /// interpreter's own standard library still wins and only `test` comes from there.
 const LIB: &str = "/cpylib";
-const DRIVER: &str = "import sys\nsys.path.append('/cpylib')\nfrom test.libregrtest.main import main\nmain(sys.argv[1:])\n";
+/// regrtest reads its options and tests from `sys.argv[1:]` (the arguments after `-c`).
+const DRIVER: &str = "import sys\nsys.path.append('/cpylib')\nfrom test.libregrtest.main import main\nmain()\n";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
