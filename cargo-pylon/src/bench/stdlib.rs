@@ -1,5 +1,6 @@
-//! Library caps against native CPython of the same version running the same script:
-//! zlib compress and decompress of 16 MiB (level 6), best of three.
+//! Library caps against native CPython of the same version running the same script: zlib
+//! and lzma compress and decompress of 16 MiB, and sqlite3's 100k inserts in one
+//! transaction then 10k indexed queries (best of three each).
 
 use std::process::Command;
 
@@ -10,7 +11,7 @@ use crate::compose::Composed;
 use crate::launch::{Captured, Launch, Program};
 
 const SCRIPT: &str = r#"
-import json, random, time, zlib
+import json, lzma, random, sqlite3, time, zlib
 # 16 MiB that compresses about 3:1: random words from a small vocabulary.
 rng = random.Random(7)
 words = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(2000)]
@@ -22,34 +23,62 @@ def best(fn):
         out = fn()
         times.append(time.perf_counter() - start)
     return min(times), out
-c, packed = best(lambda: zlib.compress(data, 6))
-d, unpacked = best(lambda: zlib.decompress(packed))
-assert unpacked == data
-print(json.dumps({"compress": c, "decompress": d, "ratio": len(packed) / len(data)}))
+figures = {}
+for name, compress, decompress in (
+    ("zlib", lambda: zlib.compress(data, 6), zlib.decompress),
+    ("lzma", lambda: lzma.compress(data, preset=1), lzma.decompress),
+):
+    figures[name + "_compress"], packed = best(compress)
+    figures[name + "_decompress"], unpacked = best(lambda: decompress(packed))
+    figures[name + "_ratio"] = len(packed) / len(data)
+    assert unpacked == data
+def database():
+    con = sqlite3.connect(":memory:")
+    con.execute("create table t (id integer primary key, name text, score real)")
+    with con:
+        con.executemany("insert into t (name, score) values (?, ?)", ((f"name{i}", i * 0.5) for i in range(100_000)))
+    con.execute("create index t_name on t (name)")
+    return con
+figures["sqlite_insert"], con = best(database)
+figures["sqlite_query"], _ = best(lambda: [con.execute("select score from t where name = ?", (f"name{i * 7}",)).fetchone() for i in range(10_000)])
+print(json.dumps(figures))
 "#;
 
 fn figures(stdout: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(stdout.trim()).context("the zlib benchmark printed no JSON")
+    serde_json::from_str(stdout.trim()).context("the stdlib benchmark printed no JSON")
 }
 
 pub fn rows(composed: &Composed, cache_dir: &std::path::Path) -> Result<Vec<Row>> {
     let mut launch = Launch::new(composed, Program::Code { code: SCRIPT.into(), args: Vec::new() }, cache_dir.to_path_buf());
     let captured = Captured::new(1 << 16);
     launch.capture = Some(captured.clone());
-    anyhow::ensure!(launch.run()? == 0, "the zlib benchmark failed inside pylon: {}", captured.stderr_text());
+    anyhow::ensure!(launch.run()? == 0, "the stdlib benchmark failed inside pylon: {}", captured.stderr_text());
     let pylon = figures(&captured.stdout_text())?;
     let out = Command::new(composed.cpython.native_python()).args(["-c", SCRIPT]).output().context("cannot run the native CPython")?;
-    anyhow::ensure!(out.status.success(), "the zlib benchmark failed in native CPython: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(out.status.success(), "the stdlib benchmark failed in native CPython: {}", String::from_utf8_lossy(&out.stderr));
     let native = figures(&String::from_utf8_lossy(&out.stdout))?;
-    let mibs = |s: f64| format!("{:.0} MiB/s", 16.0 / s);
+    let get = |v: &serde_json::Value, key: &str| v[key].as_f64().with_context(|| format!("no {key} in the benchmark output"));
     let mut rows = Vec::new();
-    for (what, key) in [("zlib compress (level 6", "compress"), ("zlib decompress (", "decompress")] {
-        let (p, n) = (pylon[key].as_f64().context("no figure")?, native[key].as_f64().context("no figure")?);
+    for lib in ["zlib", "lzma"] {
+        let ratio = get(&pylon, &format!("{lib}_ratio"))? * 100.0;
+        for (op, what) in [("compress", format!("compress (to {ratio:.0}%)")), ("decompress", "decompress".to_string())] {
+            let key = format!("{lib}_{op}");
+            let (p, n) = (get(&pylon, &key)?, get(&native, &key)?);
+            rows.push(Row {
+                what: format!("{lib} {what}, one 16 MiB buffer, best of 3"),
+                pylon: format!("{:.0} MiB/s", 16.0 / p),
+                baseline: format!("{:.0} MiB/s native CPython 3.13 (its {lib}: the system's)", 16.0 / n),
+                ratio: format!("{:.2}x native", n / p),
+            });
+        }
+    }
+    for (key, what) in [("sqlite_insert", "sqlite3: 100k inserts in one transaction, then an index"), ("sqlite_query", "sqlite3: 10k indexed lookups")] {
+        let (p, n) = (get(&pylon, key)?, get(&native, key)?);
         rows.push(Row {
-            what: format!("{what}, to {:.0}%), one 16 MiB buffer, best of 3", pylon["ratio"].as_f64().unwrap_or(0.0) * 100.0),
-            pylon: mibs(p),
-            baseline: format!("{} native CPython 3.13 (its zlib: the system's)", mibs(n)),
-            ratio: format!("{:.2}x native", n / p),
+            what: format!("{what}, best of 3"),
+            pylon: format!("{:.0} ms", p * 1e3),
+            baseline: format!("{:.0} ms native CPython 3.13 (its sqlite: the system's)", n * 1e3),
+            ratio: format!("{:.2}x", p / n),
         });
     }
     Ok(rows)

@@ -34,7 +34,7 @@ impl Args {
         if ["crc32c-cap", "snappy-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
             rows.extend(bench::dynlink::rows(&ws.root, self.runs)?);
         }
-        if ws.caps.iter().any(|c| c.package == "zlib-cap") {
+        if ["zlib-cap", "lzma-cap", "sqlite3-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
             rows.extend(bench::stdlib::rows(&composed, &cache)?);
         }
         rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
