@@ -60,6 +60,7 @@ pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
         license: env!("CARGO_PKG_LICENSE").into(),
         kind: "bundled",
     });
+    interpreter.extend(ws.settings.site.iter().map(|site| Part { name: site.pypi.clone(), version: site.version.clone(), license: site.license.clone(), kind: "bundled" }));
     let mut components = vec![("pylon.wasm (interpreter)".to_string(), interpreter)];
     if ws.caps.is_empty() {
         return Ok(components);

@@ -205,6 +205,10 @@ pub struct WorkspaceSettings {
     /// A PEP 691 package index for `check-drift` (default: pip's own configuration).
     #[serde(default)]
     pub pypi_index: Option<String>,
+    /// Pure-Python distributions from the package index staged beside the facades
+    /// (`[[workspace.metadata.pylon.site]]`), each pinned by its wheel's sha256.
+    #[serde(default)]
+    pub site: Vec<SitePackage>,
     /// Keep DWARF in `pylon.wasm` (about three quarters of its size) for debuggers.
     #[serde(default)]
     pub debug: bool,
@@ -212,6 +216,19 @@ pub struct WorkspaceSettings {
     /// extension raises for them (`"not-found" = "KeyError"`); others raise `<module>.Error`.
     #[serde(default)]
     pub errors: std::collections::BTreeMap<String, String>,
+}
+
+/// A pure-Python wheel staged into the interpreter's site-packages.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitePackage {
+    /// The project on the package index (`tzdata`).
+    pub pypi: String,
+    pub version: String,
+    /// The sha256 of its pure-Python (`py3-none-any`) wheel.
+    pub sha256: String,
+    /// Its SPDX licence, for check-licenses.
+    pub license: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -91,14 +91,11 @@ fn project_page(project: &str, index: &str) -> Result<(serde_json::Value, String
 /// and kept in `cache_dir`. A cached file (whose name `pinned` or a previous download
 /// fixed) is used without asking the index; `offline` never asks.
 pub fn download(project: &str, version: &str, wanted: &dyn Fn(&str) -> bool, pinned: Option<&str>, index: &str, cache_dir: &Path, offline: bool) -> Result<PathBuf> {
-    let files = cache_dir.join("files");
-    let record = files.join(format!("{}-{version}.{}.chosen", normalize(project), pinned.unwrap_or("any")));
-    if let Ok(name) = std::fs::read_to_string(&record) {
-        let path = files.join(name.trim());
-        if path.is_file() && pinned.is_none_or(|sha| pylon_sys::source::sha256_file(&path).is_ok_and(|d| d == sha)) {
-            return Ok(path);
-        }
+    if let Some(path) = cached(project, version, pinned, cache_dir) {
+        return Ok(path);
     }
+    let files = cache_dir.join("files");
+    let record = record(project, version, pinned, cache_dir);
     if offline {
         bail!("{project} {version} is not in the cache ({}) and --offline forbids asking the index", files.display());
     }
@@ -138,6 +135,17 @@ pub fn download(project: &str, version: &str, wanted: &dyn Fn(&str) -> bool, pin
     crate::component::write_atomically(&path, &bytes)?;
     std::fs::write(&record, &name).with_context(|| format!("cannot write {}", record.display()))?;
     Ok(path)
+}
+
+fn record(project: &str, version: &str, pinned: Option<&str>, cache_dir: &Path) -> PathBuf {
+    cache_dir.join("files").join(format!("{}-{version}.{}.chosen", normalize(project), pinned.unwrap_or("any")))
+}
+
+/// The file [`download`] keeps for this release, if it is in the cache (and matches `pinned`).
+pub fn cached(project: &str, version: &str, pinned: Option<&str>, cache_dir: &Path) -> Option<PathBuf> {
+    let name = std::fs::read_to_string(record(project, version, pinned, cache_dir)).ok()?;
+    let path = cache_dir.join("files").join(name.trim());
+    (path.is_file() && pinned.is_none_or(|sha| pylon_sys::source::sha256_file(&path).is_ok_and(|d| d == sha))).then_some(path)
 }
 
 fn fetch(project: &str, index: &str) -> Result<String> {

@@ -12,9 +12,9 @@ pub fn guest_site_packages(python_minor: &str) -> String {
     format!("{}/lib/python{python_minor}/site-packages", pylon_sys::cpython::GUEST_PREFIX)
 }
 
-/// Rebuild `dir` with every cap's facade at its destination, and `stubs` (`.pyi` files of
-/// generated extensions) at its top.
-pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<()> {
+/// Rebuild `dir` with every cap's facade at its destination, `stubs` (`.pyi` files of
+/// generated extensions) at its top, and the contents of the pure-Python `wheels`.
+pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path) -> Result<()> {
     let scratch = dir.with_extension("new");
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot clear {}", scratch.display()))?;
@@ -29,6 +29,9 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<()> {
             std::fs::copy(&from, &to).with_context(|| format!("cannot stage {} of {} at {}", from.display(), cap.package, dest.display()))?;
         }
     }
+    for wheel in wheels {
+        unzip(wheel, &scratch)?;
+    }
     for stub in stubs {
         let name = stub.file_name().context("a stub without a file name")?;
         std::fs::copy(stub, scratch.join(name)).with_context(|| format!("cannot stage {}", stub.display()))?;
@@ -38,4 +41,10 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], dir: &Path) -> Result<()> {
     }
     std::fs::rename(&scratch, dir).with_context(|| format!("cannot move the facades into {}", dir.display()))?;
     Ok(())
+}
+
+/// Unpack a wheel (a zip file) into `into`.
+pub fn unzip(wheel: &Path, into: &Path) -> Result<()> {
+    let file = std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
+    zip::ZipArchive::new(file).and_then(|mut archive| archive.extract(into)).with_context(|| format!("cannot unpack {}", wheel.display()))
 }

@@ -67,7 +67,7 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
     let scratch = tempfile::Builder::new().prefix(".pytest-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for pytest")?;
     for (project, version, sha) in PYTEST {
         let wheel = crate::pypi::download(project, version, &|name| name.ends_with("-py3-none-any.whl"), Some(sha), source.index()?, source.cache, source.offline)?;
-        unzip(&wheel, scratch.path())?;
+        crate::stage::unzip(&wheel, scratch.path())?;
     }
     pylon_sys::home::publish(scratch, &dir)?;
     Ok(dir)
@@ -129,12 +129,6 @@ pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: 
     launch.run()
 }
 
-fn unzip(wheel: &Path, into: &Path) -> Result<()> {
-    let file = std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
-    zip::ZipArchive::new(file)
-        .and_then(|mut archive| archive.extract(into))
-        .with_context(|| format!("cannot unpack {}", wheel.display()))
-}
 
 /// A wheel of the cap's upstream release, unpacked (fetched once): its public API is read
 /// from it. Any wheel of the release will do; the Python API is the same on every platform.
@@ -144,7 +138,7 @@ pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
     if !pylon_sys::home::is_published(&dir) {
         let wheel = crate::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".whl"), None, source.index()?, source.cache, source.offline)?;
         let scratch = tempfile::Builder::new().prefix(".wheel-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for the wheel")?;
-        unzip(&wheel, scratch.path())?;
+        crate::stage::unzip(&wheel, scratch.path())?;
         pylon_sys::home::publish(scratch, &dir)?;
     }
     Ok(dir)

@@ -237,3 +237,11 @@ print(sorted(os.listdir("/")))
     assert_eq!(run.stdout().trim(), "['usr']");
     run.assert_staging_removed();
 }
+
+#[test]
+fn zoneinfo_finds_every_iana_key_from_the_pinned_tzdata() {
+    let script = "import datetime, zoneinfo; z = zoneinfo.available_timezones(); print(len(z) > 500, 'Europe/Paris' in z, datetime.datetime(2026, 7, 1, 12, tzinfo=datetime.UTC).astimezone(zoneinfo.ZoneInfo('Europe/Paris')).isoformat())";
+    let run = probe(&["-c", script]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout().trim(), "True True 2026-07-01T14:00:00+02:00");
+}
