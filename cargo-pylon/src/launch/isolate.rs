@@ -15,10 +15,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use wasmtime::component::types::Type;
 use wasmtime::component::{Component, Func, Linker, ResourceTable, Val};
-use wasmtime::{Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreContextMut, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::{Captured, Guest, IntoAnyhow};
+use super::{Bounds, Captured, Guest, IntoAnyhow, Limited};
 
 /// The interface the launcher itself provides to isolated interpreters.
 pub const INTERFACE: &str = "pylon:runtime/isolation@0.1.0";
@@ -28,6 +28,12 @@ pub struct Provider {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
+}
+
+impl Limited for Provider {
+    fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
 }
 
 impl WasiView for Provider {
@@ -42,15 +48,14 @@ pub struct Stores {
     engine: Engine,
     linker: Arc<Linker<Provider>>,
     capture: Option<Captured>,
-    max_memory: Option<u64>,
-    hostcall_fuel: usize,
+    bounds: Bounds,
 }
 
 impl Stores {
-    pub fn new(engine: &Engine, capture: Option<&Captured>, max_memory: Option<u64>, hostcall_fuel: usize) -> Result<Self> {
+    pub(super) fn new(engine: &Engine, capture: Option<&Captured>, bounds: Bounds) -> Result<Self> {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI for the providers")?;
-        Ok(Self { engine: engine.clone(), linker: Arc::new(linker), capture: capture.cloned(), max_memory, hostcall_fuel })
+        Ok(Self { engine: engine.clone(), linker: Arc::new(linker), capture: capture.cloned(), bounds })
     }
 
     fn store(&self) -> Store<Provider> {
@@ -59,15 +64,8 @@ impl Stores {
             Some(pipes) => wasi.stdout(pipes.stdout.clone()).stderr(pipes.stderr.clone()),
             None => wasi.inherit_stdout().inherit_stderr(),
         };
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(bytes) = self.max_memory {
-            limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
-        }
-        let mut store = Store::new(&self.engine, Provider { wasi: wasi.build(), table: ResourceTable::new(), limits: limits.build() });
-        store.limiter(|provider| &mut provider.limits);
-        store.set_hostcall_fuel(self.hostcall_fuel);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        let mut store = Store::new(&self.engine, Provider { wasi: wasi.build(), table: ResourceTable::new(), limits: self.bounds.limits() });
+        self.bounds.apply(&mut store);
         store
     }
 

@@ -79,6 +79,45 @@ struct Guest {
     isolation: isolate::Isolation,
 }
 
+/// Store data that carries the run's memory limits.
+trait Limited: 'static {
+    fn limits(&mut self) -> &mut StoreLimits;
+}
+
+impl Limited for Guest {
+    fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+}
+
+/// What bounds every store of a run, the interpreter's and each provider's.
+#[derive(Clone, Copy)]
+struct Bounds {
+    max_memory: Option<u64>,
+}
+
+impl Bounds {
+    fn limits(&self) -> StoreLimits {
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(bytes) = self.max_memory {
+            limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
+        limits.build()
+    }
+
+    /// Memory limits; the hostcall allocation cap; an epoch deadline that yields, so
+    /// timeouts and signals are noticed between ticks.
+    fn apply<T: Limited>(&self, store: &mut Store<T>) {
+        store.limiter(|data| data.limits());
+        // wasmtime caps what one guest-to-host call may make the host allocate (128 MiB by
+        // default). Calls into runtime-linked providers cross the host, so a buffer the
+        // guest can hold must fit: the cap follows the guest's own memory limit.
+        store.set_hostcall_fuel(usize::try_from(self.max_memory.unwrap_or(WASM32_MEMORY)).unwrap_or(usize::MAX));
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+    }
+}
+
 impl WasiView for Guest {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
@@ -150,23 +189,12 @@ impl Launch {
         isolate::define(&mut linker)?;
 
         let wasi = staging.wasi_ctx(&self.prefix, self.site_packages.as_ref(), &self.grants, &self.env, self.capture.as_ref())?;
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(bytes) = self.max_memory {
-            limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
-        }
-        let mut store = Store::new(&engine, Guest { wasi, table: ResourceTable::new(), limits: limits.build(), isolation: Default::default() });
-
-        store.limiter(|guest| &mut guest.limits);
-        // wasmtime caps what one guest-to-host call may make the host allocate (128 MiB by
-        // default). Calls into runtime-linked providers cross the host, so a buffer the
-        // guest can hold must fit: the cap follows the guest's own memory limit.
-        let hostcall_fuel = usize::try_from(self.max_memory.unwrap_or(WASM32_MEMORY)).unwrap_or(usize::MAX);
-        store.set_hostcall_fuel(hostcall_fuel);
-        store.data_mut().isolation.set_stores(isolate::Stores::new(&engine, self.capture.as_ref(), self.max_memory, hostcall_fuel)?);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        let bounds = Bounds { max_memory: self.max_memory };
+        let mut store = Store::new(&engine, Guest { wasi, table: ResourceTable::new(), limits: bounds.limits(), isolation: Default::default() });
+        bounds.apply(&mut store);
         let _ticker = engine::Ticker::start(&engine, TICK);
         if let Some(providers) = &providers {
+            store.data_mut().isolation.set_stores(isolate::Stores::new(&engine, self.capture.as_ref(), bounds)?);
             let routes = providers.link(&mut store, &mut linker).await?;
             if std::env::var_os("PYLON_TRACE_LINK").is_some() {
                 for (name, route) in routes {
