@@ -39,14 +39,11 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
     for cap in caps {
         let Some(entry) = cap.facade_entry() else { continue };
         let mut files = Vec::new();
-        for (from, dest) in cap.facade_files()? {
-            let to = staged.path().join(&cap.package).join(&dest);
-            std::fs::create_dir_all(to.parent().expect("a file in a folder")).context("cannot stage a facade")?;
-            std::fs::copy(&from, &to).with_context(|| format!("cannot read the facade of {} ({})", cap.package, from.display()))?;
-            let guest = format!("/facades/{}/{}", cap.package, dest.display());
+        for (from, dest) in crate::stage::copy_facade(cap, &staged.path().join(&cap.package))? {
             if from.extension().is_none_or(|e| e != "py") {
                 continue;
             }
+            let guest = format!("/facades/{}/{}", cap.package, dest.display());
             if from == entry {
                 files.insert(0, guest);
             } else {
@@ -108,10 +105,6 @@ pub fn module_api(interpreter: &Composed, trees: &[ApiTree], cache_dir: PathBuf)
 /// A cap's facade laid out as it is staged (for [`module_api`]), in a temporary folder.
 pub fn staged_facade(cap: &Cap) -> Result<tempfile::TempDir> {
     let dir = tempfile::tempdir().context("cannot make a folder for the facade")?;
-    for (from, dest) in cap.facade_files()? {
-        let to = dir.path().join(&dest);
-        std::fs::create_dir_all(to.parent().expect("a file in a folder")).context("cannot stage a facade")?;
-        std::fs::copy(&from, &to).with_context(|| format!("cannot read {}", from.display()))?;
-    }
+    crate::stage::copy_facade(cap, dir.path())?;
     Ok(dir)
 }

@@ -21,13 +21,7 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path)
     }
     std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     for cap in caps {
-        for (from, dest) in cap.facade_files()? {
-            let to = scratch.join(&dest);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-            std::fs::copy(&from, &to).with_context(|| format!("cannot stage {} of {} at {}", from.display(), cap.package, dest.display()))?;
-        }
+        copy_facade(cap, &scratch)?;
     }
     for wheel in wheels {
         unzip(wheel, &scratch)?;
@@ -41,6 +35,20 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path)
     }
     std::fs::rename(&scratch, dir).with_context(|| format!("cannot move the facades into {}", dir.display()))?;
     Ok(())
+}
+
+/// Copy `cap`'s facade files into `into` as they are staged (each at its destination);
+/// returns (source, destination) of each.
+pub fn copy_facade(cap: &Cap, into: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let files = cap.facade_files()?;
+    for (from, dest) in &files {
+        let to = into.join(dest);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::copy(from, &to).with_context(|| format!("cannot stage {} of {} at {}", from.display(), cap.package, dest.display()))?;
+    }
+    Ok(files)
 }
 
 /// Unpack a wheel (a zip file) into `into`.
