@@ -35,7 +35,34 @@ pub struct Target {
     /// Keep the interpreter's DWARF sections (for stepping through C in a debugger).
     pub debug: bool,
     /// Pure-Python wheels staged into site-packages beside the facades.
-    pub site_wheels: Vec<PathBuf>,
+    pub site: Option<SiteWheels>,
+}
+
+/// The workspace's `[[workspace.metadata.pylon.site]]` wheels and where they come from.
+pub struct SiteWheels {
+    pub packages: Vec<crate::manifest::SitePackage>,
+    /// The workspace manifest that lists them (for errors).
+    pub manifest: PathBuf,
+    pub cache: PathBuf,
+    pub index: Option<String>,
+}
+
+impl SiteWheels {
+    /// Each wheel, from the pylon home or (once) from the package index.
+    fn resolve(&self) -> Result<Vec<PathBuf>> {
+        let pure = |name: &str| name.ends_with("-none-any.whl");
+        self.packages.iter().map(|site| {
+            if let Some(wheel) = crate::pypi::cached(&site.pypi, &site.version, Some(&site.sha256), &self.cache) {
+                return Ok(wheel);
+            }
+            let step = Step::start(format!("fetch {} {} from the package index (once)", site.pypi, site.version));
+            let index = crate::pypi::index_url(self.index.as_deref())?;
+            let wheel = crate::pypi::download(&site.pypi, &site.version, &pure, Some(&site.sha256), &index, &self.cache, false)
+                .with_context(|| format!("{}: [[workspace.metadata.pylon.site]] {} {}", self.manifest.display(), site.pypi, site.version))?;
+            step.finish();
+            Ok(wheel)
+        }).collect()
+    }
 }
 
 /// Whether DWARF is kept: `[workspace.metadata.pylon] debug = true` or `PYLON_DEBUG=1`.
@@ -52,14 +79,14 @@ impl Target {
             cargo_target: ws.target_dir.join("pylon/wasm"),
             errors: ws.settings.errors.clone(),
             debug: debug_wanted(ws.settings.debug),
-            site_wheels: Vec::new(),
+            site: None,
         }
     }
 
     /// The interpreter with no caps, kept in the CPython build's cache folder.
     pub fn bare(cpython: &Cpython) -> Self {
         let out_dir = cpython.root.join("bare");
-        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None, errors: Default::default(), debug: debug_wanted(false), site_wheels: Vec::new() }
+        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None, errors: Default::default(), debug: debug_wanted(false), site: None }
     }
 }
 
@@ -106,25 +133,16 @@ pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
 pub fn workspace(home: &Home, ws: &Workspace) -> Result<Composed> {
     let (toolchain, cpython) = base(home, ws.settings.python.as_deref())?;
     let mut target = Target::for_workspace(ws);
-    target.site_wheels = site_wheels(home, ws)?;
+    if !ws.settings.site.is_empty() {
+        // Resolved only when compose gets past its quick check (which covers Cargo.toml).
+        target.site = Some(SiteWheels {
+            packages: ws.settings.site.clone(),
+            manifest: ws.root.join("Cargo.toml"),
+            cache: crate::pypi::cache_dir(home)?,
+            index: ws.settings.pypi_index.clone(),
+        });
+    }
     compose(&toolchain, cpython, &ws.caps, &target)
-}
-
-/// The workspace's `site` wheels, from the pylon home or (once) from the package index.
-fn site_wheels(home: &Home, ws: &Workspace) -> Result<Vec<PathBuf>> {
-    let cache = crate::pypi::cache_dir(home)?;
-    let pure = |name: &str| name.ends_with("-none-any.whl");
-    ws.settings.site.iter().map(|site| {
-        if let Some(wheel) = crate::pypi::cached(&site.pypi, &site.version, Some(&site.sha256), &cache) {
-            return Ok(wheel);
-        }
-        let step = Step::start(format!("fetch {} {} from the package index (once)", site.pypi, site.version));
-        let index = crate::pypi::index_url(ws.settings.pypi_index.as_deref())?;
-        let wheel = crate::pypi::download(&site.pypi, &site.version, &pure, Some(&site.sha256), &index, &cache, false)
-            .with_context(|| format!("{}: [[workspace.metadata.pylon.site]] {} {}", ws.root.join("Cargo.toml").display(), site.pypi, site.version))?;
-        step.finish();
-        Ok(wheel)
-    }).collect()
 }
 
 pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target: &Target) -> Result<Composed> {
@@ -254,12 +272,13 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     for stub in &stubs {
         fp.file(stub)?;
     }
-    for wheel in &target.site_wheels {
+    let wheels = target.site.as_ref().map(SiteWheels::resolve).transpose()?.unwrap_or_default();
+    for wheel in &wheels {
         fp.text(&wheel.display().to_string());
     }
     let staged = Stamp::new(&build, "facades", &fp);
     if !staged.fresh(&[&site_packages]) {
-        stage::facades(&caps, &stubs, &target.site_wheels, &site_packages)?;
+        stage::facades(&caps, &stubs, &wheels, &site_packages)?;
         staged.record()?;
     }
 
