@@ -404,9 +404,10 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
 /// A library cap: its C library's sources and CPython's own module for it, compiled for
 /// WASI (CPython's module with the flags of a builtin module).
 fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
-    let (Some(library), Some(root)) = (&cap.meta.library, &cap.library_dir) else {
+    let (Some(library), Some(located)) = (&cap.meta.library, &cap.located) else {
         bail!("cap {}: a library cap whose library was not located; run `cargo metadata` to see why", cap.package);
     };
+    let root = &located.dir;
     let dir = build.join("caps").join(&cap.package);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let includes: Vec<PathBuf> = library.include.iter().map(|i| root.join(i)).collect();
@@ -416,7 +417,7 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, build: &Path, log:
     let cpython_root = cpython.source_dir();
     let cpython_sources = crate::manifest::expand(&cpython_root, module).with_context(|| format!("cap {}: extension.source", cap.package))?;
     let mut objects = Vec::new();
-    for (base, source) in library.files(root)?.into_iter().map(|s| (root.as_path(), s)).chain(cpython_sources.into_iter().map(|s| (cpython_root.as_path(), s))) {
+    for (base, source) in located.sources.iter().cloned().map(|s| (root.as_path(), s)).chain(cpython_sources.into_iter().map(|s| (cpython_root.as_path(), s))) {
         // Named by their path below their root, so same-named files of two folders differ.
         let relative = source.strip_prefix(base).unwrap_or(&source).to_string_lossy().replace(['/', '.'], "_");
         let object = dir.join(format!("{relative}.o"));
@@ -482,10 +483,10 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], with_
     for cap in caps {
         inputs.push(cap.dir.clone());
         let component = with_components.iter().position(|c| c.package == cap.package).map(|i| &components[i]);
-        if let (Some(dir), Some(library)) = (&cap.library_dir, &cap.meta.library) {
+        if let (Some(located), Some(library)) = (&cap.located, &cap.meta.library) {
             // A library cap's inputs are the C sources it compiles.
-            inputs.extend(library.files(dir)?);
-            inputs.extend(library.include.iter().map(|p| dir.join(p)));
+            inputs.extend(located.sources.iter().cloned());
+            inputs.extend(library.include.iter().map(|p| located.dir.join(p)));
         }
         cap_info.push(CapInfo {
             package: cap.package.clone(),

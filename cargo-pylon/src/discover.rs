@@ -21,6 +21,15 @@ pub struct Workspace {
     pub members: Vec<PathBuf>,
 }
 
+/// A library cap's C library as cargo keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LocatedLibrary {
+    /// The folder of the crate that vendors the sources.
+    pub dir: PathBuf,
+    /// The C files `library.sources` names there, patterns expanded, exclusions left out.
+    pub sources: Vec<PathBuf>,
+}
+
 /// One cap: a crate with a validated `[package.metadata.pylon]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cap {
@@ -29,9 +38,9 @@ pub struct Cap {
     pub version: String,
     /// The library target name, which names the built component (`blake3_cap`).
     pub lib_name: String,
-    /// For a library cap: the folder of the crate that vendors the C library's sources.
+    /// For a library cap: where its C library was found.
     #[serde(default)]
-    pub library_dir: Option<PathBuf>,
+    pub located: Option<LocatedLibrary>,
     pub dir: PathBuf,
     pub manifest_path: PathBuf,
     pub meta: CapManifest,
@@ -71,9 +80,11 @@ impl Cap {
         Some(if source.is_dir() { source.join("__init__.py") } else { source })
     }
 
-    /// The C source of the extension, unless it is generated.
+    /// The hand-written C source of the extension, in the crate: none when the extension
+    /// is generated, or is CPython's own module (a library cap).
     pub fn c_source(&self) -> Option<PathBuf> {
-        (self.meta.extension.source != "generated").then(|| self.path(Path::new(&self.meta.extension.source)))
+        let source = &self.meta.extension.source;
+        (source != "generated" && !source.starts_with(manifest::CPYTHON_SOURCE)).then(|| self.path(Path::new(source)))
     }
 }
 
@@ -94,7 +105,8 @@ impl Workspace {
 /// The workspace around the current folder, or `None` outside any cargo project.
 ///
 /// `cargo metadata` costs tens of milliseconds, so the answer is cached in the pylon home
-/// and reused while no manifest or member folder it depended on has changed.
+/// and reused while no manifest or member folder it depended on has changed (and the same
+/// cargo-pylon binary asks).
 pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     if !cwd.ancestors().any(|dir| dir.join("Cargo.toml").is_file()) {
@@ -103,12 +115,15 @@ pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     let mut key = Fingerprint::new("discover");
     key.text(&cwd.display().to_string()).text(&std::env::var("CARGO_TARGET_DIR").unwrap_or_default());
     let cache = home.dir("discover")?.join(format!("{}.json", &key.finish()[..24]));
-    if let Some(ws) = cached(&cache, &cwd) {
+    // A record written by another cargo-pylon may describe caps in another shape.
+    let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
+    let binary = crate::stamp::identity(&std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?);
+    if let Some(ws) = cached(&cache, &cwd, &binary) {
         return Ok(Some(ws));
     }
     let ws = workspace(None)?;
     let watched = watch_list(&cwd, &ws);
-    let record = Cached { stamp: stamp(&watched), watched, workspace: ws };
+    let record = Cached { binary, stamp: stamp(&watched), watched, workspace: ws };
     if let Ok(json) = serde_json::to_vec(&record) {
         let _ = crate::component::write_atomically(&cache, &json);
     }
@@ -117,14 +132,17 @@ pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
 
 #[derive(Serialize, Deserialize)]
 struct Cached {
+    /// The identity of the cargo-pylon that wrote it.
+    #[serde(default)]
+    binary: String,
     watched: Vec<PathBuf>,
     stamp: String,
     workspace: Workspace,
 }
 
-fn cached(cache: &Path, cwd: &Path) -> Option<Workspace> {
+fn cached(cache: &Path, cwd: &Path, binary: &str) -> Option<Workspace> {
     let record: Cached = serde_json::from_slice(&std::fs::read(cache).ok()?).ok()?;
-    (record.watched == watch_list(cwd, &record.workspace) && record.stamp == stamp(&record.watched)).then_some(record.workspace)
+    (record.binary == binary && record.watched == watch_list(cwd, &record.workspace) && record.stamp == stamp(&record.watched)).then_some(record.workspace)
 }
 
 /// What discovery depends on: every `Cargo.toml` and `.cargo/` from the current folder
@@ -212,8 +230,8 @@ fn locate_libraries(caps: &mut [Cap], manifest_path: Option<&Path>) -> Result<()
         if let Some(missing) = library.include.iter().find(|p| !dir.join(p).is_dir()) {
             bail!("{}: [package.metadata.pylon.library] include: {} is not a folder of {}\n  fix: name folders relative to that crate's folder", cap.manifest_path.display(), missing.display(), dir.display());
         }
-        library.files(&dir).with_context(|| format!("{}: [package.metadata.pylon.library]", cap.manifest_path.display()))?;
-        cap.library_dir = Some(dir);
+        let sources = library.files(&dir).with_context(|| format!("{}: [package.metadata.pylon.library]", cap.manifest_path.display()))?;
+        cap.located = Some(LocatedLibrary { dir, sources });
     }
     Ok(())
 }
@@ -235,7 +253,7 @@ fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
         (Linkage::Interpreter, None) => package.name.replace('-', "_"),
         _ => bail!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()),
     };
-    let cap = Cap { package: package.name.to_string(), version: package.version.to_string(), lib_name, library_dir: None, dir, manifest_path, meta };
+    let cap = Cap { package: package.name.to_string(), version: package.version.to_string(), lib_name, located: None, dir, manifest_path, meta };
     validate(&cap, &at)?;
     Ok(cap)
 }

@@ -26,8 +26,9 @@ const PYTEST: &[(&str, &str, &str)] = &[
 const PLUGIN: &str = include_str!("../runtime/upstream_plugin.py");
 
 /// Runs pytest on the arguments after `-c`, from the source tree's top folder. The guest
-/// has no `os.dup` and no `/dev/null`, hence `--capture=sys` and no faulthandler or
-/// logging plugins; pylon's plugin applies the manifest's skips.
+/// has no `os.dup`, hence `--capture=sys` and no faulthandler plugin; the logging plugin
+/// stays off as in every pytest run inside pylon so far; pylon's plugin applies the
+/// manifest's skips.
 const DRIVER: &str = "import os, sys\n\
 sys.path[:0] = ['/pylon/pytest', '/pylon/plugin']\n\
 os.chdir('/upstream')\n\
