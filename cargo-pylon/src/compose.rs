@@ -36,6 +36,8 @@ pub struct Target {
     pub debug: bool,
     /// Pure-Python wheels staged into site-packages beside the facades.
     pub site: Option<SiteWheels>,
+    /// Where library caps' C libraries are built once and kept (the pylon home).
+    pub libraries: PathBuf,
 }
 
 /// The workspace's `[[workspace.metadata.pylon.site]]` wheels and where they come from.
@@ -71,8 +73,9 @@ fn debug_wanted(setting: bool) -> bool {
 }
 
 impl Target {
-    pub fn for_workspace(ws: &Workspace) -> Self {
+    pub fn for_workspace(home: &Home, ws: &Workspace) -> Self {
         Self {
+            libraries: home.root().join("libraries"),
             out_dir: ws.out_dir(),
             output: ws.output(),
             workspace_root: Some(ws.root.clone()),
@@ -86,7 +89,16 @@ impl Target {
     /// The interpreter with no caps, kept in the CPython build's cache folder.
     pub fn bare(cpython: &Cpython) -> Self {
         let out_dir = cpython.root.join("bare");
-        Self { output: out_dir.join("pylon.wasm"), cargo_target: out_dir.join("wasm"), out_dir, workspace_root: None, errors: Default::default(), debug: debug_wanted(false), site: None }
+        Self {
+            output: out_dir.join("pylon.wasm"),
+            cargo_target: out_dir.join("wasm"),
+            libraries: out_dir.join("libraries"),
+            out_dir,
+            workspace_root: None,
+            errors: Default::default(),
+            debug: debug_wanted(false),
+            site: None,
+        }
     }
 }
 
@@ -112,6 +124,7 @@ const GLUE: (&str, &[(&str, &str)]) = ("pylon-glue", &[
     ("pylon_paths.c", include_str!("../runtime/pylon_paths.c")),
     ("pylon_devnull.c", include_str!("../runtime/pylon_devnull.c")),
     ("pylon_module.c", include_str!("../runtime/pylon_module.c")),
+    ("pylon_tz.c", include_str!("../runtime/pylon_tz.c")),
 ]);
 /// The builtin module `pylon_module.c` defines.
 const GLUE_MODULE: &str = "pylon";
@@ -132,7 +145,7 @@ pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
 /// The workspace's `pylon.wasm`, on the CPython profile it asks for.
 pub fn workspace(home: &Home, ws: &Workspace) -> Result<Composed> {
     let (toolchain, cpython) = base(home, ws.settings.python.as_deref())?;
-    let mut target = Target::for_workspace(ws);
+    let mut target = Target::for_workspace(home, ws);
     if !ws.settings.site.is_empty() {
         // Resolved only when compose gets past its quick check (which covers Cargo.toml).
         target.site = Some(SiteWheels {
@@ -189,11 +202,13 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         objects.extend(extension(cap, &exports, &compiler, &target.errors, &build, &log)?);
     }
     for cap in &libraries {
-        objects.extend(library(cap, &cpython, &compiler, &build, &log)?);
+        objects.extend(library(cap, &cpython, &compiler, toolchain, target, &build, &log)?);
     }
-    objects.extend(glue(GLUE, &compiler, &build, &log)?);
+    // Time zones are looked up in the staged tzdata package (when the workspace ships it).
+    let tzdata = format!("-DPYLON_TZDATA=\"{}/tzdata/zoneinfo\"", stage::guest_site_packages(profile.minor()));
+    objects.extend(glue(GLUE, &[tzdata], &compiler, &build, &log)?);
     if plan_path.is_some() {
-        objects.extend(glue(ISOLATION_GLUE, &compiler, &build, &log)?);
+        objects.extend(glue(ISOLATION_GLUE, &[], &compiler, &build, &log)?);
     }
     let mut modules: Vec<String> = caps.iter().map(|c| c.meta.extension.module.clone()).collect();
     modules.push(GLUE_MODULE.to_string());
@@ -401,24 +416,20 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
     Ok(objects)
 }
 
-/// A library cap: its C library's sources and CPython's own module for it, compiled for
-/// WASI (CPython's module with the flags of a builtin module).
-fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
-    let (Some(library), Some(located)) = (&cap.meta.library, &cap.located) else {
-        bail!("cap {}: a library cap whose library was not located; run `cargo metadata` to see why", cap.package);
-    };
-    let root = &located.dir;
-    let dir = build.join("caps").join(&cap.package);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let includes: Vec<PathBuf> = library.include.iter().map(|i| root.join(i)).collect();
-    let includes: Vec<&Path> = includes.iter().map(PathBuf::as_path).collect();
-    let defines: Vec<String> = library.defines.iter().map(|d| format!("-D{d}")).collect();
+/// A library cap: its C library (from the pylon home, or built into it) and CPython's own
+/// module for it, compiled with the flags of a builtin module.
+fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, toolchain: &Toolchain, target: &Target, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+    let built = crate::library::ensure(cap, compiler, toolchain, &target.libraries, log)?;
+    let includes: Vec<&Path> = built.include.iter().map(PathBuf::as_path).collect();
+    let defines: Vec<String> = cap.meta.library.iter().flat_map(|l| &l.defines).map(|d| format!("-D{d}")).collect();
     let module = cap.meta.extension.source.strip_prefix(crate::manifest::CPYTHON_SOURCE).expect("validated");
     let cpython_root = cpython.source_dir();
-    let cpython_sources = crate::manifest::expand(&cpython_root, module).with_context(|| format!("cap {}: extension.source", cap.package))?;
-    let mut objects = Vec::new();
-    for (base, source) in located.sources.iter().cloned().map(|s| (root.as_path(), s)).chain(cpython_sources.into_iter().map(|s| (cpython_root.as_path(), s))) {
-        // Named by their path below their root, so same-named files of two folders differ.
+    let dir = build.join("caps").join(&cap.package);
+    let mut objects = built.objects;
+    let module_sources = crate::manifest::expand(&cpython_root, module).with_context(|| format!("cap {}: extension.source", cap.package))?;
+    let glue = cap.meta.library.iter().flat_map(|l| &l.glue).map(|g| cap.dir.join(g));
+    for source in module_sources.into_iter().chain(glue) {
+        let base = if source.starts_with(&cpython_root) { cpython_root.as_path() } else { cap.dir.as_path() };
         let relative = source.strip_prefix(base).unwrap_or(&source).to_string_lossy().replace(['/', '.'], "_");
         let object = dir.join(format!("{relative}.o"));
         compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
@@ -429,7 +440,7 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, build: &Path, log:
 
 /// A world of pylon's own glue, compiled with its C files (the exit-code shim, the path
 /// guard, the `pylon` module; or the isolation check) and its bindings.
-fn glue((world, files): (&str, &[(&str, &str)]), compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+fn glue((world, files): (&str, &[(&str, &str)]), defines: &[String], compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
     let dir = build.join(world);
     let mut resolve = wit_parser::Resolve::default();
     resolve.push_str("exit.wit", GLUE_EXIT_WIT).context("pylon's exit WIT does not parse")?;
@@ -445,7 +456,7 @@ fn glue((world, files): (&str, &[(&str, &str)]), compiler: &Compiler, build: &Pa
     let mut objects = vec![bindings.type_object.clone()];
     for c in &sources {
         let object = c.with_extension("o");
-        compile_if_changed(compiler, c, &object, &[&dir], &[], Flavor::Builtin, false, &dir, log)?;
+        compile_if_changed(compiler, c, &object, &[&dir], defines, Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }
     Ok(objects)
@@ -484,9 +495,13 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], with_
         inputs.push(cap.dir.clone());
         let component = with_components.iter().position(|c| c.package == cap.package).map(|i| &components[i]);
         if let (Some(located), Some(library)) = (&cap.located, &cap.meta.library) {
-            // A library cap's inputs are the C sources it compiles.
+            // A library cap's inputs are the C sources it compiles (a configured library:
+            // its crate's manifest, which names the version of the tree it builds).
             inputs.extend(located.sources.iter().cloned());
-            inputs.extend(library.include.iter().map(|p| located.dir.join(p)));
+            match &library.configure {
+                Some(_) => inputs.push(located.dir.join("Cargo.toml")),
+                None => inputs.extend(library.include.iter().map(|p| located.dir.join(p))),
+            }
         }
         cap_info.push(CapInfo {
             package: cap.package.clone(),

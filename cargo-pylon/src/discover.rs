@@ -227,7 +227,12 @@ fn locate_libraries(caps: &mut [Cap], manifest_path: Option<&Path>) -> Result<()
             format!("{}: [package.metadata.pylon.library] crate {:?} is not a dependency of the cap\n  fix: add it under [dependencies]", cap.manifest_path.display(), library.krate)
         })?;
         let dir = metadata[&dep.pkg].manifest_path.parent().context("a crate without a folder")?.as_std_path().to_path_buf();
-        if let Some(missing) = library.include.iter().find(|p| !dir.join(p).is_dir()) {
+        // A configured library's headers may appear only with its build.
+        if let Some(configure) = &library.configure {
+            if !dir.join(&configure.root).is_dir() {
+                bail!("{}: [package.metadata.pylon.library.configure] root: {} is not a folder of {}", cap.manifest_path.display(), configure.root.display(), dir.display());
+            }
+        } else if let Some(missing) = library.include.iter().find(|p| !dir.join(p).is_dir()) {
             bail!("{}: [package.metadata.pylon.library] include: {} is not a folder of {}\n  fix: name folders relative to that crate's folder", cap.manifest_path.display(), missing.display(), dir.display());
         }
         let sources = library.files(&dir).with_context(|| format!("{}: [package.metadata.pylon.library]", cap.manifest_path.display()))?;
@@ -264,8 +269,20 @@ fn validate_library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     if meta.linkage != Linkage::Interpreter {
         bail!("{}: a cap with [package.metadata.pylon.library] is compiled into the interpreter\n  fix: set linkage = \"interpreter\"", at("linkage"));
     }
-    if meta.library.is_none() {
+    let Some(library) = &meta.library else {
         bail!("{}: missing\n  fix: name the crate that vendors the C library, its `include` folders and `sources`", at("library"));
+    };
+    match &library.configure {
+        None if library.sources.is_empty() => bail!("{}: empty\n  fix: list the library's C files, or give `library.configure` for a library that builds itself", at("library.sources")),
+        Some(_) if !library.sources.is_empty() => bail!("{}: a configured library builds its own sources\n  fix: remove `sources`, or `configure`", at("library.sources")),
+        Some(c) if c.command.is_empty() => bail!("{}: empty\n  fix: the configure command and its arguments, for example [\"perl\", \"Configure\", \"gcc\"]", at("library.configure.command")),
+        Some(c) if c.archives.is_empty() || c.archives.iter().any(|a| a.file_name().is_none()) => {
+            bail!("{}: {:?}\n  fix: the static libraries the build leaves, relative to `root`, for example [\"libcrypto.a\"]", at("library.configure.archives"), c.archives)
+        }
+        _ => {}
+    }
+    if let Some(missing) = library.glue.iter().find(|g| !cap.dir.join(g).is_file()) {
+        bail!("{}: {} is not a file of the cap\n  fix: name C files relative to {}", at("library.glue"), missing.display(), cap.dir.display());
     }
     let Some(file) = meta.extension.source.strip_prefix(manifest::CPYTHON_SOURCE) else {
         bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), meta.extension.source);

@@ -20,6 +20,7 @@ pub mod facts;
 pub mod inspect;
 pub mod interpreter;
 pub mod launch;
+pub mod library;
 pub mod licenses;
 pub mod manifest;
 pub mod newcap;

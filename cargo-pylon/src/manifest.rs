@@ -51,9 +51,11 @@ pub struct Library {
     /// cargo, pinned by Cargo.lock).
     #[serde(rename = "crate")]
     pub krate: String,
-    /// Header folders, relative to that crate.
+    /// Header folders, relative to that crate (or, for a configured library, to its `root`
+    /// after the build, which may generate headers).
     pub include: Vec<PathBuf>,
     /// C files or patterns (`xz/src/liblzma/common/*.c`), relative to that crate.
+    #[serde(default)]
     pub sources: Vec<String>,
     /// File-name patterns left out of `sources` (`*_mt.c`).
     #[serde(default)]
@@ -61,6 +63,34 @@ pub struct Library {
     /// Preprocessor definitions (`NAME` or `NAME=VALUE`).
     #[serde(default)]
     pub defines: Vec<String>,
+    /// The cap's own C files (relative to the cap), compiled with the library's headers and
+    /// `defines` beside CPython's module: a shim the library's configuration calls.
+    #[serde(default)]
+    pub glue: Vec<PathBuf>,
+    /// A library that builds itself (OpenSSL): its configure and make, instead of `sources`.
+    #[serde(default)]
+    pub configure: Option<Configure>,
+}
+
+/// A library's own build, run in a copy of its tree with pylon's WASI toolchain as `CC`,
+/// `AR` and `RANLIB`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Configure {
+    /// The folder of the crate the build runs in.
+    #[serde(default = "dot")]
+    pub root: PathBuf,
+    /// The configure command and its arguments (`["perl", "Configure", ...]`).
+    pub command: Vec<String>,
+    /// make's targets.
+    #[serde(default)]
+    pub make: Vec<String>,
+    /// The static libraries the build leaves, relative to `root`.
+    pub archives: Vec<PathBuf>,
+}
+
+fn dot() -> PathBuf {
+    PathBuf::from(".")
 }
 
 impl Library {

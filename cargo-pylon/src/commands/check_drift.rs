@@ -26,7 +26,7 @@ impl Args {
         let home = Home::from_env()?;
         let ws = discover::workspace(None)?;
         let caps: Vec<_> = ws.caps.iter().collect();
-        let target = Target::for_workspace(&ws);
+        let target = Target::for_workspace(&home, &ws);
         let build = target.out_dir.join("build");
         std::fs::create_dir_all(&build)?;
         // Library caps have no component, hence no WIT to compare.

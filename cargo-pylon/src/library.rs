@@ -1,0 +1,184 @@
+//! A library cap's C library, built for WASI once per version and kept in the pylon home.
+//!
+//! The key covers everything that changes the objects: the library's sources, its manifest
+//! table, the compiler's flags and the toolchain. A second workspace, or a clean clone,
+//! links the cached objects; a build is made in a scratch folder and published whole, under
+//! a lock, so concurrent composes wait for one build instead of racing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use pylon_sys::progress::Step;
+use pylon_sys::Toolchain;
+use walkdir::WalkDir;
+
+use crate::cext::{Compiler, Flavor};
+use crate::discover::{Cap, LocatedLibrary};
+use crate::manifest::{Configure, Library};
+use crate::stamp::Fingerprint;
+
+/// What a built library gives the link and CPython's module for it.
+pub struct Built {
+    /// Objects or static archives, to link into the interpreter.
+    pub objects: Vec<PathBuf>,
+    /// Header folders for CPython's module.
+    pub include: Vec<PathBuf>,
+}
+
+/// The library of `cap`, from the cache under `cache` or built into it.
+pub fn ensure(cap: &Cap, compiler: &Compiler, toolchain: &Toolchain, cache: &Path, log: &Path) -> Result<Built> {
+    let (Some(library), Some(located)) = (&cap.meta.library, &cap.located) else {
+        bail!("cap {}: a library cap whose library was not located; run `cargo metadata` to see why", cap.package);
+    };
+    let key = key(library, located, compiler, toolchain)?;
+    let crate_dir = located.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| library.krate.clone());
+    let dest = cache.join(format!("{crate_dir}-{}", &key[..16]));
+    if !pylon_sys::home::is_published(&dest) {
+        std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
+        let lock_path = dest.with_extension("lock");
+        let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+        lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        if !pylon_sys::home::is_published(&dest) {
+            let scratch = tempfile::Builder::new().prefix(".build-").tempdir_in(cache).with_context(|| format!("cannot create a scratch folder in {}", cache.display()))?;
+            match &library.configure {
+                Some(configure) => configured(cap, configure, located, toolchain, scratch.path(), log)?,
+                None => compiled(cap, library, located, compiler, scratch.path(), log)?,
+            }
+            pylon_sys::home::publish(scratch, &dest)?;
+        }
+    }
+    Ok(match &library.configure {
+        Some(configure) => Built {
+            objects: configure.archives.iter().map(|a| dest.join("lib").join(a.file_name().expect("validated"))).collect(),
+            include: library.include.iter().map(|i| dest.join("include").join(i)).collect(),
+        },
+        None => Built {
+            objects: located.sources.iter().map(|s| dest.join(object_name(&located.dir, s))).collect(),
+            include: library.include.iter().map(|i| located.dir.join(i)).collect(),
+        },
+    })
+}
+
+fn key(library: &Library, located: &LocatedLibrary, compiler: &Compiler, toolchain: &Toolchain) -> Result<String> {
+    let mut fp = Fingerprint::new("library");
+    fp.text(&toolchain.identity);
+    match &library.configure {
+        // A configured build takes its own flags (from `command`), and reads its whole tree;
+        // `defines` are for CPython's module only.
+        Some(configure) => {
+            fp.text(&serde_json::to_string(&(configure, &library.include))?);
+            let root = located.dir.join(&configure.root);
+            for entry in WalkDir::new(&root).sort_by_file_name() {
+                let entry = entry.with_context(|| format!("cannot walk {}", root.display()))?;
+                if entry.file_type().is_file() {
+                    fp.text(&entry.path().strip_prefix(&root).expect("below root").display().to_string());
+                    fp.bytes(&std::fs::read(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?);
+                }
+            }
+        }
+        None => {
+            fp.text(&serde_json::to_string(library)?).text(&compiler.recipe.module_cflags.join(" "));
+            for dir in &library.include {
+                for entry in std::fs::read_dir(located.dir.join(dir)).with_context(|| format!("cannot list {}", located.dir.join(dir).display()))? {
+                    let path = entry?.path();
+                    if path.extension().is_some_and(|e| e == "h") {
+                        fp.file(&path)?;
+                    }
+                }
+            }
+            for source in &located.sources {
+                fp.file(source)?;
+            }
+        }
+    }
+    Ok(fp.finish())
+}
+
+/// Named by its path below the crate, so same-named files of two folders differ.
+fn object_name(root: &Path, source: &Path) -> String {
+    format!("{}.o", source.strip_prefix(root).unwrap_or(source).to_string_lossy().replace(['/', '.'], "_"))
+}
+
+/// Compile each of the library's C files, on every core.
+fn compiled(cap: &Cap, library: &Library, located: &LocatedLibrary, compiler: &Compiler, out: &Path, log: &Path) -> Result<()> {
+    let step = Step::start(format!("compile {} ({} C files, once per version)", library.krate, located.sources.len())).log_to(log)?;
+    let includes: Vec<PathBuf> = library.include.iter().map(|i| located.dir.join(i)).collect();
+    let includes: Vec<&Path> = includes.iter().map(PathBuf::as_path).collect();
+    let defines: Vec<String> = library.defines.iter().map(|d| format!("-D{d}")).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| -> Result<()> {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(source) = located.sources.get(i) else { return Ok(()) };
+                step.message(&source.file_name().expect("file").to_string_lossy());
+                compiler.compile(&step, source, &out.join(object_name(&located.dir, source)), &includes, &defines, Flavor::Builtin, false)?;
+            }
+        })).collect();
+        handles.into_iter().map(|h| h.join().expect("compile worker panicked")).collect()
+    });
+    for result in results {
+        result.with_context(|| format!("cap {}: building {} for WASI", cap.package, library.krate))?;
+    }
+    step.finish();
+    Ok(())
+}
+
+/// Run the library's own configure and make in a copy of its tree, with pylon's WASI
+/// toolchain, and keep the archives and headers.
+fn configured(cap: &Cap, configure: &Configure, located: &LocatedLibrary, toolchain: &Toolchain, out: &Path, log: &Path) -> Result<()> {
+    let step = Step::start(format!("build {} for WASI (configure and make, once per version)", located.dir.file_name().unwrap_or_default().to_string_lossy())).log_to(log)?;
+    let tree = out.join("src");
+    step.message("copy the sources");
+    copy_tree(&located.dir.join(&configure.root), &tree)?;
+    let tools = [("CC", "clang"), ("AR", "llvm-ar"), ("RANLIB", "ranlib")];
+    let with_tools = |cmd: &mut Command| {
+        for (var, tool) in tools {
+            cmd.env(var, toolchain.bin(tool));
+        }
+        cmd.current_dir(&tree);
+    };
+    step.message("configure");
+    let (program, args) = configure.command.split_first().expect("validated");
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    with_tools(&mut cmd);
+    step.run(&mut cmd).with_context(|| format!("cap {}: configuring {}", cap.package, located.dir.display()))?;
+    step.message("make");
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut cmd = Command::new("make");
+    cmd.arg(format!("-j{jobs}")).args(&configure.make);
+    with_tools(&mut cmd);
+    step.run(&mut cmd).with_context(|| format!("cap {}: make {} in a copy of {}", cap.package, configure.make.join(" "), located.dir.display()))?;
+    let lib = out.join("lib");
+    std::fs::create_dir_all(&lib).with_context(|| format!("cannot create {}", lib.display()))?;
+    for archive in &configure.archives {
+        let from = tree.join(archive);
+        let to = lib.join(archive.file_name().expect("validated"));
+        std::fs::rename(&from, &to).with_context(|| format!("cap {}: the build left no {}; check `archives`", cap.package, archive.display()))?;
+    }
+    if let Some(cap_library) = &cap.meta.library {
+        for dir in &cap_library.include {
+            copy_tree(&tree.join(dir), &out.join("include").join(dir))
+                .with_context(|| format!("cap {}: library.include {} after the build", cap.package, dir.display()))?;
+        }
+    }
+    std::fs::remove_dir_all(&tree).with_context(|| format!("cannot remove the build tree {}", tree.display()))?;
+    step.finish();
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    for entry in WalkDir::new(from) {
+        let entry = entry.with_context(|| format!("cannot walk {}", from.display()))?;
+        let dest = to.join(entry.path().strip_prefix(from).expect("below root"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
+        } else {
+            std::fs::copy(entry.path(), &dest).with_context(|| format!("cannot copy {} to {}", entry.path().display(), dest.display()))?;
+        }
+    }
+    Ok(())
+}
