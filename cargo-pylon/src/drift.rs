@@ -106,6 +106,29 @@ pub fn crates(ws: &Workspace) -> Result<Vec<Row>> {
         .collect())
 }
 
+/// (b') A library cap's C library: the version its vendored sources state against the one
+/// its `bundled` entry declares (and check-licenses reports). A `cargo update` of the
+/// vendoring crate shows here until the entry is brought along.
+pub fn library(cap: &Cap) -> Option<Row> {
+    let (library, located) = (cap.meta.library.as_ref()?, cap.located.as_ref()?);
+    let source = library.version.as_ref()?;
+    let declared = cap.meta.bundled.first();
+    let path = located.dir.join(&source.file);
+    let found = std::fs::read_to_string(&path).ok().and_then(|text| source.read(&text));
+    let status = match (&found, declared) {
+        (Some(found), Some(declared)) if *found == declared.version => Status::Ok,
+        (Some(_), _) => Status::Drift,
+        (None, _) => Status::Unknown,
+    };
+    Some(Row {
+        check: "library",
+        subject: format!("{}: {} (crate {})", cap.package, declared.map_or("?", |b| b.name.as_str()), located.dir.file_name().unwrap_or_default().to_string_lossy()),
+        expected: declared.map_or_else(|| "a [[package.metadata.pylon.bundled]] entry".into(), |b| format!("{} (bundled entry)", b.version)),
+        found: found.map_or_else(|| format!("no {} in {}", source.defines.join(", "), path.display()), |v| format!("{v} ({})", source.file.display())),
+        status,
+    })
+}
+
 /// (c) The PyPI release a facade follows against the index's newest.
 pub fn pypi(cap: &Cap, index: Option<&str>, cache: &std::path::Path, offline: bool) -> Row {
     let upstream = cap.meta.upstream.as_ref().expect("caller checks upstream");

@@ -18,6 +18,9 @@ use crate::discover::{Cap, LocatedLibrary};
 use crate::manifest::{Configure, Library};
 use crate::stamp::Fingerprint;
 
+/// What a configured library's build runs besides the WASI toolchain: (package, program).
+const BUILD_TOOLS: &[(&str, &str)] = &[("make", "/usr/bin/make"), ("perl", "/usr/bin/perl")];
+
 /// What a built library gives the link and CPython's module for it.
 pub struct Built {
     /// Objects or static archives, to link into the interpreter.
@@ -130,6 +133,11 @@ fn compiled(cap: &Cap, library: &Library, located: &LocatedLibrary, compiler: &C
 /// toolchain, and keep the archives and headers.
 fn configured(cap: &Cap, configure: &Configure, located: &LocatedLibrary, toolchain: &Toolchain, out: &Path, log: &Path) -> Result<()> {
     let step = Step::start(format!("build {} for WASI (configure and make, once per version)", located.dir.file_name().unwrap_or_default().to_string_lossy())).log_to(log)?;
+    // Installed on first need, like the rest of the toolchain.
+    let missing: Vec<&str> = BUILD_TOOLS.iter().filter(|(_, path)| !Path::new(path).exists()).map(|(package, _)| *package).collect();
+    if !missing.is_empty() {
+        pylon_sys::debian::install(&missing, &step).with_context(|| format!("cap {}: its library builds with make and perl", cap.package))?;
+    }
     let tree = out.join("src");
     step.message("copy the sources");
     copy_tree(&located.dir.join(&configure.root), &tree)?;

@@ -67,6 +67,9 @@ pub struct Library {
     /// `defines` beside CPython's module: a shim the library's configuration calls.
     #[serde(default)]
     pub glue: Vec<PathBuf>,
+    /// Where the vendored sources state the library's version, for `check-drift`.
+    #[serde(default)]
+    pub version: Option<VersionSource>,
     /// A library that builds itself (OpenSSL): its configure and make, instead of `sources`.
     #[serde(default)]
     pub configure: Option<Configure>,
@@ -87,6 +90,39 @@ pub struct Configure {
     pub make: Vec<String>,
     /// The static libraries the build leaves, relative to `root`.
     pub archives: Vec<PathBuf>,
+}
+
+/// A version read from the vendored sources: the values of `defines` (C macros, or
+/// `KEY=value` lines) in `file`, joined with dots (`MAJOR`, `MINOR`, `PATCH`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionSource {
+    /// Relative to the vendoring crate.
+    pub file: PathBuf,
+    pub defines: Vec<String>,
+}
+
+impl VersionSource {
+    /// The version `text` (the file's contents) states; none when a define is missing.
+    pub fn read(&self, text: &str) -> Option<String> {
+        let parts: Option<Vec<String>> = self.defines.iter().map(|key| value_of(text, key)).collect();
+        parts.map(|p| p.join("."))
+    }
+}
+
+/// The leading version (digits and dots) of `#define KEY value` or `KEY=value`.
+fn value_of(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let line = line.trim();
+        let body = match line.strip_prefix('#') {
+            Some(directive) => directive.trim_start().strip_prefix("define")?.trim_start(),
+            None => line,
+        };
+        let rest = body.strip_prefix(key)?;
+        let value = rest.strip_prefix('=').or_else(|| rest.starts_with(char::is_whitespace).then_some(rest))?;
+        let version: String = value.trim().trim_start_matches('"').chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        (!version.is_empty()).then_some(version)
+    })
 }
 
 fn dot() -> PathBuf {
@@ -284,6 +320,16 @@ pub fn hint(message: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn library_versions_read_from_headers_and_key_files() {
+        let source = |defines: &[&str]| super::VersionSource { file: "x".into(), defines: defines.iter().map(|d| d.to_string()).collect() };
+        assert_eq!(source(&["BZ_VERSION"]).read("#define BZ_VERSION  \"1.0.8, 13-Jul-2019\"\n").as_deref(), Some("1.0.8"));
+        assert_eq!(source(&["MAJOR", "MINOR", "PATCH"]).read("MAJOR=3\nMINOR=6\nPATCH=3\nPRE_RELEASE_TAG=\n").as_deref(), Some("3.6.3"));
+        let lzma = "#define LZMA_VERSION_MAJOR 5\n#  define LZMA_VERSION_MINOR 8\n#define LZMA_VERSION_PATCH 4\n";
+        assert_eq!(source(&["LZMA_VERSION_MAJOR", "LZMA_VERSION_MINOR", "LZMA_VERSION_PATCH"]).read(lzma).as_deref(), Some("5.8.4"));
+        assert_eq!(source(&["ZLIB_VERSION"]).read("#define ZLIB_VERSIONX \"9\"\n"), None);
+    }
+
     use super::*;
 
     fn parse(text: &str) -> Result<CapManifest, String> {

@@ -59,6 +59,16 @@ fn a_wit_version_mismatch_is_drift() {
 }
 
 #[test]
+fn a_library_version_other_than_its_sources_state_is_drift() {
+    let ws = Scratch::with_caps(&["zlib"]);
+    ws.edit("caps/zlib/Cargo.toml", "version = \"1.3.2\"", "version = \"1.3.1\"");
+    let out = ws.pylon(&["check-drift", "--offline"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}{}", text(&out.stderr));
+    assert!(report.lines().any(|l| l.starts_with("drift") && l.contains("zlib-cap: zlib") && l.contains("1.3.1 (bundled entry)") && l.contains("1.3.2 (src/zlib/zlib.h)")), "{report}");
+}
+
+#[test]
 fn a_facade_missing_an_upstream_name_or_module_is_drift() {
     let ws = Scratch::with_caps(&["snappy"]);
     // The upstream API comes from python-snappy 0.7.3's own wheel (fetched once, cached).

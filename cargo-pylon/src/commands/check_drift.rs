@@ -38,6 +38,7 @@ impl Args {
             rows.extend(drift::wit(cap, &capbuild::exports(component)?)?);
         }
         rows.extend(drift::crates(&ws)?);
+        rows.extend(caps.iter().filter_map(|cap| drift::library(cap)));
         let mirrored: Vec<_> = caps.iter().copied().filter(|c| c.meta.upstream.is_some()).collect();
         if !mirrored.is_empty() {
             let index = pypi::index_url(ws.settings.pypi_index.as_deref());
