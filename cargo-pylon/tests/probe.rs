@@ -35,6 +35,24 @@ fn code_arguments_go_to_sys_argv() {
 }
 
 #[test]
+fn the_launcher_accounts_for_each_phase_when_asked() {
+    ready();
+    let out = pylon(&["probe", "-c", "import time; time.sleep(0.2)"]).env("PYLON_PHASES", "1").output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let phases = cargo_pylon::launch::phases::parse(&stderr).unwrap_or_else(|| panic!("no phases in {stderr}"));
+    let names: Vec<&str> = phases.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["stage", "engine", "load", "link", "instantiate", "run", "exit"]);
+    // The sleep is in the run phase, and only there.
+    let run = phases.iter().find(|(n, _)| n == "run").unwrap().1;
+    assert!(run >= 200.0, "{stderr}");
+    assert!(phases.iter().filter(|(n, _)| n != "run").all(|(_, ms)| *ms < 200.0), "{stderr}");
+    // Not asked, not printed.
+    let quiet = probe(&["-c", "pass"]);
+    assert!(!quiet.stderr().contains("pylon phases"), "{}", quiet.stderr());
+}
+
+#[test]
 fn exit_codes_pass_through() {
     for code in [0, 1, 3, 42, 255] {
         let run = probe(&["-c", &format!("import sys; sys.exit({code})")]);

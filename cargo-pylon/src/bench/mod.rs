@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod compose;
 pub mod dynlink;
 pub mod hashing;
+pub mod phases;
 pub mod stdlib;
 
 use std::path::Path;

@@ -23,9 +23,9 @@ impl Args {
         let mut rows = vec![
             bench::warm_start(&composed, "pass", self.runs)?,
             bench::warm_start(&composed, "import json, re, decimal, asyncio", self.runs)?,
-            bench::cold_compile(&composed)?,
-            bench::first_build(&composed)?,
         ];
+        rows.extend(bench::phases::rows(self.runs)?);
+        rows.extend([bench::cold_compile(&composed)?, bench::first_build(&composed)?]);
         if ws.caps.iter().any(|c| c.package == "blake3-cap") {
             rows.extend(bench::hashing::rows(&composed, &cache)?);
             rows.extend(bench::bindings::rows(&ws.root)?);
@@ -34,7 +34,7 @@ impl Args {
         if ["crc32c-cap", "snappy-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
             rows.extend(bench::dynlink::rows(&ws.root, self.runs)?);
         }
-        if ["zlib-cap", "lzma-cap", "sqlite3-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
+        if ["zlib-cap", "lzma-cap", "sqlite3-cap", "hashlib-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
             rows.extend(bench::stdlib::rows(&composed, &cache)?);
         }
         rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);

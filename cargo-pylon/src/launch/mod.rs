@@ -10,6 +10,7 @@ mod engine;
 mod forward;
 mod isolate;
 mod link;
+pub mod phases;
 mod sandbox;
 
 use std::path::PathBuf;
@@ -162,19 +163,24 @@ impl Launch {
 
     /// Run to completion; `Ok(code)` is Python's own exit code.
     pub fn run(&self) -> Result<u8> {
+        let phases = phases::Phases::from_env();
         let staging = sandbox::Staging::new(&self.program)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()
             .context("cannot start the async runtime")?;
-        let result = runtime.block_on(self.run_in(&staging));
+        phases.mark("stage");
+        let result = runtime.block_on(self.run_in(&staging, &phases));
         // The runtime's blocking workers may still hold guest files; stop them before
         // the staging folder goes.
         runtime.shutdown_timeout(Duration::from_secs(1));
         drop(staging);
+        phases.mark("exit");
+        phases.report();
         result
     }
 
-    async fn run_in(&self, staging: &sandbox::Staging) -> Result<u8> {
+    async fn run_in(&self, staging: &sandbox::Staging, phases: &phases::Phases) -> Result<u8> {
         let engine = engine::engine()?;
+        phases.mark("engine");
         let (component, providers) = match &self.plan {
             Some(plan) => {
                 let checked = crate::plan::Plan::check(plan, &self.cache_dir.join("digests"))?;
@@ -184,6 +190,7 @@ impl Launch {
             }
             None => (engine::load(&engine, &self.component, &self.cache_dir)?, None),
         };
+        phases.mark("load");
         let mut linker = wasmtime::component::Linker::<Guest>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
         isolate::define(&mut linker)?;
@@ -203,9 +210,13 @@ impl Launch {
             }
         }
 
+        phases.mark("link");
         let run = async {
             let command = Command::instantiate_async(&mut store, &component, &linker).await?;
-            command.wasi_cli_run().call_run(&mut store).await
+            phases.mark("instantiate");
+            let result = command.wasi_cli_run().call_run(&mut store).await;
+            phases.mark("run");
+            result
         };
         let timeout = async {
             match self.timeout {

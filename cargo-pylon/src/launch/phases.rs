@@ -1,0 +1,62 @@
+//! Where a launch's time goes: the wall time of each phase, printed on stderr as one line
+//! when `PYLON_PHASES=1` (`cargo pylon bench` reads it).
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+const PREFIX: &str = "pylon phases:";
+
+/// The phases, in order, with what each covers.
+pub const ALL: &[(&str, &str)] = &[
+    ("stage", "the guest's root folder made"),
+    ("engine", "wasmtime's engine configured"),
+    ("load", "the compiled component (and providers) read from the cache"),
+    ("link", "WASI context, store and linker"),
+    ("instantiate", "the interpreter instantiated"),
+    ("run", "CPython started, the program run, CPython finalized"),
+    ("exit", "async runtime stopped, root folder removed"),
+];
+
+pub struct Phases(Option<RefCell<(Instant, Vec<(&'static str, Duration)>)>>);
+
+impl Phases {
+    pub fn from_env() -> Self {
+        Self(std::env::var_os("PYLON_PHASES").is_some_and(|v| v == "1").then(|| RefCell::new((Instant::now(), Vec::new()))))
+    }
+
+    /// The phase `name` ends now.
+    pub fn mark(&self, name: &'static str) {
+        if let Some(cell) = &self.0 {
+            let (last, marks) = &mut *cell.borrow_mut();
+            let now = Instant::now();
+            marks.push((name, now - *last));
+            *last = now;
+        }
+    }
+
+    pub fn report(&self) {
+        if let Some(cell) = &self.0 {
+            let shown: Vec<String> = cell.borrow().1.iter().map(|(name, d)| format!("{name}={:.3}", d.as_secs_f64() * 1e3)).collect();
+            eprintln!("{PREFIX} {}", shown.join(" "));
+        }
+    }
+}
+
+/// The milliseconds per phase in a run's stderr.
+pub fn parse(stderr: &str) -> Option<Vec<(String, f64)>> {
+    let line = stderr.lines().rev().find_map(|l| l.strip_prefix(PREFIX))?;
+    line.split_whitespace().map(|pair| {
+        let (name, ms) = pair.split_once('=')?;
+        Some((name.to_string(), ms.parse().ok()?))
+    }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_report_line_parses_back() {
+        let parsed = super::parse("hello\npylon phases: load=1.250 run=10.000\n").unwrap();
+        assert_eq!(parsed, vec![("load".to_string(), 1.25), ("run".to_string(), 10.0)]);
+        assert!(super::parse("nothing here").is_none());
+    }
+}
