@@ -430,8 +430,7 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, toolchain: &Toolch
     let glue = cap.meta.library.iter().flat_map(|l| &l.glue).map(|g| cap.dir.join(g));
     for source in module_sources.into_iter().chain(glue) {
         let base = if source.starts_with(&cpython_root) { cpython_root.as_path() } else { cap.dir.as_path() };
-        let relative = source.strip_prefix(base).unwrap_or(&source).to_string_lossy().replace(['/', '.'], "_");
-        let object = dir.join(format!("{relative}.o"));
+        let object = dir.join(crate::library::object_name(base, &source));
         compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }
@@ -469,12 +468,7 @@ fn compile_if_changed(compiler: &Compiler, source: &Path, object: &Path, include
     fp.text(if strict { "strict" } else { "lenient" }).text(&defines.join(" "));
     fp.file(source)?.text(&compiler.recipe.module_cflags.join(" ")).text(&compiler.recipe.core_cflags.join(" "));
     for dir in includes {
-        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "h") {
-                fp.file(&path)?;
-            }
-        }
+        fp.headers(dir)?;
     }
     let name = object.file_name().expect("object file").to_string_lossy().into_owned();
     let stamp = Stamp::new(stamps, &name, &fp);

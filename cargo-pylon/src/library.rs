@@ -16,6 +16,7 @@ use walkdir::WalkDir;
 use crate::cext::{Compiler, Flavor};
 use crate::discover::{Cap, LocatedLibrary};
 use crate::manifest::{Configure, Library};
+use crate::scratch::copy_dir;
 use crate::stamp::Fingerprint;
 
 /// What a configured library's build runs besides the WASI toolchain: (package, program).
@@ -39,7 +40,7 @@ pub fn ensure(cap: &Cap, compiler: &Compiler, toolchain: &Toolchain, cache: &Pat
     let dest = cache.join(format!("{crate_dir}-{}", &key[..16]));
     if !pylon_sys::home::is_published(&dest) {
         std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
-        let lock_path = dest.with_extension("lock");
+        let lock_path = pylon_sys::home::lock_path(&dest);
         let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
         lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
         if !pylon_sys::home::is_published(&dest) {
@@ -83,12 +84,7 @@ fn key(library: &Library, located: &LocatedLibrary, compiler: &Compiler, toolcha
         None => {
             fp.text(&serde_json::to_string(library)?).text(&compiler.recipe.module_cflags.join(" "));
             for dir in &library.include {
-                for entry in std::fs::read_dir(located.dir.join(dir)).with_context(|| format!("cannot list {}", located.dir.join(dir).display()))? {
-                    let path = entry?.path();
-                    if path.extension().is_some_and(|e| e == "h") {
-                        fp.file(&path)?;
-                    }
-                }
+                fp.headers(&located.dir.join(dir))?;
             }
             for source in &located.sources {
                 fp.file(source)?;
@@ -98,8 +94,9 @@ fn key(library: &Library, located: &LocatedLibrary, compiler: &Compiler, toolcha
     Ok(fp.finish())
 }
 
-/// Named by its path below the crate, so same-named files of two folders differ.
-fn object_name(root: &Path, source: &Path) -> String {
+/// An object named by its source's path below `root`, so same-named files of two folders
+/// differ.
+pub fn object_name(root: &Path, source: &Path) -> String {
     format!("{}.o", source.strip_prefix(root).unwrap_or(source).to_string_lossy().replace(['/', '.'], "_"))
 }
 
@@ -140,7 +137,7 @@ fn configured(cap: &Cap, configure: &Configure, located: &LocatedLibrary, toolch
     }
     let tree = out.join("src");
     step.message("copy the sources");
-    copy_tree(&located.dir.join(&configure.root), &tree)?;
+    copy_dir(&located.dir.join(&configure.root), &tree)?;
     let tools = [("CC", "clang"), ("AR", "llvm-ar"), ("RANLIB", "ranlib")];
     let with_tools = |cmd: &mut Command| {
         for (var, tool) in tools {
@@ -169,24 +166,11 @@ fn configured(cap: &Cap, configure: &Configure, located: &LocatedLibrary, toolch
     }
     if let Some(cap_library) = &cap.meta.library {
         for dir in &cap_library.include {
-            copy_tree(&tree.join(dir), &out.join("include").join(dir))
+            copy_dir(&tree.join(dir), &out.join("include").join(dir))
                 .with_context(|| format!("cap {}: library.include {} after the build", cap.package, dir.display()))?;
         }
     }
     std::fs::remove_dir_all(&tree).with_context(|| format!("cannot remove the build tree {}", tree.display()))?;
     step.finish();
-    Ok(())
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    for entry in WalkDir::new(from) {
-        let entry = entry.with_context(|| format!("cannot walk {}", from.display()))?;
-        let dest = to.join(entry.path().strip_prefix(from).expect("below root"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
-        } else {
-            std::fs::copy(entry.path(), &dest).with_context(|| format!("cannot copy {} to {}", entry.path().display(), dest.display()))?;
-        }
-    }
     Ok(())
 }

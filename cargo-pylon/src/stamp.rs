@@ -35,6 +35,17 @@ impl Fingerprint {
         Ok(self.bytes(&bytes))
     }
 
+    /// The contents of every C header (`*.h`) directly in `dir`.
+    pub fn headers(&mut self, dir: &Path) -> Result<&mut Self> {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+            if path.extension().is_some_and(|e| e == "h") {
+                self.file(&path)?;
+            }
+        }
+        Ok(self)
+    }
+
     /// Names, sizes and modification times of every file under `dir` except `target/`
     /// folders: cheap, and enough to notice any edit (cargo decides what to rebuild).
     pub fn tree(&mut self, dir: &Path) -> Result<&mut Self> {

@@ -54,7 +54,7 @@ impl Cpython {
 
     fn build_locked(&self, home: &Home, toolchain: &Toolchain) -> Result<()> {
         let (build, profile) = (self, self.profile);
-        let lock_path = build.root.with_extension("lock");
+        let lock_path = crate::home::lock_path(&build.root);
         let lock = File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
         if lock.try_lock().is_err() {
             eprintln!("pylon: another pylon is building CPython {}; waiting for it", profile.version);

@@ -22,6 +22,14 @@ pub fn publish(scratch: tempfile::TempDir, dest: &Path) -> Result<()> {
     std::fs::rename(scratch.keep(), dest).with_context(|| format!("cannot move the new folder into {}", dest.display()))
 }
 
+/// The lock file that guards the filling of cache folder `dir`: `<dir>.lock` beside it
+/// (appended, not an extension: folder names hold versions with dots).
+pub fn lock_path(dir: &Path) -> PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    dir.with_file_name(name)
+}
+
 /// Root of everything pylon caches: `$PYLON_HOME`, else `<user cache dir>/pylon`.
 #[derive(Debug, Clone)]
 pub struct Home {
@@ -57,5 +65,14 @@ impl Home {
 
     pub fn logs(&self) -> Result<PathBuf> {
         self.dir("logs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_lock_is_named_after_the_whole_folder_name() {
+        let path = super::lock_path(std::path::Path::new("/cache/libraries/libz-sys-1.1.31-f11af03d"));
+        assert_eq!(path, std::path::Path::new("/cache/libraries/libz-sys-1.1.31-f11af03d.lock"));
     }
 }

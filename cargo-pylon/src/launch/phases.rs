@@ -17,7 +17,10 @@ pub const ALL: &[(&str, &str)] = &[
     ("exit", "async runtime stopped, root folder removed"),
 ];
 
-pub struct Phases(Option<RefCell<(Instant, Vec<(&'static str, Duration)>)>>);
+/// When the last phase ended, and each phase's time so far.
+type Marks = (Instant, Vec<(&'static str, Duration)>);
+
+pub struct Phases(Option<RefCell<Marks>>);
 
 impl Phases {
     pub fn from_env() -> Self {
