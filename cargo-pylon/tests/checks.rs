@@ -84,7 +84,10 @@ fn a_facade_missing_an_upstream_name_or_module_is_drift() {
 /// A PEP 691 index on loopback that knows one project, answering a bounded number of requests.
 fn serve_index(versions: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/simple", listener.local_addr().unwrap());
+    // A fresh path per run: the answer cache is keyed by the index address, and a port
+    // comes back across runs, so a fixed address would answer from an earlier run's cache.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let url = format!("http://{}/run-{run}/simple", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming().take(4) {
             let Ok(mut stream) = stream else { continue };
