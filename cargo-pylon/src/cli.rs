@@ -21,6 +21,8 @@ enum Command {
     Compose(commands::compose::Args),
     /// Run a Python file (or -c CODE) inside the interpreter component
     Probe(commands::probe::Args),
+    /// Serve a WSGI application over wasi:http, or emit it as a wasi:http/proxy component
+    Serve(commands::serve::Args),
     /// Run every smoke test (tests/*_smoke.py and each cap's) under the composed interpreter
     Smoke(commands::smoke::Args),
     /// Run CPython's own regression tests (from the pinned source) inside pylon
@@ -45,6 +47,7 @@ impl Cli {
             Command::New(args) => args.run(),
             Command::Compose(args) => args.run(),
             Command::Probe(args) => args.run(),
+            Command::Serve(args) => args.run(),
             Command::Smoke(args) => args.run(),
             Command::Regrtest(args) => args.run(),
             Command::UpstreamTest(args) => args.run(),

@@ -38,6 +38,8 @@ pub struct Target {
     pub site: Option<SiteWheels>,
     /// Where library caps' C libraries are built once and kept (the pylon home).
     pub libraries: PathBuf,
+    /// Also link the interpreter that serves wasi:http (`cargo pylon serve`).
+    pub http: bool,
 }
 
 /// The workspace's `[[workspace.metadata.pylon.site]]` wheels and where they come from.
@@ -83,6 +85,7 @@ impl Target {
             errors: ws.settings.errors.clone(),
             debug: debug_wanted(ws.settings.debug),
             site: None,
+            http: false,
         }
     }
 
@@ -98,6 +101,7 @@ impl Target {
             errors: Default::default(),
             debug: debug_wanted(false),
             site: None,
+            http: false,
         }
     }
 }
@@ -114,6 +118,10 @@ pub struct Composed {
     pub caps: Vec<Cap>,
     /// The dynlink plan, when some caps are linked at launch.
     pub plan: Option<PathBuf>,
+    /// Every cap component (package, file), whatever its linkage.
+    pub components: Vec<(String, PathBuf)>,
+    /// The wasi:http interpreter's core module, when the target asked for it.
+    pub http_core: Option<PathBuf>,
 }
 
 const GLUE_EXIT_WIT: &str = include_str!("../runtime/exit.wit");
@@ -130,6 +138,14 @@ const GLUE: (&str, &[(&str, &str)]) = ("pylon-glue", &[
 const GLUE_MODULE: &str = "pylon";
 /// Linked in too when some caps are linked at launch.
 const ISOLATION_GLUE: (&str, &[(&str, &str)]) = ("pylon-isolation", &[("pylon_crash.c", include_str!("../runtime/pylon_crash.c"))]);
+const HTTP_WIT: &str = include_str!("../runtime/http.wit");
+/// The wasi:http interpreter's own C (its WSGI bridge is compiled in as a string).
+const HTTP_GLUE: &str = "pylon-http";
+const HTTP_FILES: &[(&str, &str)] = &[
+    ("pylon_serve.c", include_str!("../runtime/pylon_serve.c")),
+    ("pylon_crash_composed.c", include_str!("../runtime/pylon_crash_composed.c")),
+];
+const WSGI_BRIDGE: &str = include_str!("../runtime/pylon_wsgi.py");
 
 /// The CPython build the composition stands on (built once, then cached).
 pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
@@ -144,8 +160,14 @@ pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
 
 /// The workspace's `pylon.wasm`, on the CPython profile it asks for.
 pub fn workspace(home: &Home, ws: &Workspace) -> Result<Composed> {
+    workspace_with(home, ws, false)
+}
+
+/// As [`workspace`]; `http` also links the interpreter that serves wasi:http.
+pub fn workspace_with(home: &Home, ws: &Workspace, http: bool) -> Result<Composed> {
     let (toolchain, cpython) = base(home, ws.settings.python.as_deref())?;
     let mut target = Target::for_workspace(home, ws);
+    target.http = http;
     if !ws.settings.site.is_empty() {
         // Resolved only when compose gets past its quick check (which covers Cargo.toml).
         target.site = Some(SiteWheels {
@@ -169,17 +191,22 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let site_packages = target.out_dir.join("site-packages");
     let plan_path = caps.iter().any(|c| c.meta.linkage == Linkage::Dynlink).then(|| crate::plan::beside(&target.output));
+    let http_core = target.http.then(|| build.join("python-http.wasm"));
     let done = |cpython: Cpython| Composed {
         wasm: target.output.clone(),
         site_packages: site_packages.clone(),
         prefix: cpython.prefix(),
         caps: caps.iter().map(|c| (*c).clone()).collect(),
+        components: caps.iter().filter(|c| c.meta.linkage != Linkage::Interpreter)
+            .map(|c| (c.package.clone(), capbuild::component_path(&target.cargo_target, c)))
+            .collect(),
         cpython,
         plan: plan_path.clone(),
+        http_core: http_core.clone(),
     };
     // What the plug step writes, and everything a compose leaves.
     let written: Vec<&Path> = std::iter::once(target.output.as_path()).chain(plan_path.as_deref()).collect();
-    let outputs: Vec<&Path> = written.iter().copied().chain([site_packages.as_path()]).collect();
+    let outputs: Vec<&Path> = written.iter().copied().chain([site_packages.as_path()]).chain(http_core.as_deref()).collect();
     let quick = Stamp::new(&build, "compose", &quick_fingerprint(&cpython, &caps, target)?);
     if quick.fresh(&outputs) {
         return Ok(done(cpython));
@@ -233,6 +260,9 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         component::ensure_command(&core, &interpreter, target.debug)?;
         step.finish();
         stamp.record()?;
+    }
+    if let Some(http_core) = &http_core {
+        link_http(&compiler, &recipe, &objects, &config_o, stamp.key(), http_core, &build, &log)?;
     }
 
     // 4. Plug the static caps in and plan the dynlink ones; anything left unsatisfied is
@@ -307,7 +337,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
 fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Result<Fingerprint> {
     let mut fp = Fingerprint::new("compose");
     fp.text(env!("CARGO_PKG_VERSION")).text(&cpython.key).text(&cpython.prefix().display().to_string());
-    fp.text(&format!("{:?} {}", target.errors, target.debug));
+    fp.text(&format!("{:?} {} {}", target.errors, target.debug, target.http));
     // pylon's own glue is compiled into the binary; a new binary re-checks everything.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
     fp.tree(&exe)?;
@@ -439,18 +469,24 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, toolchain: &Toolch
 
 /// A world of pylon's own glue, compiled with its C files (the exit-code shim, the path
 /// guard, the `pylon` module; or the isolation check) and its bindings.
-fn glue((world, files): (&str, &[(&str, &str)]), defines: &[String], compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
-    let dir = build.join(world);
+fn glue((name, files): (&str, &[(&str, &str)]), defines: &[String], compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
+    let dir = build.join(name);
     let mut resolve = wit_parser::Resolve::default();
     resolve.push_str("exit.wit", GLUE_EXIT_WIT).context("pylon's exit WIT does not parse")?;
     let package = resolve.push_str("glue.wit", GLUE_WIT).context("pylon's glue WIT does not parse")?;
-    let world = resolve.select_world(&[package], Some(world))?;
+    let http = resolve.push_str("http.wit", HTTP_WIT).context("pylon's wasi:http WIT does not parse")?;
+    let world = match name {
+        HTTP_GLUE => resolve.select_world(&[http], Some("pylon:serve/pylon-http@0.1.0"))?,
+        _ => resolve.select_world(&[package], Some(name))?,
+    };
     let bindings = bindgen::generate(&mut Wit { resolve, world }, &dir)?;
     let mut sources = bindings.sources.clone();
-    for (name, text) in files {
-        let path = dir.join(name);
+    for (file, text) in files {
+        let path = dir.join(file);
         bindgen::write_if_changed(&path, text.as_bytes())?;
-        sources.push(path);
+        if file.ends_with(".c") {
+            sources.push(path);
+        }
     }
     let mut objects = vec![bindings.type_object.clone()];
     for c in &sources {
@@ -459,6 +495,49 @@ fn glue((world, files): (&str, &[(&str, &str)]), defines: &[String], compiler: &
         objects.push(object);
     }
     Ok(objects)
+}
+
+/// The interpreter that serves wasi:http: the same objects as the command, with the
+/// WSGI handler (a reactor: no `main`) in place of the exit-code shim, whose wasi:cli/exit
+/// is outside the wasi:http world.
+#[allow(clippy::too_many_arguments)]
+fn link_http(compiler: &Compiler, recipe: &pylon_sys::cpython::LinkRecipe, objects: &[PathBuf], config_o: &Path, command_key: &str, out: &Path, build: &Path, log: &Path) -> Result<()> {
+    let bridge = format!("static const char PYLON_WSGI_SOURCE[] = {};\n", c_string(WSGI_BRIDGE));
+    let files: Vec<(&str, &str)> = HTTP_FILES.iter().copied().chain([("pylon_wsgi_source.h", bridge.as_str())]).collect();
+    // Without the exit shim, and with every cap composed in (no launcher-side isolation).
+    let isolation = build.join(ISOLATION_GLUE.0);
+    let mut linked: Vec<PathBuf> = objects.iter().filter(|o| !o.ends_with("pylon_exit.o") && !o.starts_with(&isolation)).cloned().collect();
+    linked.extend(glue((HTTP_GLUE, &files), &[], compiler, build, log)?);
+    let mut fp = Fingerprint::new("link-http");
+    fp.text(command_key);
+    for object in &linked {
+        fp.file(object)?;
+    }
+    let stamp = Stamp::new(build, "link-http", &fp);
+    if stamp.fresh(&[out]) {
+        return Ok(());
+    }
+    let step = Step::start("link the wasi:http interpreter").log_to(log)?;
+    relink::link_reactor(&step, &compiler.clang, recipe, config_o, &linked, out)?;
+    step.finish();
+    stamp.record()
+}
+
+/// `text` as a C string literal.
+fn c_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    out.push('"');
+    for byte in text.bytes() {
+        match byte {
+            b'\n' => out.push_str("\\n\"\n\""),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(byte as char),
+            _ => out.push_str(&format!("\\{byte:03o}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Compile unless the source, the headers beside it and the flags are unchanged.

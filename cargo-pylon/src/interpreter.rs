@@ -9,11 +9,17 @@ use crate::compose::{self, Composed, Target};
 use crate::discover;
 
 pub fn prepare(home: &Home) -> Result<Composed> {
+    prepare_with(home, false)
+}
+
+/// As [`prepare`]; `http` also links the interpreter that serves wasi:http.
+pub fn prepare_with(home: &Home, http: bool) -> Result<Composed> {
     match discover::current(home)? {
-        Some(ws) => compose::workspace(home, &ws),
+        Some(ws) => compose::workspace_with(home, &ws, http),
         None => {
             let (toolchain, cpython) = compose::base(home, None)?;
-            let target = Target::bare(&cpython);
+            let mut target = Target::bare(&cpython);
+            target.http = http;
             compose::compose(&toolchain, cpython, &[], &target)
         }
     }

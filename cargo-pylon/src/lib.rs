@@ -30,6 +30,7 @@ pub mod providers;
 pub mod pypi;
 pub mod relink;
 pub mod scratch;
+pub mod serving;
 pub mod smoke;
 pub mod stage;
 pub mod stamp;

@@ -10,6 +10,7 @@ pub mod new;
 pub mod output;
 pub mod probe;
 pub mod regrtest;
+pub mod serve;
 pub mod smoke;
 pub mod upstream_test;
 
@@ -27,5 +28,13 @@ impl PlanArg {
         if let Some(plan) = self.plan {
             composed.plan = Some(plan);
         }
+    }
+}
+
+/// `--env K=V`.
+pub fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?} is not K=V")),
     }
 }

@@ -28,17 +28,10 @@ pub struct Args {
     #[arg(long = "dir", value_name = "HOST[:GUEST]")]
     dirs: Vec<Grant>,
     /// Set an environment variable inside the guest
-    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    #[arg(long = "env", value_name = "K=V", value_parser = super::parse_env)]
     env: Vec<(String, String)>,
     #[command(flatten)]
     plan: super::PlanArg,
-}
-
-fn parse_env(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("{text:?} is not K=V")),
-    }
 }
 
 impl Args {

@@ -23,7 +23,7 @@ use wasmtime_wasi::p2::bindings::Command;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
-pub use engine::{engine, precompile};
+pub use engine::{engine, load, precompile, Ticker};
 pub use forward::Path as Route;
 pub use isolate::INTERFACE as ISOLATION;
 pub use sandbox::{Grant, Program};

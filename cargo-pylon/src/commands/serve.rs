@@ -1,0 +1,84 @@
+//! `cargo pylon serve APP.py [--addr HOST:PORT]` / `cargo pylon serve APP.py --emit OUT.wasm`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use pylon_sys::Home;
+
+use crate::exit::Outcome;
+use crate::interpreter;
+use crate::launch::{self, Grant};
+use crate::serving::server::{self, Server, Settings};
+use crate::serving::snapshot::{self, App, Host};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The Python file whose `application` is the WSGI callable (PEP 3333)
+    #[arg(value_name = "APP.py")]
+    app: PathBuf,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    addr: SocketAddr,
+    /// Write a standalone wasi:http/proxy component (for `wasmtime serve`, Spin, ...) instead of serving
+    #[arg(long, value_name = "OUT.wasm")]
+    emit: Option<PathBuf>,
+    /// Stop a request's instance after this many seconds of wall time
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Cap each request's linear memory, in MiB
+    #[arg(long, value_name = "MIB")]
+    max_memory: Option<u64>,
+    /// Grant a host folder, read-write, at GUEST (default: the same path)
+    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    dirs: Vec<Grant>,
+    /// Set an environment variable inside the guest (fixed in the snapshot)
+    #[arg(long = "env", value_name = "K=V", value_parser = super::parse_env)]
+    env: Vec<(String, String)>,
+    /// Also import these modules into the snapshot, before the application
+    #[arg(long, value_name = "MODULE", value_delimiter = ',')]
+    preload: Vec<String>,
+    /// How long in-flight requests may run after SIGINT/SIGTERM
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    grace: u64,
+}
+
+impl Args {
+    pub fn run(self) -> Result<ExitCode> {
+        let file = self.app.canonicalize().map_err(|_| {
+            Outcome::Usage(format!("cannot serve {}: no such file (give the Python file that defines `application`)", self.app.display()))
+        })?;
+        if self.emit.is_some() && !self.dirs.is_empty() {
+            return Err(Outcome::Usage("--dir cannot go with --emit: a wasi:http/proxy component has no file system".into()).into());
+        }
+        let app = App { file, env: self.env, grants: self.dirs, preload: self.preload };
+        let home = Home::from_env()?;
+        let composed = interpreter::prepare_with(&home, true)?;
+        if let Some(out) = &self.emit {
+            let component = snapshot::component(&composed, &app, Host::Proxy)?;
+            std::fs::copy(&component, out).with_context(|| format!("cannot write {}", out.display()))?;
+            let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+            println!("wrote {} ({:.1} MiB), a wasi:http/proxy component; run it with `wasmtime serve {}`", out.display(), size as f64 / (1 << 20) as f64, out.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let component = snapshot::component(&composed, &app, Host::Pylon)?;
+        let mut settings = Settings::new(&composed, &app)?;
+        settings.timeout = self.timeout.map(Duration::from_secs_f64);
+        settings.max_memory = self.max_memory.map(|mib| mib << 20);
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+        let engine = launch::engine()?;
+        let loaded = launch::load(&engine, &component, &home.dir("precompiled")?)?;
+        let server = Arc::new(Server::new(&engine, &loaded, settings)?);
+        let _ticker = launch::Ticker::start(&engine, Duration::from_millis(10));
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind(self.addr).await.with_context(|| format!("cannot listen on {}", self.addr))?;
+            let addr = listener.local_addr().context("the listener has no address")?;
+            eprintln!("pylon serve: http://{addr}/ serves {} (Ctrl-C stops)", self.app.display());
+            server::run(server, listener, Duration::from_secs(self.grace)).await
+        })?;
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,192 @@
+//! The application's component: the wasi:http interpreter with CPython initialized and
+//! the application imported (a wizer snapshot), then encoded as a component and given
+//! every cap.
+//!
+//! The snapshot is taken on the core module, before the preview1 adapter exists, so no
+//! adapter state is captured; wasi-libc's preopen table is reset by the guest itself.
+//! CPython's hash secret is drawn while initializing, so each snapshot has its own.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pylon_sys::cpython::GUEST_PREFIX;
+use pylon_sys::progress::Step;
+use wasi_preview1_component_adapter_provider::{
+    WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use crate::compose::Composed;
+use crate::launch::Grant;
+use crate::stamp::Fingerprint;
+
+/// Where the application's folder appears in the guest.
+pub const GUEST_APP: &str = "/app";
+
+/// Which host the component is made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// pylon's own server: WASI's file system and environment stay available, so the
+    /// standard library, the site folder and `--dir` folders are read at run time.
+    Pylon,
+    /// Any wasi:http host (`wasmtime serve`, Spin, ...): the component imports only the
+    /// wasi:http/proxy world, so it runs on what the snapshot holds.
+    Proxy,
+}
+
+/// The application and what its interpreter is initialized with.
+pub struct App {
+    /// The application file (its `application` is the WSGI callable).
+    pub file: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub grants: Vec<Grant>,
+    /// Modules imported into the snapshot before the application.
+    pub preload: Vec<String>,
+}
+
+impl App {
+    pub fn folder(&self) -> Result<&Path> {
+        self.file.parent().context("the application file has no folder")
+    }
+
+    fn guest_file(&self) -> Result<String> {
+        let name = self.file.file_name().context("the application path has no file name")?;
+        Ok(format!("{GUEST_APP}/{}", name.to_string_lossy()))
+    }
+
+    /// Environment of the initializing run (and, for [`Host::Pylon`], of every request).
+    pub fn environment(&self) -> Result<Vec<(String, String)>> {
+        let mut env = self.env.clone();
+        env.push(("PYLON_WSGI_APP".into(), self.guest_file()?));
+        if !self.preload.is_empty() {
+            env.push(("PYLON_PRELOAD".into(), self.preload.join(",")));
+        }
+        Ok(env)
+    }
+}
+
+/// The application's component for `host`, built once per version of its inputs and kept
+/// beside `pylon.wasm`.
+pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> {
+    let core = composed.http_core.as_deref().context("the composition has no wasi:http interpreter")?;
+    let mut fp = Fingerprint::new("serve");
+    fp.text(&format!("{host:?}")).identity(core)?;
+    fp.tree(app.folder()?)?.tree(&composed.site_packages)?;
+    for (name, value) in app.environment()? {
+        fp.text(&name).text(&value);
+    }
+    for grant in &app.grants {
+        fp.text(&grant.host.display().to_string()).text(&grant.guest);
+    }
+    for (package, path) in &composed.components {
+        fp.text(package).identity(path)?;
+    }
+    let dir = composed.wasm.parent().context("pylon.wasm has no folder")?.join("serve");
+    let kind = match host {
+        Host::Pylon => "pylon",
+        Host::Proxy => "proxy",
+    };
+    let out = dir.join(format!("{kind}-{}.wasm", &fp.finish()[..16]));
+    if out.is_file() {
+        return Ok(out);
+    }
+    let step = Step::start(format!("snapshot {} with its interpreter", app.file.display()));
+    let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
+    let snapshot = initialize(composed, app, &module)?;
+    step.message("encode as a component");
+    let adapter = match host {
+        Host::Pylon => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        Host::Proxy => WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER,
+    };
+    let encoded = wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(&snapshot)
+        .context("the snapshot is not a core module wit-component accepts")?
+        .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter)
+        .context("the preview1 adapter was rejected")?
+        .encode()
+        .context("cannot encode the snapshot as a component")?;
+    step.message("compose the caps in");
+    let composed_bytes = if composed.components.is_empty() { encoded } else { crate::plug::plug(&encoded, &composed.components)? };
+    check_imports(&composed_bytes, host)?;
+    prune(&dir, kind);
+    crate::component::write_atomically(&out, &composed_bytes)?;
+    step.finish();
+    Ok(out)
+}
+
+/// Run the interpreter's `wizer.initialize` with the application's folders mounted as the
+/// server mounts them, and return the initialized module.
+fn initialize(composed: &Composed, app: &App, module: &[u8]) -> Result<Vec<u8>> {
+    let engine = wasmtime::Engine::default();
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.args(&["python3"]).envs(&app.environment()?).inherit_stdout().inherit_stderr();
+    let site = crate::stage::guest_site_packages(composed.cpython.profile.minor());
+    let mounts = [(composed.prefix.as_path(), GUEST_PREFIX), (composed.site_packages.as_path(), site.as_str()), (app.folder()?, GUEST_APP)];
+    for (host, guest) in mounts {
+        wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
+    }
+    for grant in &app.grants {
+        let perms = if grant.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
+        wasi.preopened_dir(&grant.host, &grant.guest, perms)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot mount {} at {}", grant.host.display(), grant.guest))?;
+    }
+    let mut store = wasmtime::Store::new(&engine, wasi.build_p1());
+    let mut linker = wasmtime::Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |cx| cx).map_err(anyhow::Error::from)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let wizer = {
+        let mut wizer = wasmtime_wizer::Wizer::new();
+        wizer.init_func("wizer.initialize");
+        wizer
+    };
+    let snapshot = runtime.block_on(wizer.run(&mut store, module, async |store, module| {
+        // Cap and wasi:http calls are not made while initializing; they trap if they are.
+        linker.define_unknown_imports_as_traps(module)?;
+        linker.instantiate_async(store, module).await
+    }));
+    snapshot.map_err(anyhow::Error::from).with_context(|| {
+        format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
+    })
+}
+
+/// The interfaces a wasi:http/proxy component may import.
+const PROXY_WORLD: &[&str] = &[
+    "wasi:io/",
+    "wasi:clocks/monotonic-clock@",
+    "wasi:clocks/wall-clock@",
+    "wasi:random/random@",
+    "wasi:cli/stdout@",
+    "wasi:cli/stderr@",
+    "wasi:cli/stdin@",
+    "wasi:http/types@",
+    "wasi:http/outgoing-handler@",
+];
+
+fn check_imports(component: &[u8], host: Host) -> Result<()> {
+    let imports = crate::inspect::interfaces(component).context("cannot inspect the application's component")?.imports;
+    let foreign: Vec<&String> = imports.iter().filter(|i| !crate::inspect::is_wasi(i)).collect();
+    if let Some(first) = foreign.first() {
+        bail!("the application's component still imports {first}, which no cap satisfies\n  fix: add the cap that exports it to the workspace");
+    }
+    if host == Host::Proxy {
+        if let Some(outside) = imports.iter().find(|i| !PROXY_WORLD.iter().any(|p| i.starts_with(p))) {
+            bail!("the component imports {outside}, which is outside the wasi:http/proxy world; a stock wasi:http host would refuse it");
+        }
+    }
+    Ok(())
+}
+
+/// Remove earlier snapshots of the same kind (each is several MiB).
+fn prune(dir: &Path, kind: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(&format!("{kind}-")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
