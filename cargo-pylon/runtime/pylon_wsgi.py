@@ -45,6 +45,22 @@ def load():
             f"(for example `application = app` after creating a Flask or Bottle app)"
         )
     _app = app
+    if os.environ.get("PYLON_NO_FILES") == "1":
+        sys.meta_path.append(_Unbundled())
+
+
+class _Unbundled:
+    """Last on sys.meta_path of a component with no file system: a module that was not
+    imported while the component was pre-initialized is not inside it; say how to fix that."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        raise ModuleNotFoundError(
+            f"No module named {name!r} in this component: a wasi:http/proxy component has no file "
+            f"system, so it holds only the modules imported while it was pre-initialized "
+            f"(fix: `cargo pylon serve --emit ... --preload {name.partition('.')[0]}`, or import it at the application's top)",
+            name=name,
+        )
 
 
 def flush():

@@ -70,7 +70,9 @@ impl App {
 pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> {
     let core = composed.http_core.as_deref().context("the composition has no wasi:http interpreter")?;
     let mut fp = Fingerprint::new("serve");
-    fp.text(&format!("{host:?}")).identity(core)?;
+    // pylon's own bridge and encoding are part of the running binary.
+    let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
+    fp.text(&format!("{host:?}")).identity(core)?.identity(&exe)?;
     fp.tree(app.folder()?)?.tree(&composed.site_packages)?;
     for (name, value) in app.environment()? {
         fp.text(&name).text(&value);
@@ -92,7 +94,9 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
     }
     let step = Step::start(format!("snapshot {} with its interpreter", app.file.display()));
     let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
-    let snapshot = initialize(composed, app, &module)?;
+    // The name section stays, so traps still name functions.
+    let module = crate::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
+    let snapshot = initialize(composed, app, &module, host)?;
     step.message("encode as a component");
     let adapter = match host {
         Host::Pylon => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
@@ -117,10 +121,14 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
 
 /// Run the interpreter's `wizer.initialize` with the application's folders mounted as the
 /// server mounts them, and return the initialized module.
-fn initialize(composed: &Composed, app: &App, module: &[u8]) -> Result<Vec<u8>> {
+fn initialize(composed: &Composed, app: &App, module: &[u8], host: Host) -> Result<Vec<u8>> {
     let engine = wasmtime::Engine::default();
     let mut wasi = WasiCtxBuilder::new();
     wasi.args(&["python3"]).envs(&app.environment()?).inherit_stdout().inherit_stderr();
+    if host == Host::Proxy {
+        // Tells the bridge that imports after the snapshot cannot reach any file.
+        wasi.env("PYLON_NO_FILES", "1");
+    }
     let site = crate::stage::guest_site_packages(composed.cpython.profile.minor());
     let mounts = [(composed.prefix.as_path(), GUEST_PREFIX), (composed.site_packages.as_path(), site.as_str()), (app.folder()?, GUEST_APP)];
     for (host, guest) in mounts {
