@@ -2,5 +2,6 @@
 //! component (`snapshot`), and pylon's own server for it (`server`). The same snapshot,
 //! encoded for the wasi:http/proxy world, runs on any wasi:http host (`serve --emit`).
 
+pub mod cli_stub;
 pub mod server;
 pub mod snapshot;

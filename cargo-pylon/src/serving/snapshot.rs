@@ -111,7 +111,10 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
         .encode()
         .context("cannot encode the snapshot as a component")?;
     step.message("compose the caps in");
-    let composed_bytes = if composed.components.is_empty() { encoded } else { crate::plug::plug(&encoded, &composed.components)? };
+    let mut composed_bytes = if composed.components.is_empty() { encoded } else { crate::plug::plug(&encoded, &composed.components)? };
+    if host == Host::Proxy {
+        composed_bytes = answer_cli_imports(composed_bytes, &dir)?;
+    }
     check_imports(&composed_bytes, host)?;
     prune(&dir, kind);
     crate::component::write_atomically(&out, &composed_bytes)?;
@@ -161,6 +164,20 @@ fn initialize(composed: &Composed, app: &App, module: &[u8], host: Host) -> Resu
     })
 }
 
+/// Plug the wasi:cli stub in, at each version the caps import, for the interfaces the
+/// proxy world lacks.
+fn answer_cli_imports(mut component: Vec<u8>, dir: &Path) -> Result<Vec<u8>> {
+    let imports = crate::inspect::interfaces(&component).context("cannot inspect the application's component")?.imports;
+    let versions: std::collections::BTreeSet<&str> = imports.iter().filter_map(|i| super::cli_stub::provides(i)).collect();
+    for version in versions {
+        let stub = dir.join(format!("cli-stub-{version}.wasm"));
+        crate::component::write_atomically(&stub, &super::cli_stub::component(version)?)?;
+        component = crate::plug::plug(&component, &[(format!("cli-stub-{version}"), stub)])
+            .with_context(|| format!("answering the caps' wasi:cli {version} imports inside the component failed"))?;
+    }
+    Ok(component)
+}
+
 /// The interfaces a wasi:http/proxy component may import.
 const PROXY_WORLD: &[&str] = &[
     "wasi:io/",
@@ -188,12 +205,13 @@ fn check_imports(component: &[u8], host: Host) -> Result<()> {
     Ok(())
 }
 
-/// Remove earlier snapshots of the same kind (each is several MiB).
+/// Remove snapshots of the same kind unused for a day (each is several MiB); recent ones
+/// may belong to another application served from the same workspace.
 fn prune(dir: &Path, kind: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let stale = |meta: std::fs::Metadata| meta.accessed().or(meta.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() > 24 * 3600);
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with(&format!("{kind}-")) {
+        if entry.file_name().to_string_lossy().starts_with(&format!("{kind}-")) && entry.metadata().is_ok_and(stale) {
             let _ = std::fs::remove_file(entry.path());
         }
     }

