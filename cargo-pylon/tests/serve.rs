@@ -42,20 +42,22 @@ impl Server {
                 }
             }
         });
+        // Owned from here, so a failure below still stops the process.
+        let mut server = Self { child, base: String::new(), log };
         let mut seen = String::new();
         let deadline = Instant::now() + Duration::from_secs(900);
         while Instant::now() < deadline {
-            match log.recv_timeout(Duration::from_secs(1)) {
+            match server.log.recv_timeout(Duration::from_secs(1)) {
                 Ok(line) => {
                     if let Some(rest) = line.strip_prefix("pylon serve: http://") {
-                        let addr = rest.split('/').next().unwrap();
-                        return Self { child, base: format!("http://{addr}"), log };
+                        server.base = format!("http://{}", rest.split('/').next().unwrap());
+                        return server;
                     }
                     seen.push_str(&line);
                     seen.push('\n');
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Some(status) = child.try_wait().unwrap() {
+                    if let Some(status) = server.child.try_wait().unwrap() {
                         panic!("serve exited with {status} before listening:\n{seen}");
                     }
                 }

@@ -31,6 +31,23 @@ impl PlanArg {
     }
 }
 
+/// What bounds a guest and what it may see: `--timeout`, `--max-memory`, `--dir`, `--env`.
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Stop the guest (for serve: a request's instance) after this many seconds of wall time
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Cap the guest's linear memory (for serve: each request's), in MiB
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<u64>,
+    /// Grant a host folder, read-write, at GUEST (default: the same path)
+    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    pub dirs: Vec<crate::launch::Grant>,
+    /// Set an environment variable inside the guest
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+}
+
 /// `--env K=V`.
 pub fn parse_env(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {

@@ -7,7 +7,7 @@ use anyhow::Result;
 use pylon_sys::Home;
 
 use crate::interpreter;
-use crate::launch::{Grant, Launch, Program};
+use crate::launch::{Launch, Program};
 
 #[derive(Debug, clap::Args)]
 #[command(arg_required_else_help = true)]
@@ -18,18 +18,8 @@ pub struct Args {
     /// The Python file to run, then the arguments for sys.argv (with -c: only arguments)
     #[arg(value_name = "FILE.py [ARGS]", required_unless_present = "code", trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
-    /// Stop Python after this many seconds of wall time
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<f64>,
-    /// Cap the guest's linear memory, in MiB
-    #[arg(long, value_name = "MIB")]
-    max_memory: Option<u64>,
-    /// Grant a host folder, read-write, at GUEST (default: the same path)
-    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
-    dirs: Vec<Grant>,
-    /// Set an environment variable inside the guest
-    #[arg(long = "env", value_name = "K=V", value_parser = super::parse_env)]
-    env: Vec<(String, String)>,
+    #[command(flatten)]
+    sandbox: super::SandboxArgs,
     #[command(flatten)]
     plan: super::PlanArg,
 }
@@ -48,10 +38,10 @@ impl Args {
         let mut composed = interpreter::prepare(&home)?;
         self.plan.apply(&mut composed);
         let mut launch = Launch::new(&composed, program, home.dir("precompiled")?);
-        launch.timeout = self.timeout.map(Duration::from_secs_f64);
-        launch.max_memory = self.max_memory.map(|mib| mib << 20);
-        launch.grants = self.dirs;
-        launch.env = self.env;
+        launch.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
+        launch.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
+        launch.grants = self.sandbox.dirs;
+        launch.env = self.sandbox.env;
         Ok(ExitCode::from(launch.run()?))
     }
 }

@@ -11,7 +11,7 @@ use pylon_sys::Home;
 
 use crate::exit::Outcome;
 use crate::interpreter;
-use crate::launch::{self, Grant};
+use crate::launch;
 use crate::serving::server::{self, Server, Settings};
 use crate::serving::snapshot::{self, App, Host};
 
@@ -26,18 +26,9 @@ pub struct Args {
     /// Write a standalone wasi:http/proxy component (for `wasmtime serve`, Spin, ...) instead of serving
     #[arg(long, value_name = "OUT.wasm")]
     emit: Option<PathBuf>,
-    /// Stop a request's instance after this many seconds of wall time
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<f64>,
-    /// Cap each request's linear memory, in MiB
-    #[arg(long, value_name = "MIB")]
-    max_memory: Option<u64>,
-    /// Grant a host folder, read-write, at GUEST (default: the same path)
-    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
-    dirs: Vec<Grant>,
-    /// Set an environment variable inside the guest (fixed in the snapshot)
-    #[arg(long = "env", value_name = "K=V", value_parser = super::parse_env)]
-    env: Vec<(String, String)>,
+    /// Limits (per request), folders and environment (fixed in the snapshot)
+    #[command(flatten)]
+    sandbox: super::SandboxArgs,
     /// Also import these modules into the snapshot, before the application
     #[arg(long, value_name = "MODULE", value_delimiter = ',')]
     preload: Vec<String>,
@@ -51,10 +42,10 @@ impl Args {
         let file = self.app.canonicalize().map_err(|_| {
             Outcome::Usage(format!("cannot serve {}: no such file (give the Python file that defines `application`)", self.app.display()))
         })?;
-        if self.emit.is_some() && !self.dirs.is_empty() {
+        if self.emit.is_some() && !self.sandbox.dirs.is_empty() {
             return Err(Outcome::Usage("--dir cannot go with --emit: a wasi:http/proxy component has no file system".into()).into());
         }
-        let app = App { file, env: self.env, grants: self.dirs, preload: self.preload };
+        let app = App { file, env: self.sandbox.env, grants: self.sandbox.dirs, preload: self.preload };
         let home = Home::from_env()?;
         let composed = interpreter::prepare_with(&home, true)?;
         if let Some(out) = &self.emit {
@@ -66,8 +57,8 @@ impl Args {
         }
         let component = snapshot::component(&composed, &app, Host::Pylon)?;
         let mut settings = Settings::new(&composed, &app)?;
-        settings.timeout = self.timeout.map(Duration::from_secs_f64);
-        settings.max_memory = self.max_memory.map(|mib| mib << 20);
+        settings.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
+        settings.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
         let engine = launch::engine()?;
         let loaded = launch::load(&engine, &component, &home.dir("precompiled")?)?;
