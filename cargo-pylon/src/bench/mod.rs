@@ -9,6 +9,7 @@ pub mod compose;
 pub mod dynlink;
 pub mod hashing;
 pub mod phases;
+pub mod serve;
 pub mod stdlib;
 
 use std::path::Path;

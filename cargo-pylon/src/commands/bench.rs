@@ -12,6 +12,9 @@ pub struct Args {
     /// Timed runs per start-up measurement (after two warm-up runs)
     #[arg(long, default_value_t = 20)]
     runs: usize,
+    /// Measure only `serve` under load (the other measurements take minutes)
+    #[arg(long)]
+    serve_only: bool,
 }
 
 impl Args {
@@ -19,6 +22,10 @@ impl Args {
         let home = Home::from_env()?;
         let ws = discover::workspace(None)?;
         let composed = interpreter::prepare(&home)?;
+        if self.serve_only {
+            print!("{}", bench::markdown(&bench::serve::rows(&composed)?));
+            return Ok(ExitCode::SUCCESS);
+        }
         let cache = home.dir("precompiled")?;
         let mut rows = vec![
             bench::warm_start(&composed, "pass", self.runs)?,
@@ -37,6 +44,7 @@ impl Args {
         if ["zlib-cap", "lzma-cap", "sqlite3-cap", "hashlib-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
             rows.extend(bench::stdlib::rows(&composed, &cache)?);
         }
+        rows.extend(bench::serve::rows(&composed)?);
         rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
         rows.push(bench::size("python.wasm (CPython's core module, before componentizing)", &composed.cpython.interpreter())?);
         print!("{}", bench::markdown(&rows));
