@@ -150,6 +150,44 @@ static PyObject *http_read(PyObject *self, PyObject *arg) {
     return bytes;
 }
 
+/* Why a response head was not sent. */
+typedef enum { HEAD_SENT, HEAD_BAD_HEADERS, HEAD_BAD_STATUS, HEAD_NO_BODY } head_t;
+
+/* Send the status and `headers` and open the body; on failure nothing is sent (and
+ * `*header_error` says why the headers were refused). */
+static head_t send_head(uint16_t status, pylon_http_list_tuple2_string_list_u8_t *headers, wasi_http_types_header_error_t *header_error) {
+    wasi_http_types_own_fields_t fields;
+    if (!wasi_http_types_static_fields_from_list(headers, &fields, header_error)) return HEAD_BAD_HEADERS;
+    wasi_http_types_own_outgoing_response_t response = wasi_http_types_constructor_outgoing_response(fields);
+    wasi_http_types_borrow_outgoing_response_t borrowed = wasi_http_types_borrow_outgoing_response(response);
+    if (!wasi_http_types_method_outgoing_response_set_status_code(borrowed, status)) {
+        wasi_http_types_outgoing_response_drop_own(response);
+        return HEAD_BAD_STATUS;
+    }
+    if (!wasi_http_types_method_outgoing_response_body(borrowed, &ex.out_body)
+        || !wasi_http_types_method_outgoing_body_write(wasi_http_types_borrow_outgoing_body(ex.out_body), &ex.out_stream)) {
+        wasi_http_types_outgoing_response_drop_own(response);
+        return HEAD_NO_BODY;
+    }
+    ex.out_open = true;
+    wasi_http_types_result_own_outgoing_response_error_code_t result = {.is_err = false, .val = {.ok = response}};
+    wasi_http_types_static_response_outparam_set(ex.outparam, &result);
+    ex.answered = true;
+    return HEAD_SENT;
+}
+
+/* Write all of `data` to the open body, a blocking write of at most WRITE_CHUNK at a time. */
+static bool write_body(const uint8_t *data, size_t len, wasi_io_streams_stream_error_t *err) {
+    while (len > 0) {
+        size_t n = len < WRITE_CHUNK ? len : WRITE_CHUNK;
+        pylon_http_list_u8_t chunk = {(uint8_t *)data, n};
+        if (!wasi_io_streams_method_output_stream_blocking_write_and_flush(wasi_io_streams_borrow_output_stream(ex.out_stream), &chunk, err)) return false;
+        data += n;
+        len -= n;
+    }
+    return true;
+}
+
 /* _pylon_http.respond(status, [(name, value)]): the status line and headers go out now. */
 static PyObject *http_respond(PyObject *self, PyObject *args) {
     int status;
@@ -177,33 +215,24 @@ static PyObject *http_respond(PyObject *self, PyObject *args) {
         items[i].f1 = (pylon_http_list_u8_t){(uint8_t *)value, (size_t)value_len};
     }
     pylon_http_list_tuple2_string_list_u8_t list = {items, (size_t)count};
-    wasi_http_types_own_fields_t fields;
     wasi_http_types_header_error_t header_error;
-    bool ok = wasi_http_types_static_fields_from_list(&list, &fields, &header_error);
+    head_t sent = send_head((uint16_t)status, &list, &header_error);
     PyMem_Free(items);
-    if (!ok) {
-        static const char *const why[] = {"invalid syntax", "forbidden", "immutable"};
+    static const char *const why[] = {"invalid syntax", "forbidden", "immutable"};
+    switch (sent) {
+    case HEAD_SENT:
+        Py_RETURN_NONE;
+    case HEAD_BAD_HEADERS:
         PyErr_Format(PyExc_ValueError, "the host refused the response headers: %s", why[header_error.tag]);
         return NULL;
-    }
-    wasi_http_types_own_outgoing_response_t response = wasi_http_types_constructor_outgoing_response(fields);
-    wasi_http_types_borrow_outgoing_response_t borrowed = wasi_http_types_borrow_outgoing_response(response);
-    if (!wasi_http_types_method_outgoing_response_set_status_code(borrowed, (uint16_t)status)) {
-        wasi_http_types_outgoing_response_drop_own(response);
+    case HEAD_BAD_STATUS:
         PyErr_Format(PyExc_ValueError, "the host refused the status %d", status);
         return NULL;
-    }
-    if (!wasi_http_types_method_outgoing_response_body(borrowed, &ex.out_body)
-        || !wasi_http_types_method_outgoing_body_write(wasi_http_types_borrow_outgoing_body(ex.out_body), &ex.out_stream)) {
-        wasi_http_types_outgoing_response_drop_own(response);
+    case HEAD_NO_BODY:
         PyErr_SetString(PyExc_OSError, "the response has no body stream");
         return NULL;
     }
-    ex.out_open = true;
-    wasi_http_types_result_own_outgoing_response_error_code_t result = {.is_err = false, .val = {.ok = response}};
-    wasi_http_types_static_response_outparam_set(ex.outparam, &result);
-    ex.answered = true;
-    Py_RETURN_NONE;
+    return NULL;
 }
 
 /* _pylon_http.write(data): body bytes, flushed to the client. */
@@ -215,24 +244,13 @@ static PyObject *http_write(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_RuntimeError, "no response body is open: call respond() first");
         return NULL;
     }
-    const uint8_t *at = view.buf;
-    size_t left = (size_t)view.len;
-    while (left > 0) {
-        size_t n = left < WRITE_CHUNK ? left : WRITE_CHUNK;
-        pylon_http_list_u8_t chunk = {(uint8_t *)at, n};
-        wasi_io_streams_stream_error_t err;
-        bool ok;
-        Py_BEGIN_ALLOW_THREADS
-        ok = wasi_io_streams_method_output_stream_blocking_write_and_flush(wasi_io_streams_borrow_output_stream(ex.out_stream), &chunk, &err);
-        Py_END_ALLOW_THREADS
-        if (!ok) {
-            PyBuffer_Release(&view);
-            return stream_failed(&err, "writing the response body failed");
-        }
-        at += n;
-        left -= n;
-    }
+    wasi_io_streams_stream_error_t err;
+    bool ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = write_body(view.buf, (size_t)view.len, &err);
+    Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
+    if (!ok) return stream_failed(&err, "writing the response body failed");
     Py_RETURN_NONE;
 }
 
@@ -338,34 +356,21 @@ static void answer_500(void) {
     pylon_http_tuple2_string_list_u8_t header = {
         {(uint8_t *)"content-type", 12}, {(uint8_t *)"text/plain; charset=utf-8", 25}};
     pylon_http_list_tuple2_string_list_u8_t list = {&header, 1};
-    wasi_http_types_own_fields_t fields;
     wasi_http_types_header_error_t header_error;
-    wasi_http_types_result_own_outgoing_response_error_code_t result = {.is_err = true};
-    result.val.err.tag = WASI_HTTP_TYPES_ERROR_CODE_INTERNAL_ERROR;
-    result.val.err.val.internal_error.is_some = false;
-    if (wasi_http_types_static_fields_from_list(&list, &fields, &header_error)) {
-        wasi_http_types_own_outgoing_response_t response = wasi_http_types_constructor_outgoing_response(fields);
-        wasi_http_types_borrow_outgoing_response_t borrowed = wasi_http_types_borrow_outgoing_response(response);
-        wasi_http_types_method_outgoing_response_set_status_code(borrowed, 500);
-        if (wasi_http_types_method_outgoing_response_body(borrowed, &ex.out_body)
-            && wasi_http_types_method_outgoing_body_write(wasi_http_types_borrow_outgoing_body(ex.out_body), &ex.out_stream)) {
-            ex.out_open = true;
-            result = (wasi_http_types_result_own_outgoing_response_error_code_t){.is_err = false, .val = {.ok = response}};
-        } else {
-            wasi_http_types_outgoing_response_drop_own(response);
-        }
+    if (send_head(500, &list, &header_error) != HEAD_SENT) {
+        /* Not even a plain 500 could be made: the host answers with its own error. */
+        wasi_http_types_result_own_outgoing_response_error_code_t result = {.is_err = true};
+        result.val.err.tag = WASI_HTTP_TYPES_ERROR_CODE_INTERNAL_ERROR;
+        result.val.err.val.internal_error.is_some = false;
+        wasi_http_types_static_response_outparam_set(ex.outparam, &result);
+        ex.answered = true;
+        return;
     }
-    wasi_http_types_static_response_outparam_set(ex.outparam, &result);
-    ex.answered = true;
-    if (ex.out_open) {
-        pylon_http_list_u8_t chunk = {(uint8_t *)body, sizeof body - 1};
-        wasi_io_streams_stream_error_t err;
-        if (!wasi_io_streams_method_output_stream_blocking_write_and_flush(wasi_io_streams_borrow_output_stream(ex.out_stream), &chunk, &err)
-            && err.tag == WASI_IO_STREAMS_STREAM_ERROR_LAST_OPERATION_FAILED) {
-            wasi_io_error_error_drop_own(err.val.last_operation_failed);
-        }
-        close_body(true);
+    wasi_io_streams_stream_error_t err;
+    if (!write_body((const uint8_t *)body, sizeof body - 1, &err) && err.tag == WASI_IO_STREAMS_STREAM_ERROR_LAST_OPERATION_FAILED) {
+        wasi_io_error_error_drop_own(err.val.last_operation_failed);
     }
+    close_body(true);
 }
 
 void exports_wasi_http_incoming_handler_handle(own_request_t request, own_outparam_t outparam) {

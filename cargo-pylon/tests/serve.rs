@@ -49,7 +49,7 @@ impl Server {
         while Instant::now() < deadline {
             match server.log.recv_timeout(Duration::from_secs(1)) {
                 Ok(line) => {
-                    if let Some(rest) = line.strip_prefix("pylon serve: http://") {
+                    if let Some(rest) = line.strip_prefix(cargo_pylon::serving::server::BANNER) {
                         server.base = format!("http://{}", rest.split('/').next().unwrap());
                         return server;
                     }

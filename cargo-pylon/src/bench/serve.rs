@@ -60,7 +60,7 @@ fn start_pylon(app: &std::path::Path) -> Result<Running> {
     let stderr = child.stderr.take().context("no stderr")?;
     for line in BufReader::new(stderr).lines() {
         let line = line?;
-        if let Some(rest) = line.strip_prefix("pylon serve: http://") {
+        if let Some(rest) = line.strip_prefix(crate::serving::server::BANNER) {
             let port = rest.split('/').next().and_then(|a| a.rsplit(':').next()).and_then(|p| p.parse().ok()).context("no port in serve's banner")?;
             return Ok(Running(child, port));
         }

@@ -67,7 +67,7 @@ impl Args {
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind(self.addr).await.with_context(|| format!("cannot listen on {}", self.addr))?;
             let addr = listener.local_addr().context("the listener has no address")?;
-            eprintln!("pylon serve: http://{addr}/ serves {} (Ctrl-C stops)", self.app.display());
+            eprintln!("{}{addr}/ serves {} (Ctrl-C stops)", server::BANNER, self.app.display());
             server::run(server, listener, Duration::from_secs(self.grace)).await
         })?;
         Ok(ExitCode::SUCCESS)

@@ -81,7 +81,7 @@ struct Guest {
 }
 
 /// Store data that carries the run's memory limits.
-trait Limited: 'static {
+pub(crate) trait Limited: 'static {
     fn limits(&mut self) -> &mut StoreLimits;
 }
 
@@ -93,12 +93,12 @@ impl Limited for Guest {
 
 /// What bounds every store of a run, the interpreter's and each provider's.
 #[derive(Clone, Copy)]
-struct Bounds {
-    max_memory: Option<u64>,
+pub(crate) struct Bounds {
+    pub(crate) max_memory: Option<u64>,
 }
 
 impl Bounds {
-    fn limits(&self) -> StoreLimits {
+    pub(crate) fn limits(&self) -> StoreLimits {
         let mut limits = StoreLimitsBuilder::new();
         if let Some(bytes) = self.max_memory {
             limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
@@ -108,7 +108,7 @@ impl Bounds {
 
     /// Memory limits; the hostcall allocation cap; an epoch deadline that yields, so
     /// timeouts and signals are noticed between ticks.
-    fn apply<T: Limited>(&self, store: &mut Store<T>) {
+    pub(crate) fn apply<T: Limited>(&self, store: &mut Store<T>) {
         store.limiter(|data| data.limits());
         // wasmtime caps what one guest-to-host call may make the host allocate (128 MiB by
         // default). Calls into runtime-linked providers cross the host, so a buffer the

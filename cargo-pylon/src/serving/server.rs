@@ -19,7 +19,7 @@ use hyper::server::conn::http1;
 use pylon_sys::cpython::GUEST_PREFIX;
 use tokio::net::TcpListener;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreLimits};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -28,7 +28,10 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::snapshot::{App, GUEST_APP};
-use crate::launch::Grant;
+use crate::launch::{Bounds, Grant, Limited};
+
+/// How `serve` announces that it listens: this, the address, `/`.
+pub const BANNER: &str = "pylon serve: http://";
 
 /// What every request's instance gets.
 pub struct Settings {
@@ -54,9 +57,11 @@ impl Settings {
         })
     }
 
-    fn wasi(&self) -> Result<WasiCtx> {
+    /// What the guest sees, while initializing the snapshot and in every request: the
+    /// runtime prefix, the site folder and the application's folder read-only, `--dir`
+    /// folders, the application's environment, the server's stdout and stderr.
+    pub(super) fn wasi_builder(&self) -> Result<WasiCtxBuilder> {
         let mut builder = WasiCtxBuilder::new();
-        builder.allow_blocking_current_thread(true);
         builder.args(&["python3"]).envs(&self.env).inherit_stdout().inherit_stderr();
         let (site, site_guest) = &self.site_packages;
         let mounts = [(&self.prefix, GUEST_PREFIX, false), (site, site_guest.as_str(), false), (&self.app_folder, GUEST_APP, false)];
@@ -66,15 +71,13 @@ impl Settings {
             builder.preopened_dir(host, guest, perms).map_err(anyhow::Error::from)
                 .with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
         }
-        Ok(builder.build())
+        Ok(builder)
     }
 
-    fn limits(&self) -> StoreLimits {
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(bytes) = self.max_memory {
-            limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
-        }
-        limits.build()
+    fn wasi(&self) -> Result<WasiCtx> {
+        let mut builder = self.wasi_builder()?;
+        builder.allow_blocking_current_thread(true);
+        Ok(builder.build())
     }
 }
 
@@ -85,6 +88,12 @@ struct Exchange {
     table: ResourceTable,
     limits: StoreLimits,
     hooks: NoOutgoing,
+}
+
+impl Limited for Exchange {
+    fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
 }
 
 impl WasiView for Exchange {
@@ -130,11 +139,10 @@ impl Server {
     }
 
     async fn handle(self: Arc<Self>, request: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Response<HyperOutgoingBody>> {
-        let exchange = Exchange { wasi: self.settings.wasi()?, http: WasiHttpCtx::new(), table: ResourceTable::new(), limits: self.settings.limits(), hooks: NoOutgoing };
+        let bounds = Bounds { max_memory: self.settings.max_memory };
+        let exchange = Exchange { wasi: self.settings.wasi()?, http: WasiHttpCtx::new(), table: ResourceTable::new(), limits: bounds.limits(), hooks: NoOutgoing };
         let mut store = Store::new(self.pre.engine(), exchange);
-        store.limiter(|data| &mut data.limits);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        bounds.apply(&mut store);
         let (method, path) = (request.method().clone(), request.uri().path().to_string());
         let Ok(incoming) = store.data_mut().http().new_incoming_request(Scheme::Http, request) else {
             return Ok(plain(400, "Bad Request: no Host header\n"));

@@ -9,12 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use pylon_sys::cpython::GUEST_PREFIX;
 use pylon_sys::progress::Step;
 use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
 };
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::compose::Composed;
 use crate::launch::Grant;
@@ -126,24 +124,10 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
 /// server mounts them, and return the initialized module.
 fn initialize(composed: &Composed, app: &App, module: &[u8], host: Host) -> Result<Vec<u8>> {
     let engine = wasmtime::Engine::default();
-    let mut wasi = WasiCtxBuilder::new();
-    wasi.args(&["python3"]).envs(&app.environment()?).inherit_stdout().inherit_stderr();
+    let mut wasi = super::server::Settings::new(composed, app)?.wasi_builder()?;
     if host == Host::Proxy {
         // Tells the bridge that imports after the snapshot cannot reach any file.
         wasi.env("PYLON_NO_FILES", "1");
-    }
-    let site = crate::stage::guest_site_packages(composed.cpython.profile.minor());
-    let mounts = [(composed.prefix.as_path(), GUEST_PREFIX), (composed.site_packages.as_path(), site.as_str()), (app.folder()?, GUEST_APP)];
-    for (host, guest) in mounts {
-        wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
-    }
-    for grant in &app.grants {
-        let perms = if grant.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
-        wasi.preopened_dir(&grant.host, &grant.guest, perms)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot mount {} at {}", grant.host.display(), grant.guest))?;
     }
     let mut store = wasmtime::Store::new(&engine, wasi.build_p1());
     let mut linker = wasmtime::Linker::new(&engine);
