@@ -18,15 +18,20 @@ pub fn ensure_command(core: &Path, out: &Path, debug: bool) -> Result<()> {
     if !debug {
         module = strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
     }
-    let component = ComponentEncoder::default()
-        .validate(true)
-        .module(&module)
-        .with_context(|| format!("{} is not a core module wit-component accepts", core.display()))?
-        .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER)
-        .context("the preview1 command adapter was rejected")?
-        .encode()
-        .with_context(|| format!("cannot encode {} as a component", core.display()))?;
+    let component = encode(&module, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER).with_context(|| format!("cannot encode {} as a component", core.display()))?;
     write_atomically(out, &component)
+}
+
+/// A preview1 core module as a component, with `adapter` (command, reactor or proxy)
+/// turning its WASI calls into WASI 0.2 imports.
+pub fn encode(module: &[u8], adapter: &[u8]) -> Result<Vec<u8>> {
+    ComponentEncoder::default()
+        .validate(true)
+        .module(module)
+        .context("not a core module wit-component accepts")?
+        .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter)
+        .context("the preview1 adapter was rejected")?
+        .encode()
 }
 
 /// `module` without its `.debug_*` custom sections (DWARF: most of CPython's bytes).
@@ -48,14 +53,7 @@ pub fn strip_debug(module: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().context("output path has no folder")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("cannot move the new file to {}", path.display()))?;
-    Ok(())
-}
+pub use pylon_runtime::files::write_atomically;
 
 fn is_newer(a: &Path, b: &Path) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();

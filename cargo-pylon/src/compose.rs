@@ -40,6 +40,8 @@ pub struct Target {
     pub libraries: PathBuf,
     /// Also link the interpreter that serves wasi:http (`cargo pylon serve`).
     pub http: bool,
+    /// Modules imported into the pre-initialized interpreter's snapshot.
+    pub preload: Vec<String>,
 }
 
 /// The workspace's `[[workspace.metadata.pylon.site]]` wheels and where they come from.
@@ -86,6 +88,7 @@ impl Target {
             debug: debug_wanted(ws.settings.debug),
             site: None,
             http: false,
+            preload: ws.settings.preload.clone(),
         }
     }
 
@@ -102,6 +105,7 @@ impl Target {
             debug: debug_wanted(false),
             site: None,
             http: false,
+            preload: Vec::new(),
         }
     }
 }
@@ -122,9 +126,12 @@ pub struct Composed {
     pub components: Vec<(String, PathBuf)>,
     /// The wasi:http interpreter's core module, when the target asked for it.
     pub http_core: Option<PathBuf>,
+    /// The pre-initialized interpreter (`pylon-preinit.wasm`), which runs start from when
+    /// they can.
+    pub preinit: PathBuf,
 }
 
-const GLUE_EXIT_WIT: &str = include_str!("../runtime/exit.wit");
+const GLUE_CLI_WIT: &str = include_str!("../runtime/cli.wit");
 const GLUE_WIT: &str = include_str!("../runtime/glue.wit");
 /// pylon's own C, linked into every interpreter: (world, [(file name, source)]).
 const GLUE: (&str, &[(&str, &str)]) = ("pylon-glue", &[
@@ -146,6 +153,9 @@ const HTTP_FILES: &[(&str, &str)] = &[
     ("pylon_crash_composed.c", include_str!("../runtime/pylon_crash_composed.c")),
 ];
 const WSGI_BRIDGE: &str = include_str!("../runtime/pylon_wsgi.py");
+/// The pre-initialized interpreter's own C (what each run resumes is compiled in as a string).
+const PREINIT_GLUE: (&str, &[(&str, &str)]) = ("pylon-preinit", &[("pylon_preinit_main.c", include_str!("../runtime/pylon_preinit_main.c"))]);
+const RESUME: &str = include_str!("../runtime/pylon_resume.py");
 
 /// The CPython build the composition stands on (built once, then cached).
 pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
@@ -190,8 +200,9 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
     lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let site_packages = target.out_dir.join("site-packages");
-    let plan_path = caps.iter().any(|c| c.meta.linkage == Linkage::Dynlink).then(|| crate::plan::beside(&target.output));
+    let plan_path = caps.iter().any(|c| c.meta.linkage == Linkage::Dynlink).then(|| pylon_runtime::plan::beside(&target.output));
     let http_core = target.http.then(|| build.join("python-http.wasm"));
+    let preinit = crate::preinit::beside(&target.output);
     let done = |cpython: Cpython| Composed {
         wasm: target.output.clone(),
         site_packages: site_packages.clone(),
@@ -203,10 +214,11 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         cpython,
         plan: plan_path.clone(),
         http_core: http_core.clone(),
+        preinit: preinit.clone(),
     };
     // What the plug step writes, and everything a compose leaves.
     let written: Vec<&Path> = std::iter::once(target.output.as_path()).chain(plan_path.as_deref()).collect();
-    let outputs: Vec<&Path> = written.iter().copied().chain([site_packages.as_path()]).chain(http_core.as_deref()).collect();
+    let outputs: Vec<&Path> = written.iter().copied().chain([site_packages.as_path(), preinit.as_path()]).chain(http_core.as_deref()).collect();
     let quick = Stamp::new(&build, "compose", &quick_fingerprint(&cpython, &caps, target)?);
     if quick.fresh(&outputs) {
         return Ok(done(cpython));
@@ -262,8 +274,10 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         stamp.record()?;
     }
     if let Some(http_core) = &http_core {
-        link_http(&compiler, &recipe, &objects, &config_o, stamp.key(), http_core, &build, &log)?;
+        link_reactor(Reactor::Http, &compiler, &recipe, &objects, &config_o, stamp.key(), http_core, &build, &log)?;
     }
+    let preinit_core = build.join("python-preinit.wasm");
+    link_reactor(Reactor::Preinit, &compiler, &recipe, &objects, &config_o, stamp.key(), &preinit_core, &build, &log)?;
 
     // 4. Plug the static caps in and plan the dynlink ones; anything left unsatisfied is
     //    an error, before any run.
@@ -273,6 +287,10 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         fp.text(&format!("{:?}", cap.meta.linkage)).file(component)?;
     }
     let plugged = Stamp::new(&target.out_dir, "pylon.wasm", &fp);
+    let statics: Vec<(String, PathBuf)> = caps_with_components.iter().zip(&components)
+        .filter(|(c, _)| c.meta.linkage == Linkage::Static)
+        .map(|(c, p)| (c.package.clone(), p.clone()))
+        .collect();
     let dynlinks: Vec<providers::Dynlink> = caps_with_components.iter().zip(&components)
         .filter(|(c, _)| c.meta.linkage == Linkage::Dynlink)
         .map(|(cap, component)| providers::Dynlink { cap, component })
@@ -280,20 +298,14 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     if !plugged.fresh(&written) || !providers::intact(&dynlinks, &target.output) {
         let step = Step::start("compose pylon.wasm").log_to(&log)?;
         let bytes = std::fs::read(&interpreter).with_context(|| format!("cannot read {}", interpreter.display()))?;
-        let statics: Vec<_> = caps_with_components.iter().zip(&components).filter(|(c, _)| c.meta.linkage == Linkage::Static).collect();
-        let composed = if statics.is_empty() {
-            bytes
-        } else {
-            let named: Vec<(String, PathBuf)> = statics.iter().map(|(c, p)| (c.package.clone(), (*p).clone())).collect();
-            plug::plug(&bytes, &named)?
-        };
+        let composed = if statics.is_empty() { bytes } else { plug::plug(&bytes, &statics)? };
         let unsatisfied = plug::foreign_imports(&composed)?;
         let plan = providers::stage(&dynlinks, &unsatisfied, &target.output, &composed)?;
         let claimed = providers::claimed(plan.as_ref());
         plug::check_satisfied(&unsatisfied.difference(&claimed).cloned().collect(), &offered)?;
         component::write_atomically(&target.output, &composed)?;
         if let Some(plan) = &plan {
-            plan.write(&crate::plan::beside(&target.output))?;
+            plan.write(&pylon_runtime::plan::beside(&target.output))?;
         }
         step.finish();
         plugged.record()?;
@@ -327,6 +339,23 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         staged.record()?;
     }
 
+    // 6. The pre-initialized interpreter, from the facades as staged now; the plan pins it
+    //    beside the cold one.
+    let manifest = target.workspace_root.as_ref().map(|r| r.join("Cargo.toml"));
+    let inputs = crate::preinit::Inputs {
+        core: &preinit_core,
+        prefix: &cpython.prefix(),
+        site_packages: (&site_packages, &stage::guest_site_packages(profile.minor())),
+        statics: &statics,
+        preload: &target.preload,
+        debug: target.debug,
+        manifest: manifest.as_deref(),
+    };
+    crate::preinit::ensure(&inputs, &preinit, &build, &log)?;
+    if let Some(plan_path) = &plan_path {
+        pylon_runtime::plan::pin_preinit(plan_path, &preinit)?;
+    }
+
     // Recorded with the outputs as written now, so a later edit of them is noticed.
     Stamp::new(&build, "compose", &quick_fingerprint(&cpython, &caps, target)?).record()?;
     Ok(done(cpython))
@@ -352,7 +381,7 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
         fp.text(&cap.package).tree(&cap.dir)?;
     }
     // The outputs too: a replaced pylon.wasm, plan or provider is put right by the next compose.
-    for output in crate::plan::artifacts(&target.output) {
+    for output in pylon_runtime::plan::artifacts(&target.output).into_iter().chain([crate::preinit::beside(&target.output)]) {
         if output.exists() {
             fp.identity(&output)?;
         }
@@ -472,7 +501,7 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, toolchain: &Toolch
 fn glue((name, files): (&str, &[(&str, &str)]), defines: &[String], compiler: &Compiler, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
     let dir = build.join(name);
     let mut resolve = wit_parser::Resolve::default();
-    resolve.push_str("exit.wit", GLUE_EXIT_WIT).context("pylon's exit WIT does not parse")?;
+    resolve.push_str("cli.wit", GLUE_CLI_WIT).context("pylon's wasi:cli WIT does not parse")?;
     let package = resolve.push_str("glue.wit", GLUE_WIT).context("pylon's glue WIT does not parse")?;
     let http = resolve.push_str("http.wit", HTTP_WIT).context("pylon's wasi:http WIT does not parse")?;
     let world = match name {
@@ -497,28 +526,53 @@ fn glue((name, files): (&str, &[(&str, &str)]), defines: &[String], compiler: &C
     Ok(objects)
 }
 
-/// The interpreter that serves wasi:http: the same objects as the command, with the
-/// WSGI handler (a reactor: no `main`) in place of the exit-code shim, whose wasi:cli/exit
-/// is outside the wasi:http world.
+/// The interpreter's second and third links: reactors (no `main`) over the command's
+/// objects, each with glue of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reactor {
+    /// Serves wasi:http: the WSGI handler in place of the exit-code shim (wasi:cli/exit is
+    /// outside the wasi:http world), every cap composed in (no launcher-side isolation).
+    Http,
+    /// Pre-initialized at compose, then run through its exported wasi:cli/run.
+    Preinit,
+}
+
+impl Reactor {
+    fn name(self) -> &'static str {
+        match self {
+            Reactor::Http => "http",
+            Reactor::Preinit => "preinit",
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-fn link_http(compiler: &Compiler, recipe: &pylon_sys::cpython::LinkRecipe, objects: &[PathBuf], config_o: &Path, command_key: &str, out: &Path, build: &Path, log: &Path) -> Result<()> {
-    let bridge = format!("static const char PYLON_WSGI_SOURCE[] = {};\n", c_string(WSGI_BRIDGE));
-    let files: Vec<(&str, &str)> = HTTP_FILES.iter().copied().chain([("pylon_wsgi_source.h", bridge.as_str())]).collect();
-    // Without the exit shim, and with every cap composed in (no launcher-side isolation).
+fn link_reactor(kind: Reactor, compiler: &Compiler, recipe: &pylon_sys::cpython::LinkRecipe, objects: &[PathBuf], config_o: &Path, command_key: &str, out: &Path, build: &Path, log: &Path) -> Result<()> {
+    let (source, glue_files, header) = match kind {
+        Reactor::Http => (WSGI_BRIDGE, (HTTP_GLUE, HTTP_FILES), "pylon_wsgi_source.h"),
+        Reactor::Preinit => (RESUME, PREINIT_GLUE, "pylon_resume_source.h"),
+    };
+    let constant = header.trim_end_matches(".h").to_uppercase();
+    let embedded = format!("static const char {constant}[] = {};\n", c_string(source));
+    let files: Vec<(&str, &str)> = glue_files.1.iter().copied().chain([(header, embedded.as_str())]).collect();
     let isolation = build.join(ISOLATION_GLUE.0);
-    let mut linked: Vec<PathBuf> = objects.iter().filter(|o| !o.ends_with("pylon_exit.o") && !o.starts_with(&isolation)).cloned().collect();
-    linked.extend(glue((HTTP_GLUE, &files), &[], compiler, build, log)?);
-    let mut fp = Fingerprint::new("link-http");
+    let mut linked: Vec<PathBuf> = match kind {
+        Reactor::Http => objects.iter().filter(|o| !o.ends_with("pylon_exit.o") && !o.starts_with(&isolation)).cloned().collect(),
+        Reactor::Preinit => objects.to_vec(),
+    };
+    linked.extend(glue((glue_files.0, &files), &[], compiler, build, log)?);
+    let stamp_name = format!("link-{}", kind.name());
+    let mut fp = Fingerprint::new(&stamp_name);
     fp.text(command_key);
     for object in &linked {
         fp.file(object)?;
     }
-    let stamp = Stamp::new(build, "link-http", &fp);
+    let stamp = Stamp::new(build, &stamp_name, &fp);
     if stamp.fresh(&[out]) {
         return Ok(());
     }
-    let step = Step::start("link the wasi:http interpreter").log_to(log)?;
-    relink::link_reactor(&step, &compiler.clang, recipe, config_o, &linked, out)?;
+    let step = Step::start(format!("link the {} interpreter", match kind { Reactor::Http => "wasi:http", Reactor::Preinit => "pre-initialized" })).log_to(log)?;
+    relink::link_reactor(&step, &compiler.clang, recipe, config_o, &linked, out, kind == Reactor::Preinit)?;
     step.finish();
     stamp.record()
 }
@@ -585,7 +639,7 @@ fn write_manifest(toolchain: &Toolchain, cpython: &Cpython, caps: &[&Cap], with_
         });
     }
     // pylon.wasm, and for dynlink caps the plan and the providers beside it.
-    let outputs: Vec<PathBuf> = crate::plan::artifacts(&target.output).into_iter().filter(|p| p.exists()).collect();
+    let outputs: Vec<PathBuf> = pylon_runtime::plan::artifacts(&target.output).into_iter().filter(|p| p.exists()).collect();
     let manifest = BuildManifest {
         schema: 1,
         pylon: env!("CARGO_PKG_VERSION"),

@@ -57,10 +57,10 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
     }
     let request = serde_json::json!({ "facades": facades }).to_string();
     let mut launch = Launch::new(interpreter, Program::Code { code: SCRIPT.to_string(), args: vec![request] }, cache_dir);
-    launch.timeout = Some(std::time::Duration::from_secs(60));
-    launch.grants = vec![Grant::read_only(staged.path(), "/facades")];
+    launch.sandbox.timeout = Some(std::time::Duration::from_secs(60));
+    launch.sandbox.grants = vec![Grant::read_only(staged.path(), "/facades")];
     let captured = Captured::new(1 << 20);
-    launch.capture = Some(captured.clone());
+    launch.sandbox.capture = Some(captured.clone());
     let code = launch.run()?;
     anyhow::ensure!(code == 0, "reading the facades inside pylon failed:\n{}", captured.stderr_text());
     serde_json::from_str(captured.stdout_text().trim()).context("the facade reader printed no JSON")
@@ -93,10 +93,10 @@ pub fn module_api(interpreter: &Composed, trees: &[ApiTree], cache_dir: PathBuf)
         .collect();
     let request = serde_json::json!({ "trees": request }).to_string();
     let mut launch = Launch::new(interpreter, Program::Code { code: MODULE_API.to_string(), args: vec![request] }, cache_dir);
-    launch.timeout = Some(std::time::Duration::from_secs(60));
-    launch.grants = trees.iter().enumerate().map(|(i, t)| Grant::read_only(&t.root, format!("/api/{i}"))).collect();
+    launch.sandbox.timeout = Some(std::time::Duration::from_secs(60));
+    launch.sandbox.grants = trees.iter().enumerate().map(|(i, t)| Grant::read_only(&t.root, format!("/api/{i}"))).collect();
     let captured = Captured::new(1 << 20);
-    launch.capture = Some(captured.clone());
+    launch.sandbox.capture = Some(captured.clone());
     let code = launch.run()?;
     anyhow::ensure!(code == 0, "reading module APIs inside pylon failed:\n{}", captured.stderr_text());
     serde_json::from_str(captured.stdout_text().trim()).context("the API reader printed no JSON")

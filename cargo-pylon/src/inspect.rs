@@ -5,16 +5,7 @@ use std::collections::BTreeSet;
 use anyhow::{bail, Context, Result};
 use wit_parser::{Resolve, TypeDefKind, WorldItem, WorldKey};
 
-/// Whether `name` is a WASI interface (satisfied by the host, never by a cap).
-pub fn is_wasi(name: &str) -> bool {
-    name.starts_with("wasi:")
-}
-
-/// Whether the launcher satisfies `name` for an interpreter: WASI, and pylon's own
-/// isolation interface (which interpreters with runtime-linked caps import).
-pub fn is_host_provided(name: &str) -> bool {
-    is_wasi(name) || name == crate::launch::ISOLATION
-}
+pub use pylon_runtime::{is_host_provided, is_wasi};
 
 pub struct Interfaces {
     pub imports: BTreeSet<String>,

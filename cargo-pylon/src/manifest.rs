@@ -278,6 +278,10 @@ pub struct WorkspaceSettings {
     /// Keep DWARF in `pylon.wasm` (about three quarters of its size) for debuggers.
     #[serde(default)]
     pub debug: bool,
+    /// Modules imported into the pre-initialized interpreter's snapshot, so runs that
+    /// import them start with them loaded (`preload = ["json", "decimal"]`).
+    #[serde(default)]
+    pub preload: Vec<String>,
     /// WIT error cases (or error type names) -> the built-in Python exception a generated
     /// extension raises for them (`"not-found" = "KeyError"`); others raise `<module>.Error`.
     #[serde(default)]

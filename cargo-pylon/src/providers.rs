@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::discover::Cap;
-use crate::plan::{self, Import, Part, Plan, Provider};
+use pylon_runtime::plan::{self, Import, Part, Plan, Provider};
 
 /// A dynlink cap and its built component.
 pub struct Dynlink<'a> {
@@ -64,6 +64,7 @@ pub fn stage(dynlinks: &[Dynlink], unsatisfied: &BTreeSet<String>, output: &Path
     Ok(Some(Plan {
         schema: plan::SCHEMA,
         interpreter: Part { path: PathBuf::from(name), sha256: hex::encode(Sha256::digest(interpreter)) },
+        preinit: None,
         providers,
     }))
 }

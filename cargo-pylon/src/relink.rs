@@ -14,10 +14,10 @@ pub fn link(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path
     run(step, clang, recipe, config_object, extra, out, &[], wrapped.collect(), |_| true)
 }
 
-/// As [`link`], as a reactor (a library the host calls into, with no `main`) that keeps
-/// wasi-libc's own `proc_exit`.
-pub fn link_reactor(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path, extra: &[PathBuf], out: &Path) -> Result<()> {
-    let wrapped = WRAPPED.iter().filter(|s| **s != "__wasi_proc_exit").map(|symbol| format!("-Wl,--wrap={symbol}"));
+/// As [`link`], as a reactor (a library the host calls into, with no `main`); without
+/// `exit_shim` it keeps wasi-libc's own `proc_exit`.
+pub fn link_reactor(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path, extra: &[PathBuf], out: &Path, exit_shim: bool) -> Result<()> {
+    let wrapped = WRAPPED.iter().filter(|s| exit_shim || **s != "__wasi_proc_exit").map(|symbol| format!("-Wl,--wrap={symbol}"));
     run(step, clang, recipe, config_object, extra, out, &["-mexec-model=reactor"], wrapped.collect(), |o| !o.ends_with(MAIN_OBJECT))
 }
 

@@ -56,14 +56,14 @@ pub fn files(workspace_root: &Path, composed: &Composed) -> Result<Vec<PathBuf>>
 pub fn run(composed: &Composed, file: &Path, cache_dir: &Path, require_fat: bool) -> Result<Outcome> {
     let started = Instant::now();
     let mut launch = Launch::new(composed, Program::Script { path: file.to_path_buf(), args: Vec::new() }, cache_dir.to_path_buf());
-    launch.timeout = Some(TIMEOUT);
+    launch.sandbox.timeout = Some(TIMEOUT);
     let helper = tempfile::tempdir().context("cannot make a folder for the test helper")?;
     std::fs::write(helper.path().join("pylon_hostile.py"), HOSTILE_HELPER).context("cannot write the test helper")?;
-    launch.grants = vec![Grant::read_only(helper.path(), HELPER_DIR)];
-    launch.env = vec![("PYTHONPATH".into(), HELPER_DIR.into())];
-    launch.env.extend(std::env::var("PYLON_HOSTILE_SEED").ok().map(|seed| ("PYLON_HOSTILE_SEED".to_string(), seed)));
+    launch.sandbox.grants = vec![Grant::read_only(helper.path(), HELPER_DIR)];
+    launch.sandbox.env = vec![("PYTHONPATH".into(), HELPER_DIR.into())];
+    launch.sandbox.env.extend(std::env::var("PYLON_HOSTILE_SEED").ok().map(|seed| ("PYLON_HOSTILE_SEED".to_string(), seed)));
     let captured = Captured::new(OUTPUT_LIMIT);
-    launch.capture = Some(captured.clone());
+    launch.sandbox.capture = Some(captured.clone());
     let verdict = match launch.run() {
         Ok(0) => Verdict::Pass,
         Ok(SKIP_EXIT) => {

@@ -75,12 +75,7 @@ impl Fingerprint {
     }
 }
 
-/// A file's device, inode, size, modification and change times. Replacing or rewriting a
-/// file changes its change time, which no user can set.
-pub fn identity(meta: &std::fs::Metadata) -> String {
-    use std::os::unix::fs::MetadataExt;
-    format!("{}|{}|{}|{}.{}|{}.{}", meta.dev(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec())
-}
+pub use pylon_runtime::files::identity;
 
 /// The record of a step's last successful run.
 pub struct Stamp {

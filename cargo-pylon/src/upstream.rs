@@ -120,9 +120,9 @@ pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: 
     let skips: Vec<(&str, &str)> = upstream.skip.iter().map(|s| (s.test.as_str(), s.why.as_str())).collect();
     let args: Vec<String> = upstream.tests.iter().cloned().chain(extra.iter().cloned()).collect();
     let mut launch = Launch::new(composed, Program::Code { code: DRIVER.to_string(), args }, cache_dir.to_path_buf());
-    launch.timeout = Some(TIMEOUT);
-    launch.env = vec![("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?)];
-    launch.grants = vec![
+    launch.sandbox.timeout = Some(TIMEOUT);
+    launch.sandbox.env = vec![("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?)];
+    launch.sandbox.grants = vec![
         Grant::new(tree, "/upstream"),
         Grant::new(harness, "/pylon/pytest"),
         Grant::read_only(plugin, "/pylon/plugin"),

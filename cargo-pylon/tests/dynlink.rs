@@ -27,7 +27,7 @@ fn read_plan(ws: &Scratch) -> Value {
 }
 
 fn sha256(path: &Path) -> String {
-    cargo_pylon::plan::digest(path, &tempfile::tempdir().unwrap().path().join("memo")).unwrap()
+    pylon_runtime::plan::digest(path, &tempfile::tempdir().unwrap().path().join("memo")).unwrap()
 }
 
 /// A provider whose bytes differ but whose code is the same: a custom section appended.
@@ -84,6 +84,7 @@ fn deployed(ws: &Scratch) -> (tempfile::TempDir, Value) {
     cargo_pylon::scratch::copy_dir(&ws.path("out/providers"), &dir.path().join("providers")).unwrap();
     let mut plan = read_plan(ws);
     plan["interpreter"]["path"] = ws.path("out/pylon.wasm").display().to_string().into();
+    plan["preinit"]["path"] = ws.path("out/pylon-preinit.wasm").display().to_string().into();
     (dir, plan)
 }
 

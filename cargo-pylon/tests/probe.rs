@@ -42,7 +42,7 @@ fn the_launcher_accounts_for_each_phase_when_asked() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let phases = cargo_pylon::launch::phases::parse(&stderr).unwrap_or_else(|| panic!("no phases in {stderr}"));
     let names: Vec<&str> = phases.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["stage", "engine", "load", "link", "instantiate", "run", "exit"]);
+    assert_eq!(names, ["load", "stage", "link", "instantiate", "run", "exit"]);
     // The sleep is in the run phase, and only there.
     let run = phases.iter().find(|(n, _)| n == "run").unwrap().1;
     assert!(run >= 200.0, "{stderr}");

@@ -155,11 +155,11 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
     scratch.pylon(&["compose"])?;
     let linked_dir = dir.path().join("linked");
     std::fs::create_dir_all(&linked_dir).context("cannot make a folder for the benchmark")?;
-    for file in ["pylon.wasm", crate::plan::FILE_NAME] {
+    for file in ["pylon.wasm", pylon_runtime::plan::FILE_NAME] {
         std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file)).with_context(|| format!("cannot copy {file}"))?;
     }
-    crate::scratch::copy_dir(&scratch.ws.join("out").join(crate::plan::PROVIDERS_DIR), &linked_dir.join(crate::plan::PROVIDERS_DIR))?;
-    let plan = linked_dir.join(crate::plan::FILE_NAME).display().to_string();
+    crate::scratch::copy_dir(&scratch.ws.join("out").join(pylon_runtime::plan::PROVIDERS_DIR), &linked_dir.join(pylon_runtime::plan::PROVIDERS_DIR))?;
+    let plan = linked_dir.join(pylon_runtime::plan::FILE_NAME).display().to_string();
     // ...then the same caps plugged in at compose time, measured in turns with them.
     for cap in ["crc32c", "snappy"] {
         scratch.edit(&format!("caps/{cap}/Cargo.toml"), "linkage = \"dynlink\"", "linkage = \"static\"")?;

@@ -59,7 +59,7 @@ pub fn rows(composed: &Composed, cache_dir: &std::path::Path) -> Result<Vec<Row>
     let code = SCRIPT.replace("__CALLS__", &CALLS.to_string()).replace("__BIG__", &BIG.to_string());
     let mut launch = Launch::new(composed, Program::Code { code, args: Vec::new() }, cache_dir.to_path_buf());
     let captured = Captured::new(1 << 16);
-    launch.capture = Some(captured.clone());
+    launch.sandbox.capture = Some(captured.clone());
     let code = launch.run()?;
     anyhow::ensure!(code == 0, "the hashing benchmark failed inside pylon: {}", captured.stderr_text());
     let r: serde_json::Value = serde_json::from_str(captured.stdout_text().trim()).context("the benchmark printed no JSON")?;

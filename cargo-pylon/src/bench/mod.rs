@@ -56,30 +56,69 @@ pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
-/// Warm start of `probe -c CODE` against native `python -c CODE`.
-pub fn warm_start(interp: &Interpreter, code: &str, runs: usize) -> Result<Row> {
-    let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
+/// How a measured `probe` starts.
+#[derive(Clone, Copy)]
+pub enum Start {
+    /// From the pre-initialized interpreter (the default).
+    Preinitialized,
+    /// From the cold interpreter (`PYLON_COLD=1`).
+    Cold,
+}
+
+/// `probe -c CODE` (run by `probe`, a command in a workspace folder) against native
+/// `python -c CODE`; both warm (the compiled component cached, files in the page cache).
+pub fn start(interp: &Interpreter, probe: &mut dyn FnMut() -> Command, code: &str, start: Start, what: &str, runs: usize) -> Result<Row> {
     let times = median_walls(&mut [
-        &mut || { let mut c = Command::new(&exe); c.args(["probe", "-c", code]); c },
+        &mut || {
+            let mut c = probe();
+            c.args(["probe", "-c", code]);
+            if let Start::Cold = start {
+                c.env("PYLON_COLD", "1");
+            }
+            c
+        },
         &mut || { let mut c = Command::new(interp.cpython.native_python()); c.args(["-c", code]); c },
     ], runs)?;
     let (pylon, native) = (times[0], times[1]);
+    let how = match start {
+        Start::Preinitialized => "pre-initialized",
+        Start::Cold => "cold (`PYLON_COLD=1`)",
+    };
     Ok(Row {
-        what: format!("warm start `probe -c \"{code}\"` (median of {runs} processes)"),
+        what: format!("start `probe -c \"{code}\"`, {how}{what} (median of {runs} processes)"),
         pylon: ms(pylon),
         baseline: format!("{} native python", ms(native)),
-        ratio: format!("{:.1}x", pylon.as_secs_f64() / native.as_secs_f64()),
+        ratio: format!("{:.2}x", pylon.as_secs_f64() / native.as_secs_f64()),
     })
 }
 
-/// Compiling the interpreter component from scratch, as the first run does.
-pub fn cold_compile(interp: &Interpreter) -> Result<Row> {
-    let bytes = std::fs::read(&interp.wasm).with_context(|| format!("cannot read {}", interp.wasm.display()))?;
+/// The start-up rows: `pass` and an import line, pre-initialized and cold, and the import
+/// line again from a workspace that preloads what it imports.
+pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>> {
+    const IMPORTS: &str = "import json, re, decimal, asyncio";
+    let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
+    let mut here = || Command::new(&exe);
+    let mut rows = Vec::new();
+    for code in ["pass", IMPORTS] {
+        for how in [Start::Preinitialized, Start::Cold] {
+            rows.push(start(interp, &mut here, code, how, "", runs)?);
+        }
+    }
+    let preloaded = compose::Scratch::new(root, &[])?;
+    preloaded.edit("Cargo.toml", "[workspace.metadata.pylon]\n", "[workspace.metadata.pylon]\npreload = [\"json\", \"re\", \"decimal\", \"asyncio\"]\n")?;
+    preloaded.pylon(&["compose"])?;
+    rows.push(start(interp, &mut || preloaded.command(&[]), IMPORTS, Start::Preinitialized, " with those modules preloaded", runs)?);
+    Ok(rows)
+}
+
+/// Compiling an interpreter component from scratch, as the first run does.
+pub fn first_compile(what: &str, component: &Path) -> Result<Row> {
+    let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
     let engine = launch::engine()?;
     let started = Instant::now();
     launch::precompile(&engine, &bytes)?;
     let secs = started.elapsed().as_secs_f64();
-    Ok(Row { what: "first-run compile of the interpreter component".into(), pylon: format!("{secs:.1} s"), baseline: "-".into(), ratio: "-".into() })
+    Ok(Row { what: format!("first-run compile of {what}"), pylon: format!("{secs:.1} s"), baseline: "-".into(), ratio: "-".into() })
 }
 
 /// The CPython build's step times, as recorded when it ran.

@@ -54,7 +54,7 @@ fn figures(stdout: &str) -> Result<serde_json::Value> {
 pub fn rows(composed: &Composed, cache_dir: &std::path::Path) -> Result<Vec<Row>> {
     let mut launch = Launch::new(composed, Program::Code { code: SCRIPT.into(), args: Vec::new() }, cache_dir.to_path_buf());
     let captured = Captured::new(1 << 16);
-    launch.capture = Some(captured.clone());
+    launch.sandbox.capture = Some(captured.clone());
     anyhow::ensure!(launch.run()? == 0, "the stdlib benchmark failed inside pylon: {}", captured.stderr_text());
     let pylon = figures(&captured.stdout_text())?;
     let out = Command::new(composed.cpython.native_python()).args(["-c", SCRIPT]).output().context("cannot run the native CPython")?;

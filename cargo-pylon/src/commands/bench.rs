@@ -27,12 +27,13 @@ impl Args {
             return Ok(ExitCode::SUCCESS);
         }
         let cache = home.dir("precompiled")?;
-        let mut rows = vec![
-            bench::warm_start(&composed, "pass", self.runs)?,
-            bench::warm_start(&composed, "import json, re, decimal, asyncio", self.runs)?,
-        ];
+        let mut rows = bench::starts(&composed, &ws.root, self.runs)?;
         rows.extend(bench::phases::rows(self.runs)?);
-        rows.extend([bench::cold_compile(&composed)?, bench::first_build(&composed)?]);
+        rows.extend([
+            bench::first_compile("the interpreter component (pylon.wasm)", &composed.wasm)?,
+            bench::first_compile("the pre-initialized interpreter (pylon-preinit.wasm)", &composed.preinit)?,
+            bench::first_build(&composed)?,
+        ]);
         if ws.caps.iter().any(|c| c.package == "blake3-cap") {
             rows.extend(bench::hashing::rows(&composed, &cache)?);
             rows.extend(bench::bindings::rows(&ws.root)?);
@@ -46,6 +47,7 @@ impl Args {
         }
         rows.extend(bench::serve::rows(&composed)?);
         rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
+        rows.push(bench::size("pylon-preinit.wasm (the same, pre-initialized)", &composed.preinit)?);
         rows.push(bench::size("python.wasm (CPython's core module, before componentizing)", &composed.cpython.interpreter())?);
         print!("{}", bench::markdown(&rows));
         Ok(ExitCode::SUCCESS)

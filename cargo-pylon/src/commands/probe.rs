@@ -38,10 +38,10 @@ impl Args {
         let mut composed = interpreter::prepare(&home)?;
         self.plan.apply(&mut composed);
         let mut launch = Launch::new(&composed, program, home.dir("precompiled")?);
-        launch.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
-        launch.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
-        launch.grants = self.sandbox.dirs;
-        launch.env = self.sandbox.env;
+        launch.sandbox.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
+        launch.sandbox.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
+        launch.sandbox.grants = self.sandbox.dirs;
+        launch.sandbox.env = self.sandbox.env;
         Ok(ExitCode::from(launch.run()?))
     }
 }

@@ -38,10 +38,10 @@ impl Args {
         let lib = composed.cpython.source_dir().join("Lib");
         let args = self.regrtest.iter().chain(&self.tests).cloned().collect();
         let mut launch = Launch::new(&composed, Program::Code { code: DRIVER.into(), args }, home.dir("precompiled")?);
-        launch.timeout = Some(Duration::from_secs(self.timeout));
-        launch.grants = vec![Grant::read_only(lib, LIB)];
+        launch.sandbox.timeout = Some(Duration::from_secs(self.timeout));
+        launch.sandbox.grants = vec![Grant::read_only(lib, LIB)];
         // The mounted source is read-only: no bytecode is written beside it.
-        launch.env = vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())];
+        launch.sandbox.env = vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())];
         Ok(ExitCode::from(launch.run()?))
     }
 }

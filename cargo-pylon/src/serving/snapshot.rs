@@ -2,17 +2,13 @@
 //! the application imported (a wizer snapshot), then encoded as a component and given
 //! every cap.
 //!
-//! The snapshot is taken on the core module, before the preview1 adapter exists, so no
-//! adapter state is captured; wasi-libc's preopen table is reset by the guest itself.
-//! CPython's hash secret is drawn while initializing, so each snapshot has its own.
+//! The snapshot is taken as [`crate::preinit`] takes the interpreter's.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
-use wasi_preview1_component_adapter_provider::{
-    WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-};
+use wasi_preview1_component_adapter_provider::{WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER};
 
 use crate::compose::Composed;
 use crate::launch::Grant;
@@ -100,14 +96,7 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
         Host::Pylon => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
         Host::Proxy => WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER,
     };
-    let encoded = wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(&snapshot)
-        .context("the snapshot is not a core module wit-component accepts")?
-        .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter)
-        .context("the preview1 adapter was rejected")?
-        .encode()
-        .context("cannot encode the snapshot as a component")?;
+    let encoded = crate::component::encode(&snapshot, adapter).context("cannot encode the snapshot as a component")?;
     step.message("compose the caps in");
     let mut composed_bytes = if composed.components.is_empty() { encoded } else { crate::plug::plug(&encoded, &composed.components)? };
     if host == Host::Proxy {
@@ -123,27 +112,12 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
 /// Run the interpreter's `wizer.initialize` with the application's folders mounted as the
 /// server mounts them, and return the initialized module.
 fn initialize(composed: &Composed, app: &App, module: &[u8], host: Host) -> Result<Vec<u8>> {
-    let engine = wasmtime::Engine::default();
     let mut wasi = super::server::Settings::new(composed, app)?.wasi_builder()?;
     if host == Host::Proxy {
         // Tells the bridge that imports after the snapshot cannot reach any file.
         wasi.env("PYLON_NO_FILES", "1");
     }
-    let mut store = wasmtime::Store::new(&engine, wasi.build_p1());
-    let mut linker = wasmtime::Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |cx| cx).map_err(anyhow::Error::from)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    let wizer = {
-        let mut wizer = wasmtime_wizer::Wizer::new();
-        wizer.init_func("wizer.initialize");
-        wizer
-    };
-    let snapshot = runtime.block_on(wizer.run(&mut store, module, async |store, module| {
-        // Cap and wasi:http calls are not made while initializing; they trap if they are.
-        linker.define_unknown_imports_as_traps(module)?;
-        linker.instantiate_async(store, module).await
-    }));
-    snapshot.map_err(anyhow::Error::from).with_context(|| {
+    crate::preinit::snapshot(module, wasi).with_context(|| {
         format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
     })
 }

@@ -14,7 +14,6 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{Context, Result};
 
 use super::IntoAnyhow;
-use pylon_sys::progress::Step;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
@@ -44,14 +43,18 @@ pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Compo
             return Ok(loaded);
         }
     }
-    let step = Step::start(format!("compiling {} (first run only)", component.file_name().unwrap_or_default().to_string_lossy()));
     let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
     let compiled = precompile(engine, &bytes).with_context(|| format!("cannot compile {}", component.display()))?;
-    crate::component::write_atomically(&cached, &compiled)?;
+    crate::files::write_atomically(&cached, &compiled)?;
     prune(cache_dir, &source, &cached);
-    step.finish();
     // SAFETY: as above; just written by this engine.
     unsafe { Component::deserialize_file(engine, &cached) }.anyhow().with_context(|| format!("cannot load {}", cached.display()))
+}
+
+/// Whether `component` is in the cache already (else [`load`] compiles it, which takes
+/// seconds: worth telling a user about).
+pub fn is_compiled(engine: &Engine, component: &Path, cache_dir: &Path) -> bool {
+    cache_key(engine, component).is_ok_and(|(source, version)| cache_dir.join(format!("{source}-{version}.cwasm")).is_file())
 }
 
 pub fn precompile(engine: &Engine, component: &[u8]) -> Result<Vec<u8>> {

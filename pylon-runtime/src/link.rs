@@ -11,7 +11,6 @@ use wasmtime::{Engine, Store};
 
 use super::forward::{self, Path as Route};
 use super::{engine, Guest, IntoAnyhow};
-use crate::inspect::{is_host_provided, is_wasi};
 use crate::plan::Checked;
 
 /// The providers of a checked plan, compiled and matched to the interpreter's imports.
@@ -26,6 +25,17 @@ struct Part {
     component: Component,
     /// Each satisfied import with the functions the interpreter calls through it.
     imports: BTreeMap<String, Vec<(String, ComponentFunc)>>,
+}
+
+/// Whether `name` is a WASI interface.
+pub fn is_wasi(name: &str) -> bool {
+    name.starts_with("wasi:")
+}
+
+/// Whether the launcher satisfies `name` for an interpreter: WASI, and pylon's own
+/// isolation interface (which interpreters with runtime-linked caps import).
+pub fn is_host_provided(name: &str) -> bool {
+    is_wasi(name) || name == super::ISOLATION
 }
 
 /// The interpreter's non-WASI imports: interface name -> its functions.

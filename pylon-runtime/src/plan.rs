@@ -25,6 +25,10 @@ pub const PROVIDERS_DIR: &str = "providers";
 pub struct Plan {
     pub schema: u32,
     pub interpreter: Part,
+    /// The pre-initialized interpreter, which runs start from when they can; it imports
+    /// what `interpreter` imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preinit: Option<Part>,
     pub providers: Vec<Provider>,
 }
 
@@ -78,6 +82,7 @@ impl Import {
 pub struct Checked {
     pub path: PathBuf,
     pub interpreter: PathBuf,
+    pub preinit: Option<PathBuf>,
     pub providers: Vec<CheckedProvider>,
 }
 
@@ -92,7 +97,7 @@ pub struct CheckedProvider {
 impl Plan {
     pub fn write(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).context("cannot serialize the dynlink plan")?;
-        crate::component::write_atomically(path, &json)
+        crate::files::write_atomically(path, &json)
     }
 
     /// Read `path` and check every file it names; `digests` caches verified hashes.
@@ -112,6 +117,9 @@ impl Plan {
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         let interpreter = verify(path, dir, ("the interpreter", "interpreter"), (&plan.interpreter.path, &plan.interpreter.sha256), digests)?;
+        let preinit = plan.preinit.as_ref()
+            .map(|part| verify(path, dir, ("the pre-initialized interpreter", "preinit"), (&part.path, &part.sha256), digests))
+            .transpose()?;
         let mut seen = BTreeSet::new();
         let mut providers = Vec::new();
         for (i, provider) in plan.providers.iter().enumerate() {
@@ -127,8 +135,21 @@ impl Plan {
             }
             providers.push(CheckedProvider { cap: provider.cap.clone(), path: file, satisfies });
         }
-        Ok(Checked { path: path.to_path_buf(), interpreter, providers })
+        Ok(Checked { path: path.to_path_buf(), interpreter, preinit, providers })
     }
+}
+
+/// Pin `preinit` (beside the plan) in the plan at `path`, unless it already is.
+pub fn pin_preinit(path: &Path, preinit: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the dynlink plan {}", path.display()))?;
+    let mut plan: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a dynlink plan; run `cargo pylon compose` again", path.display()))?;
+    let sha256 = hex::encode(Sha256::digest(std::fs::read(preinit).with_context(|| format!("cannot read {}", preinit.display()))?));
+    let name = PathBuf::from(preinit.file_name().context("the pre-initialized interpreter has no file name")?);
+    if plan.preinit.as_ref().is_some_and(|p| p.path == name && p.sha256 == sha256) {
+        return Ok(());
+    }
+    plan.preinit = Some(Part { path: name, sha256 });
+    plan.write(path)
 }
 
 /// The file exists and has the recorded sha256; `(what, key)` name it for errors.
@@ -151,11 +172,11 @@ fn verify(plan: &Path, dir: &Path, (what, key): (&str, &str), (path, expected): 
 }
 
 /// The sha256 of `file`, remembered under `memo` (one entry per path) with the file's
-/// [identity](crate::stamp::identity), so a remembered digest is never stale and the
+/// [identity](crate::files::identity), so a remembered digest is never stale and the
 /// 26 MiB interpreter is not rehashed on every start.
 pub fn digest(file: &Path, memo: &Path) -> Result<String> {
     let meta = std::fs::metadata(file).with_context(|| format!("cannot stat {}", file.display()))?;
-    let identity = crate::stamp::identity(&meta);
+    let identity = crate::files::identity(&meta);
     let path = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
     let slot = memo.join(hex::encode(&Sha256::digest(path.as_os_str().as_encoded_bytes())[..12]));
     if let Some((known, sha)) = std::fs::read_to_string(&slot).ok().as_deref().and_then(|t| t.split_once('\n')) {
@@ -163,9 +184,9 @@ pub fn digest(file: &Path, memo: &Path) -> Result<String> {
             return Ok(sha.to_string());
         }
     }
-    let sha = pylon_sys::source::sha256_file(file)?;
+    let sha = crate::files::sha256_file(file)?;
     // A memo that cannot be written only costs a rehash next time.
-    let _ = std::fs::create_dir_all(memo).and_then(|()| crate::component::write_atomically(&slot, format!("{identity}\n{sha}").as_bytes()).map_err(std::io::Error::other));
+    let _ = std::fs::create_dir_all(memo).and_then(|()| crate::files::write_atomically(&slot, format!("{identity}\n{sha}").as_bytes()).map_err(std::io::Error::other));
     Ok(sha)
 }
 

@@ -8,13 +8,12 @@ const PREFIX: &str = "pylon phases:";
 
 /// The phases, in order, with what each covers.
 pub const ALL: &[(&str, &str)] = &[
+    ("load", "wasmtime's engine configured, the compiled component (and providers) read from the cache and pre-instantiated"),
     ("stage", "the guest's root folder made"),
-    ("engine", "wasmtime's engine configured"),
-    ("load", "the compiled component (and providers) read from the cache"),
-    ("link", "WASI context, store and linker"),
+    ("link", "WASI context and store (and the providers linked)"),
     ("instantiate", "the interpreter instantiated"),
-    ("run", "CPython started, the program run, CPython finalized"),
-    ("exit", "async runtime stopped, root folder removed"),
+    ("run", "CPython started (or resumed from its snapshot), the program run, CPython finalized"),
+    ("exit", "root folder removed, async runtime stopped"),
 ];
 
 /// When the last phase ended, and each phase's time so far.
@@ -23,6 +22,11 @@ type Marks = (Instant, Vec<(&'static str, Duration)>);
 pub struct Phases(Option<RefCell<Marks>>);
 
 impl Phases {
+    /// No accounting (a library host's runs).
+    pub fn off() -> Self {
+        Self(None)
+    }
+
     pub fn from_env() -> Self {
         Self(std::env::var_os("PYLON_PHASES").is_some_and(|v| v == "1").then(|| RefCell::new((Instant::now(), Vec::new()))))
     }

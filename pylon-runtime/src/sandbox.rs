@@ -7,10 +7,9 @@ use std::str::FromStr;
 use anyhow::{Context, Result};
 
 use super::IntoAnyhow;
-use pylon_sys::cpython::GUEST_PREFIX;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
-use crate::exit::Outcome;
+use crate::Outcome;
 
 /// What Python runs.
 #[derive(Debug, Clone)]
@@ -104,7 +103,7 @@ impl Staging {
 
     pub fn wasi_ctx(
         &self,
-        prefix: &Path,
+        (prefix, guest_prefix): &(PathBuf, String),
         site_packages: Option<&(PathBuf, String)>,
         grants: &[Grant],
         env: &[(String, String)],
@@ -122,7 +121,7 @@ impl Staging {
         };
         // Every mount point exists in the root too, so `/a` lists `b` when `/a/b` is mounted
         // (wasi-libc resolves `/a` against the root mount, the longest matching prefix).
-        let guests = [GUEST_PREFIX].into_iter().chain(site_packages.map(|(_, g)| g.as_str())).chain(grants.iter().map(|g| g.guest.as_str()));
+        let guests = [guest_prefix.as_str()].into_iter().chain(site_packages.map(|(_, g)| g.as_str())).chain(grants.iter().map(|g| g.guest.as_str()));
         for guest in guests {
             let relative = guest.trim_start_matches('/');
             if !relative.is_empty() && !relative.split('/').any(|part| part == "..") {
@@ -133,7 +132,7 @@ impl Staging {
         builder.preopened_dir(self.path(), "/", FsPerms::ReadWrite)
             .anyhow()
             .with_context(|| format!("cannot mount the staging folder {}", self.path().display()))?;
-        builder.preopened_dir(prefix, GUEST_PREFIX, FsPerms::ReadOnly)
+        builder.preopened_dir(prefix, guest_prefix, FsPerms::ReadOnly)
             .anyhow()
             .with_context(|| format!("cannot mount the Python runtime {}; rerun to rebuild it", prefix.display()))?;
         if let Some((host, guest)) = site_packages {

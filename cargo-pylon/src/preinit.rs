@@ -1,0 +1,113 @@
+//! Pre-initialization: an interpreter's `wizer.initialize` runs once, at compose, and the
+//! memory it leaves becomes the module's initial state (a wizer snapshot), so a run
+//! starts with CPython already initialized.
+//!
+//! The snapshot is taken of the core module, before the preview1 adapter exists, so no
+//! adapter state is captured; the guest resets wasi-libc's preopen table itself. CPython
+//! draws its hash secret while initializing, so every snapshot has its own.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pylon_sys::cpython::GUEST_PREFIX;
+use pylon_sys::progress::Step;
+use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use crate::stamp::{Fingerprint, Stamp};
+
+/// The pre-initialized interpreter's name beside `pylon.wasm`.
+pub const FILE_NAME: &str = "pylon-preinit.wasm";
+
+/// The pre-initialized interpreter beside `output` (`pylon.wasm`).
+pub fn beside(output: &Path) -> PathBuf {
+    output.with_file_name(FILE_NAME)
+}
+
+/// Run `module`'s `wizer.initialize` with `wasi` (preview1) and return the initialized
+/// module. Imports other than WASI trap if called: caps are not reachable while
+/// initializing.
+pub fn snapshot(module: &[u8], wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
+    let engine = wasmtime::Engine::default();
+    let mut wasi = wasi;
+    let mut store = wasmtime::Store::new(&engine, wasi.build_p1());
+    let mut linker = wasmtime::Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |cx| cx).map_err(anyhow::Error::from)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let mut wizer = wasmtime_wizer::Wizer::new();
+    wizer.init_func("wizer.initialize");
+    let snapshot = runtime.block_on(wizer.run(&mut store, module, async |store, module| {
+        linker.define_unknown_imports_as_traps(module)?;
+        linker.instantiate_async(store, module).await
+    }));
+    snapshot.map_err(anyhow::Error::from)
+}
+
+/// What the pre-initialized interpreter is made from.
+pub struct Inputs<'a> {
+    /// The reactor link of the interpreter (runtime/pylon_preinit_main.c inside).
+    pub core: &'a Path,
+    /// The runtime prefix and the site folder with its guest path, mounted as a run
+    /// mounts them, so the snapshot's import caches name the same folders.
+    pub prefix: &'a Path,
+    pub site_packages: (&'a Path, &'a str),
+    /// Statically composed caps (package, component).
+    pub statics: &'a [(String, PathBuf)],
+    pub preload: &'a [String],
+    /// Keep DWARF.
+    pub debug: bool,
+    /// Where the workspace sets `preload` (for errors).
+    pub manifest: Option<&'a Path>,
+}
+
+/// Write the pre-initialized interpreter to `out` unless its inputs are unchanged;
+/// returns whether it was written.
+pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<bool> {
+    for name in inputs.preload {
+        if name.is_empty() || !name.split('.').all(|part| part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && part.chars().all(|c| c.is_alphanumeric() || c == '_')) {
+            bail!("{}: [workspace.metadata.pylon] preload: {name:?} is not a module name\n  fix: list importable modules, such as \"json\" or \"email.message\"", where_set(inputs));
+        }
+    }
+    let mut fp = Fingerprint::new("preinit");
+    fp.identity(inputs.core)?.tree(inputs.site_packages.0)?.text(&inputs.prefix.display().to_string()).text(inputs.site_packages.1);
+    fp.text(&inputs.preload.join(",")).text(if inputs.debug { "dwarf" } else { "stripped" });
+    for (package, path) in inputs.statics {
+        fp.text(package).identity(path)?;
+    }
+    let stamp = Stamp::new(stamps, "preinit", &fp);
+    if stamp.fresh(&[out]) {
+        return Ok(false);
+    }
+    let step = Step::start("pre-initialize the interpreter").log_to(log)?;
+    let mut module = std::fs::read(inputs.core).with_context(|| format!("cannot read {}", inputs.core.display()))?;
+    if !inputs.debug {
+        module = crate::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", inputs.core.display()))?;
+    }
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.args(&["python3"]).inherit_stdout().inherit_stderr();
+    if !inputs.preload.is_empty() {
+        wasi.env("PYLON_PRELOAD", inputs.preload.join(","));
+    }
+    let (site, site_guest) = inputs.site_packages;
+    for (host, guest) in [(inputs.prefix, GUEST_PREFIX), (site, site_guest)] {
+        wasi.preopened_dir(host, guest, FsPerms::ReadOnly).map_err(anyhow::Error::from).with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
+    }
+    let snapshot = snapshot(&module, wasi).with_context(|| {
+        if inputs.preload.is_empty() {
+            "pre-initializing the interpreter failed (Python's account is above)\n  fix: run `cargo pylon doctor`; set PYLON_COLD=1 to run without the snapshot meanwhile".to_string()
+        } else {
+            format!("pre-initializing the interpreter with preload = {:?} failed (Python's account is above)\n  fix: correct `preload` in {}", inputs.preload, where_set(inputs))
+        }
+    })?;
+    step.message("encode as a component");
+    let component = crate::component::encode(&snapshot, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER).context("cannot encode the pre-initialized interpreter")?;
+    let component = if inputs.statics.is_empty() { component } else { crate::plug::plug(&component, inputs.statics)? };
+    crate::component::write_atomically(out, &component)?;
+    step.finish();
+    stamp.record()?;
+    Ok(true)
+}
+
+fn where_set(inputs: &Inputs) -> String {
+    inputs.manifest.map_or("the workspace's Cargo.toml".to_string(), |m| m.display().to_string())
+}

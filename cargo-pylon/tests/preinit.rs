@@ -1,0 +1,126 @@
+//! The pre-initialized interpreter: runs start from compose's snapshot, yet everything
+//! that belongs to one run is that run's own.
+
+mod common;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{pylon, ready, text, Scratch};
+
+/// What a run reports of its own state, one `key=value` a line.
+const REPORT: &str = r#"
+import os, random, sys, time
+print("argv=" + repr(sys.argv))
+print("orig_argv=" + repr(sys.orig_argv[1:]))
+print("path0=" + sys.path[0])
+print("env=" + repr(os.environ.get("PYLON_T")))
+print("envb=" + repr(os.environb.get(b"PYLON_T")))
+print("getenv=" + repr(os.getenv("PYLON_T")))
+print("root=" + repr(sorted(n for n in os.listdir("/") if n.endswith(".py"))))
+print("granted=" + repr(os.path.isdir("/granted") and os.listdir("/granted")))
+print("random=" + repr(random.random()))
+print("urandom=" + os.urandom(8).hex())
+print("time=" + repr(time.time()))
+print("hash=" + repr(hash("pylon")))
+print("randomized=" + repr(sys.flags.hash_randomization))
+"#;
+
+struct Report(String);
+
+impl Report {
+    fn get(&self, key: &str) -> &str {
+        let prefix = format!("{key}=");
+        self.0.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {key} in {}", self.0))
+    }
+}
+
+/// Run the report as a script with `args`, `env` and `--dir` grants, from the workspace.
+fn report(script_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)], extra: &[&str], cold: bool) -> Report {
+    ready();
+    let script = script_dir.join("report.py");
+    std::fs::write(&script, REPORT).unwrap();
+    let mut cmd = pylon(&["probe"]);
+    for (k, v) in env {
+        cmd.arg("--env").arg(format!("{k}={v}"));
+    }
+    cmd.args(extra).arg(&script).args(args);
+    if cold {
+        cmd.env("PYLON_COLD", "1");
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    Report(text(&out.stdout))
+}
+
+fn now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+#[test]
+fn each_preinitialized_run_has_its_own_argv_environment_folders_randomness_and_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let granted = tempfile::tempdir().unwrap();
+    std::fs::write(granted.path().join("only-in-run-one"), "").unwrap();
+    let grant = format!("{}:/granted", granted.path().display());
+    let before = now();
+    let one = report(tmp.path(), &["a", "-x"], &[("PYLON_T", "one")], &["--dir", &grant], false);
+    let two = report(tmp.path(), &["b"], &[], &[], false);
+    let after = now();
+
+    assert_eq!(one.get("argv"), "['/report.py', 'a', '-x']");
+    assert_eq!(one.get("orig_argv"), "['/report.py', 'a', '-x']");
+    assert_eq!(two.get("argv"), "['/report.py', 'b']");
+    assert_eq!(one.get("path0"), "/");
+    assert_eq!((one.get("env"), one.get("envb"), one.get("getenv")), ("'one'", "b'one'", "'one'"));
+    assert_eq!((two.get("env"), two.get("envb"), two.get("getenv")), ("None", "None", "None"));
+    assert_eq!(one.get("root"), "['report.py']");
+    assert_eq!(one.get("granted"), "['only-in-run-one']");
+    assert_eq!(two.get("granted"), "False");
+    assert_ne!(one.get("random"), two.get("random"), "random's seed came from the snapshot");
+    assert_ne!(one.get("urandom"), two.get("urandom"));
+    for run in [&one, &two] {
+        let t: f64 = run.get("time").parse().unwrap();
+        assert!(t >= before - 1.0 && t <= after + 1.0, "the clock is not the run's: {t} outside {before}..{after}");
+    }
+    // Both started from the same snapshot: one hash secret, drawn at compose.
+    assert_eq!(one.get("hash"), two.get("hash"));
+    assert_eq!(one.get("randomized"), "1");
+}
+
+#[test]
+fn a_run_the_snapshot_cannot_honour_starts_cold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let warm = report(tmp.path(), &[], &[], &[], false);
+    // PYTHONHASHSEED is read while CPython initializes: only a cold start honours it.
+    let seeded = report(tmp.path(), &[], &[("PYTHONHASHSEED", "0")], &[], false);
+    assert_eq!(seeded.get("randomized"), "0", "PYTHONHASHSEED=0 was not honoured");
+    assert_ne!(seeded.get("hash"), warm.get("hash"));
+    // Cold starts draw a secret each.
+    let cold = [report(tmp.path(), &[], &[], &[], true), report(tmp.path(), &[], &[], &[], true)];
+    assert_ne!(cold[0].get("hash"), cold[1].get("hash"), "PYLON_COLD=1 still started from the snapshot");
+    assert_eq!(cold[0].get("argv"), warm.get("argv"));
+}
+
+#[test]
+fn preloaded_modules_are_in_the_snapshot_and_each_compose_draws_a_new_secret() {
+    let ws = Scratch::with_blake3();
+    ws.edit("Cargo.toml", "output = \"out/pylon.wasm\"\n", "output = \"out/pylon.wasm\"\npreload = [\"json\"]\n");
+    let state = "import sys; print('json' in sys.modules, 'decimal' in sys.modules, hash('pylon'))";
+    let first = ws.pylon(&["probe", "-c", state]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let first = text(&first.stdout);
+    assert!(first.starts_with("True False "), "{first}");
+
+    ws.edit("Cargo.toml", "preload = [\"json\"]", "preload = [\"json\", \"decimal\"]");
+    let second = ws.pylon(&["probe", "-c", state]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let second = text(&second.stdout);
+    assert!(second.starts_with("True True "), "{second}");
+    assert_ne!(first.split(' ').nth(2), second.split(' ').nth(2), "two composes kept one hash secret");
+
+    ws.edit("Cargo.toml", "preload = [\"json\", \"decimal\"]", "preload = [\"no_such_module\"]");
+    let broken = ws.pylon(&["compose"]);
+    assert!(!broken.status.success());
+    let stderr = text(&broken.stderr);
+    assert!(stderr.contains("No module named 'no_such_module'") && stderr.contains("preload"), "{stderr}");
+}
