@@ -1,6 +1,7 @@
 """What a run of the pre-initialized interpreter makes its own before Python runs.
 
 `prepare` runs once, before the snapshot: it imports the modules PYLON_PRELOAD lists.
+Nothing here may import a module a cold start does not have.
 `resume` runs at the start of every run: the snapshot holds the environment, the random
 state and the stdio buffering of the run that made it, so each is taken from this run.
 (A run that sets TZ starts cold: `time` fixes its zone names when it is imported.)
@@ -11,10 +12,9 @@ import sys
 
 
 def prepare():
-    import importlib
-
+    # __import__, not importlib: a run must find the modules a cold start has, no more.
     for name in filter(None, os.environ.get("PYLON_PRELOAD", "").split(",")):
-        importlib.import_module(name.strip())
+        __import__(name.strip())
 
 
 def resume(environ):
@@ -22,6 +22,11 @@ def resume(environ):
     data = os.environ._data
     data.clear()
     data.update(environ)
+    # PYTHONPATH's folders go first, as CPython's path computation puts them (before the
+    # script's folder, which Py_RunMain inserts next).
+    pythonpath = environ.get(b"PYTHONPATH")
+    if pythonpath:
+        sys.path[0:0] = [os.path.abspath(os.fsdecode(p)) for p in pythonpath.split(b":")]
     # Interactive streams are line-buffered as in a cold start (the snapshot's were not
     # on a terminal); stderr always is.
     stdout = sys.stdout

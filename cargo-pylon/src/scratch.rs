@@ -9,7 +9,9 @@ use anyhow::{Context, Result};
 /// its `Cargo.lock`, a copy of each cap in `caps`, and pylon's output in `dest/out/`.
 pub fn copy_workspace(root: &Path, caps: &[&str], dest: &Path) -> Result<()> {
     let cargo_toml = std::fs::read_to_string(root.join("Cargo.toml")).with_context(|| format!("cannot read {}/Cargo.toml", root.display()))?;
-    let mut text = String::from("[workspace]\nresolver = \"2\"\nmembers = [\"caps/*\"]\n\n");
+    // cargo refuses a members glob that matches nothing.
+    let members = if caps.is_empty() { "[]" } else { "[\"caps/*\"]" };
+    let mut text = format!("[workspace]\nresolver = \"2\"\nmembers = {members}\n\n");
     for header in ["[workspace.package]", "[workspace.dependencies]"] {
         text.push_str(&section(&cargo_toml, header));
         text.push('\n');

@@ -23,6 +23,8 @@ print("urandom=" + os.urandom(8).hex())
 print("time=" + repr(time.time()))
 print("hash=" + repr(hash("pylon")))
 print("randomized=" + repr(sys.flags.hash_randomization))
+print("path=" + repr(sys.path))
+print("modules=" + repr(sorted(sys.modules)))
 "#;
 
 struct Report(String);
@@ -98,7 +100,17 @@ fn a_run_the_snapshot_cannot_honour_starts_cold() {
     // Cold starts draw a secret each.
     let cold = [report(tmp.path(), &[], &[], &[], true), report(tmp.path(), &[], &[], &[], true)];
     assert_ne!(cold[0].get("hash"), cold[1].get("hash"), "PYLON_COLD=1 still started from the snapshot");
-    assert_eq!(cold[0].get("argv"), warm.get("argv"));
+    // Otherwise the two starts are the same interpreter: argv, sys.path and the modules
+    // loaded when the program starts.
+    for key in ["argv", "orig_argv", "path", "modules", "randomized"] {
+        assert_eq!(cold[0].get(key), warm.get(key), "{key} differs between a cold and a pre-initialized start");
+    }
+    // PYTHONPATH is honoured on both, at the same place in sys.path.
+    let path = [("PYTHONPATH", "/granted:/elsewhere")];
+    let (warm, cold) = (report(tmp.path(), &[], &path, &[], false), report(tmp.path(), &[], &path, &[], true));
+    assert_ne!(warm.get("hash"), cold.get("hash"));
+    assert!(warm.get("path").starts_with("['/', '/granted', '/elsewhere', "), "{}", warm.get("path"));
+    assert_eq!(warm.get("path"), cold.get("path"));
 }
 
 #[test]

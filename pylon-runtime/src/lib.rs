@@ -120,9 +120,10 @@ impl Sandbox {
     /// Whether the run may start from the pre-initialized interpreter: its snapshot was
     /// initialized with no PYTHON* variables, the C locale and UTC (the `time` module
     /// computes its zone names once, at import), so a run that sets any of them starts
-    /// cold, as does every run under `PYLON_COLD=1`.
+    /// cold, as does every run under `PYLON_COLD=1`. PYTHONPATH is the exception: the
+    /// resumed interpreter puts its folders on `sys.path` as a cold start would.
     pub fn starts_preinitialized(&self) -> bool {
-        let asks_otherwise = |name: &str| name.starts_with("PYTHON") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG" | "TZ");
+        let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG" | "TZ");
         !cold_forced() && !self.env.iter().any(|(name, _)| asks_otherwise(name))
     }
 }

@@ -111,6 +111,45 @@ pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>
     Ok(rows)
 }
 
+/// Sandboxes run one after another from one loaded interpreter (pylon-runtime in a
+/// long-lived host): `pass` with output captured, pre-initialized and cold.
+pub fn sandboxes(interp: &Interpreter, cache: &Path, runs: usize) -> Result<Vec<Row>> {
+    let interpreter = pylon_runtime::Interpreter::load(launch::files(interp), cache.to_path_buf())?;
+    let mut rows = Vec::new();
+    let mut medians = Vec::new();
+    for (env, how) in [(None, "pre-initialized"), (Some(("PYTHONHASHSEED", "random")), "cold (a PYTHON* variable set)")] {
+        let mut times = Vec::with_capacity(runs);
+        for round in 0..runs + 2 {
+            let mut sandbox = pylon_runtime::Sandbox::new(launch::Program::Code { code: "pass".into(), args: Vec::new() });
+            sandbox.env.extend(env.map(|(k, v): (&str, &str)| (k.to_string(), v.to_string())));
+            sandbox.capture = Some(launch::Captured::new(1 << 16));
+            let started = Instant::now();
+            let code = interpreter.run(&sandbox)?;
+            let elapsed = started.elapsed();
+            if code != 0 {
+                bail!("a `pass` sandbox exited {code} during the benchmark");
+            }
+            if round >= 2 {
+                times.push(elapsed);
+            }
+        }
+        times.sort();
+        medians.push(times[times.len() / 2]);
+        rows.push(Row {
+            what: format!("a sandbox created and run with `pass` from a loaded interpreter, {how} (pylon-runtime, median of {runs})"),
+            pylon: ms(medians[medians.len() - 1]),
+            baseline: String::new(),
+            ratio: "-".into(),
+        });
+    }
+    let warm = medians[0];
+    for (row, cold) in rows.iter_mut().zip(&medians) {
+        row.baseline = format!("{} pre-initialized", ms(warm));
+        row.ratio = format!("{:.1}x", cold.as_secs_f64() / warm.as_secs_f64());
+    }
+    Ok(rows)
+}
+
 /// Compiling an interpreter component from scratch, as the first run does.
 pub fn first_compile(what: &str, component: &Path) -> Result<Row> {
     let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;

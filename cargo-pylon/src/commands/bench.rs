@@ -15,6 +15,9 @@ pub struct Args {
     /// Measure only `serve` under load (the other measurements take minutes)
     #[arg(long)]
     serve_only: bool,
+    /// Measure only start-up: processes, phases and sandboxes
+    #[arg(long, conflicts_with = "serve_only")]
+    start_only: bool,
 }
 
 impl Args {
@@ -29,6 +32,11 @@ impl Args {
         let cache = home.dir("precompiled")?;
         let mut rows = bench::starts(&composed, &ws.root, self.runs)?;
         rows.extend(bench::phases::rows(self.runs)?);
+        rows.extend(bench::sandboxes(&composed, &cache, self.runs)?);
+        if self.start_only {
+            print!("{}", bench::markdown(&rows));
+            return Ok(ExitCode::SUCCESS);
+        }
         rows.extend([
             bench::first_compile("the interpreter component (pylon.wasm)", &composed.wasm)?,
             bench::first_compile("the pre-initialized interpreter (pylon-preinit.wasm)", &composed.preinit)?,

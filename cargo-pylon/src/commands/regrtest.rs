@@ -14,7 +14,8 @@ use crate::interpreter;
 /// interpreter's own standard library still wins and only `test` comes from there.
 const LIB: &str = "/cpylib";
 /// regrtest reads its options and tests from `sys.argv[1:]` (the arguments after `-c`).
-const DRIVER: &str = "import sys\nsys.path.append('/cpylib')\nfrom test.libregrtest.main import main\nmain()\n";
+/// The mounted source is read-only: no bytecode is written beside it.
+const DRIVER: &str = "import sys\nsys.dont_write_bytecode = True\nsys.path.append('/cpylib')\nfrom test.libregrtest.main import main\nmain()\n";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,8 +41,6 @@ impl Args {
         let mut launch = Launch::new(&composed, Program::Code { code: DRIVER.into(), args }, home.dir("precompiled")?);
         launch.sandbox.timeout = Some(Duration::from_secs(self.timeout));
         launch.sandbox.grants = vec![Grant::read_only(lib, LIB)];
-        // The mounted source is read-only: no bytecode is written beside it.
-        launch.sandbox.env = vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())];
         Ok(ExitCode::from(launch.run()?))
     }
 }
