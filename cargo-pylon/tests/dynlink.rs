@@ -19,7 +19,7 @@ fn compose(ws: &Scratch) {
 
 fn foreign_imports(wasm: &Path) -> Vec<String> {
     let bytes = std::fs::read(wasm).unwrap();
-    cargo_pylon::inspect::interfaces(&bytes).unwrap().imports.into_iter().filter(|i| !i.starts_with("wasi:")).collect()
+    cargo_pylon::composing::inspect::interfaces(&bytes).unwrap().imports.into_iter().filter(|i| !i.starts_with("wasi:")).collect()
 }
 
 fn read_plan(ws: &Scratch) -> Value {
@@ -81,7 +81,7 @@ fn the_same_smoke_files_pass_linked_at_launch_and_composed_statically() {
 /// interpreter named by its absolute path; compose never touches these copies.
 fn deployed(ws: &Scratch) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
-    cargo_pylon::scratch::copy_dir(&ws.path("out/providers"), &dir.path().join("providers")).unwrap();
+    cargo_pylon::scaffolding::scratch::copy_dir(&ws.path("out/providers"), &dir.path().join("providers")).unwrap();
     let mut plan = read_plan(ws);
     plan["interpreter"]["path"] = ws.path("out/pylon.wasm").display().to_string().into();
     plan["preinit"]["path"] = ws.path("out/pylon-preinit.wasm").display().to_string().into();

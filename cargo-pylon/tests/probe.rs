@@ -40,7 +40,7 @@ fn the_launcher_accounts_for_each_phase_when_asked() {
     let out = pylon(&["probe", "-c", "import time; time.sleep(0.2)"]).env("PYLON_PHASES", "1").output().unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let phases = cargo_pylon::launch::phases::parse(&stderr).unwrap_or_else(|| panic!("no phases in {stderr}"));
+    let phases = cargo_pylon::running::launch::phases::parse(&stderr).unwrap_or_else(|| panic!("no phases in {stderr}"));
     let names: Vec<&str> = phases.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["load", "stage", "link", "instantiate", "run", "exit"]);
     // The sleep is in the run phase, and only there.

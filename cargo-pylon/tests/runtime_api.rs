@@ -5,15 +5,18 @@ mod common;
 
 use std::time::Duration;
 
-use pylon_runtime::{Captured, Grant, Interpreter, Outcome, Program, Sandbox};
+use pylon_runtime::{Captured, Files, Grant, Interpreter, Outcome, Program, Sandbox};
 
 fn interpreter() -> Interpreter {
     common::ready();
     let home = pylon_sys::Home::from_env().unwrap();
     // The workspace's composition, found as `cargo pylon` finds it.
     std::env::set_current_dir(common::workspace()).unwrap();
-    let composed = cargo_pylon::interpreter::prepare(&home).unwrap();
-    Interpreter::load(cargo_pylon::launch::files(&composed), home.dir("precompiled").unwrap()).unwrap()
+    let composed = cargo_pylon::composing::interpreter::prepare(&home).unwrap();
+    // What a host outside cargo-pylon finds beside pylon.wasm is what cargo-pylon runs.
+    let files = Files::beside(&composed.wasm, composed.prefix.clone(), pylon_sys::cpython::GUEST_PREFIX);
+    assert_eq!(files, cargo_pylon::running::launch::files(&composed));
+    Interpreter::load(files, home.dir("precompiled").unwrap()).unwrap()
 }
 
 fn code(text: &str) -> Sandbox {

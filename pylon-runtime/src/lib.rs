@@ -59,7 +59,7 @@ pub use outcome::Outcome;
 pub use sandbox::{Grant, Program};
 
 /// The files of a composed interpreter.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Files {
     /// The cold interpreter: a wasi:cli command component (`pylon.wasm`).
     pub component: PathBuf,

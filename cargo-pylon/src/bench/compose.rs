@@ -21,7 +21,7 @@ impl Scratch {
     pub fn new(root: &Path, caps: &[&str]) -> Result<Self> {
         let dir = tempfile::tempdir().context("cannot make a scratch folder")?;
         let (ws, target) = (dir.path().join("ws"), dir.path().join("target"));
-        crate::scratch::copy_workspace(root, caps, &ws)?;
+        crate::scaffolding::scratch::copy_workspace(root, caps, &ws)?;
         let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
         Ok(Self { _dir: dir, ws, target, exe })
     }

@@ -158,7 +158,7 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
     for file in ["pylon.wasm", pylon_runtime::plan::FILE_NAME] {
         std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file)).with_context(|| format!("cannot copy {file}"))?;
     }
-    crate::scratch::copy_dir(&scratch.ws.join("out").join(pylon_runtime::plan::PROVIDERS_DIR), &linked_dir.join(pylon_runtime::plan::PROVIDERS_DIR))?;
+    crate::scaffolding::scratch::copy_dir(&scratch.ws.join("out").join(pylon_runtime::plan::PROVIDERS_DIR), &linked_dir.join(pylon_runtime::plan::PROVIDERS_DIR))?;
     let plan = linked_dir.join(pylon_runtime::plan::FILE_NAME).display().to_string();
     // ...then the same caps plugged in at compose time, measured in turns with them.
     for cap in ["crc32c", "snappy"] {

@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::Row;
-use crate::compose::Composed;
-use crate::launch::{Captured, Launch, Program};
+use crate::composing::compose::Composed;
+use crate::running::launch::{Captured, Launch, Program};
 
 pub const CALLS: usize = 100_000;
 pub const BIG: usize = 16 << 20;

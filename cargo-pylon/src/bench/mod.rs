@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::compose::Composed as Interpreter;
-use crate::launch;
+use crate::composing::compose::Composed as Interpreter;
+use crate::running::launch;
 
 pub struct Row {
     pub what: String,

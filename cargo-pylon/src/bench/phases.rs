@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use super::Row;
-use crate::launch::phases;
+use crate::running::launch::phases;
 
 pub fn rows(runs: usize) -> Result<Vec<Row>> {
     let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;

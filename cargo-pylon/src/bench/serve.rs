@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use super::{ms, Row};
-use crate::compose::Composed;
+use crate::composing::compose::Composed;
 
 const APP: &str = r#"import json
 

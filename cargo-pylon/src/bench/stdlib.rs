@@ -8,8 +8,8 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use super::Row;
-use crate::compose::Composed;
-use crate::launch::{Captured, Launch, Program};
+use crate::composing::compose::Composed;
+use crate::running::launch::{Captured, Launch, Program};
 
 const SCRIPT: &str = r#"
 import hashlib, json, lzma, random, sqlite3, time, zlib

@@ -7,8 +7,8 @@ use anyhow::Result;
 use pylon_sys::Home;
 
 use super::output::Output;
-use crate::audit;
-use crate::{discover, facts, interpreter};
+use crate::checking::audit;
+use crate::{workspace::discover, checking::facts, composing::interpreter};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

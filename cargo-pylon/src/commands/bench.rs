@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::{bench, discover, interpreter};
+use crate::{bench, workspace::discover, composing::interpreter};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

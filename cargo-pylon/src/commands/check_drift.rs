@@ -6,11 +6,11 @@ use anyhow::Result;
 use pylon_sys::Home;
 
 use super::output::Output;
-use crate::compose::{self, Target};
-use crate::drift::{self, Row};
-use crate::facts::ApiTree;
-use crate::manifest::Linkage;
-use crate::{capbuild, discover, facts, pypi, upstream};
+use crate::composing::compose::{self, Target};
+use crate::checking::drift::{self, Row};
+use crate::checking::facts::ApiTree;
+use crate::workspace::manifest::Linkage;
+use crate::{composing::capbuild, workspace::discover, checking::facts, checking::pypi, running::upstream};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

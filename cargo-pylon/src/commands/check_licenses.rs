@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::output::Output;
-use crate::discover;
-use crate::licenses::{self, Report};
+use crate::workspace::discover;
+use crate::checking::licenses::{self, Report};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

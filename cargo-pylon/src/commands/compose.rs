@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::compose;
-use crate::discover;
-use crate::manifest::Linkage;
+use crate::composing::compose;
+use crate::workspace::discover;
+use crate::workspace::manifest::Linkage;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

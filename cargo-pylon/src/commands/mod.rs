@@ -24,7 +24,7 @@ pub struct PlanArg {
 }
 
 impl PlanArg {
-    pub fn apply(self, composed: &mut crate::compose::Composed) {
+    pub fn apply(self, composed: &mut crate::composing::compose::Composed) {
         if let Some(plan) = self.plan {
             composed.plan = Some(plan);
         }
@@ -42,7 +42,7 @@ pub struct SandboxArgs {
     pub max_memory: Option<u64>,
     /// Grant a host folder, read-write, at GUEST (default: the same path)
     #[arg(long = "dir", value_name = "HOST[:GUEST]")]
-    pub dirs: Vec<crate::launch::Grant>,
+    pub dirs: Vec<crate::running::launch::Grant>,
     /// Set an environment variable inside the guest
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     pub env: Vec<(String, String)>,

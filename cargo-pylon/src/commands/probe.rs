@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::interpreter;
-use crate::launch::{Launch, Program};
+use crate::composing::interpreter;
+use crate::running::launch::{Launch, Program};
 
 #[derive(Debug, clap::Args)]
 #[command(arg_required_else_help = true)]

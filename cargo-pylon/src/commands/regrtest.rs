@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::launch::{Grant, Launch, Program};
-use crate::interpreter;
+use crate::running::launch::{Grant, Launch, Program};
+use crate::composing::interpreter;
 
 /// Where the pinned source's `Lib` is mounted (read-only); appended to `sys.path`, so the
 /// interpreter's own standard library still wins and only `test` comes from there.

@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use pylon_sys::Home;
 
 use crate::exit::Outcome;
-use crate::interpreter;
-use crate::launch;
+use crate::composing::interpreter;
+use crate::running::launch;
 use crate::serving::server::{self, Server, Settings};
 use crate::serving::snapshot::{self, App, Host};
 

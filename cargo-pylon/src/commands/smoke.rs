@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use pylon_sys::Home;
 
-use crate::compose;
-use crate::smoke::{self, Verdict};
-use crate::discover;
+use crate::composing::compose;
+use crate::running::smoke::{self, Verdict};
+use crate::workspace::discover;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

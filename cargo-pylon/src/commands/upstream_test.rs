@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use pylon_sys::Home;
 
-use crate::upstream::{self, Source};
-use crate::{compose, discover, pypi};
+use crate::running::upstream::{self, Source};
+use crate::{composing::compose, workspace::discover, checking::pypi};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -28,7 +28,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::snapshot::{App, GUEST_APP};
-use crate::launch::{Bounds, Grant, Limited};
+use crate::running::launch::{Bounds, Grant, Limited};
 
 /// How `serve` announces that it listens: this, the address, `/`.
 pub const BANNER: &str = "pylon serve: http://";
@@ -45,10 +45,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn new(composed: &crate::compose::Composed, app: &App) -> Result<Self> {
+    pub fn new(composed: &crate::composing::compose::Composed, app: &App) -> Result<Self> {
         Ok(Self {
             prefix: composed.prefix.clone(),
-            site_packages: (composed.site_packages.clone(), crate::stage::guest_site_packages(composed.cpython.profile.minor())),
+            site_packages: (composed.site_packages.clone(), crate::composing::stage::guest_site_packages(composed.cpython.profile.minor())),
             app_folder: app.folder()?.to_path_buf(),
             grants: app.grants.clone(),
             env: app.environment()?,

@@ -2,7 +2,7 @@
 //! the application imported (a wizer snapshot), then encoded as a component and given
 //! every cap.
 //!
-//! The snapshot is taken as [`crate::preinit`] takes the interpreter's.
+//! The snapshot is taken as [`crate::composing::preinit`] takes the interpreter's.
 
 use std::path::{Path, PathBuf};
 
@@ -10,9 +10,9 @@ use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
 use wasi_preview1_component_adapter_provider::{WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER};
 
-use crate::compose::Composed;
-use crate::launch::Grant;
-use crate::stamp::Fingerprint;
+use crate::composing::compose::Composed;
+use crate::running::launch::Grant;
+use crate::composing::stamp::Fingerprint;
 
 /// Where the application's folder appears in the guest.
 pub const GUEST_APP: &str = "/app";
@@ -89,22 +89,22 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
     let step = Step::start(format!("snapshot {} with its interpreter", app.file.display()));
     let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
     // The name section stays, so traps still name functions.
-    let module = crate::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
+    let module = crate::composing::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
     let snapshot = initialize(composed, app, &module, host)?;
     step.message("encode as a component");
     let adapter = match host {
         Host::Pylon => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
         Host::Proxy => WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER,
     };
-    let encoded = crate::component::encode(&snapshot, adapter).context("cannot encode the snapshot as a component")?;
+    let encoded = crate::composing::component::encode(&snapshot, adapter).context("cannot encode the snapshot as a component")?;
     step.message("compose the caps in");
-    let mut composed_bytes = if composed.components.is_empty() { encoded } else { crate::plug::plug(&encoded, &composed.components)? };
+    let mut composed_bytes = if composed.components.is_empty() { encoded } else { crate::composing::plug::plug(&encoded, &composed.components)? };
     if host == Host::Proxy {
         composed_bytes = answer_cli_imports(composed_bytes, &dir)?;
     }
     check_imports(&composed_bytes, host)?;
     prune(&dir, kind);
-    crate::component::write_atomically(&out, &composed_bytes)?;
+    crate::composing::component::write_atomically(&out, &composed_bytes)?;
     step.finish();
     Ok(out)
 }
@@ -117,7 +117,7 @@ fn initialize(composed: &Composed, app: &App, module: &[u8], host: Host) -> Resu
         // Tells the bridge that imports after the snapshot cannot reach any file.
         wasi.env("PYLON_NO_FILES", "1");
     }
-    crate::preinit::snapshot(module, wasi).with_context(|| {
+    crate::composing::preinit::snapshot(module, wasi).with_context(|| {
         format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
     })
 }
@@ -125,12 +125,12 @@ fn initialize(composed: &Composed, app: &App, module: &[u8], host: Host) -> Resu
 /// Plug the wasi:cli stub in, at each version the caps import, for the interfaces the
 /// proxy world lacks.
 fn answer_cli_imports(mut component: Vec<u8>, dir: &Path) -> Result<Vec<u8>> {
-    let imports = crate::inspect::interfaces(&component).context("cannot inspect the application's component")?.imports;
+    let imports = crate::composing::inspect::interfaces(&component).context("cannot inspect the application's component")?.imports;
     let versions: std::collections::BTreeSet<&str> = imports.iter().filter_map(|i| super::cli_stub::provides(i)).collect();
     for version in versions {
         let stub = dir.join(format!("cli-stub-{version}.wasm"));
-        crate::component::write_atomically(&stub, &super::cli_stub::component(version)?)?;
-        component = crate::plug::plug(&component, &[(format!("cli-stub-{version}"), stub)])
+        crate::composing::component::write_atomically(&stub, &super::cli_stub::component(version)?)?;
+        component = crate::composing::plug::plug(&component, &[(format!("cli-stub-{version}"), stub)])
             .with_context(|| format!("answering the caps' wasi:cli {version} imports inside the component failed"))?;
     }
     Ok(component)
@@ -150,8 +150,8 @@ const PROXY_WORLD: &[&str] = &[
 ];
 
 fn check_imports(component: &[u8], host: Host) -> Result<()> {
-    let imports = crate::inspect::interfaces(component).context("cannot inspect the application's component")?.imports;
-    let foreign: Vec<&String> = imports.iter().filter(|i| !crate::inspect::is_wasi(i)).collect();
+    let imports = crate::composing::inspect::interfaces(component).context("cannot inspect the application's component")?.imports;
+    let foreign: Vec<&String> = imports.iter().filter(|i| !crate::composing::inspect::is_wasi(i)).collect();
     if let Some(first) = foreign.first() {
         bail!("the application's component still imports {first}, which no cap satisfies\n  fix: add the cap that exports it to the workspace");
     }

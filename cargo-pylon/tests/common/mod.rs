@@ -69,7 +69,7 @@ impl Scratch {
     /// Copies of the workspace's `caps`.
     pub fn with_caps(caps: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        cargo_pylon::scratch::copy_workspace(&workspace(), caps, dir.path()).unwrap();
+        cargo_pylon::scaffolding::scratch::copy_workspace(&workspace(), caps, dir.path()).unwrap();
         Self { dir }
     }
 
@@ -86,7 +86,7 @@ impl Scratch {
 
     /// Add a test cap from `tests/fixtures/NAME` as `caps/NAME`.
     pub fn add_fixture(&self, name: &str) {
-        cargo_pylon::scratch::copy_dir(&workspace().join("tests/fixtures").join(name), &self.path("caps").join(name)).unwrap();
+        cargo_pylon::scaffolding::scratch::copy_dir(&workspace().join("tests/fixtures").join(name), &self.path("caps").join(name)).unwrap();
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {

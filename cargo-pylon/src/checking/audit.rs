@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::discover::Cap;
-use crate::facts::FacadeFacts;
+use crate::workspace::discover::Cap;
+use crate::checking::facts::FacadeFacts;
 
 /// Modules and attributes that are gone from CPython from a given minor version on (or
 /// moved elsewhere), with what to use instead.

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::compose::Composed;
-use crate::discover::Cap;
-use crate::launch::{Grant, Launch, Program};
-use crate::stamp::Fingerprint;
+use crate::composing::compose::Composed;
+use crate::workspace::discover::Cap;
+use crate::running::launch::{Grant, Launch, Program};
+use crate::composing::stamp::Fingerprint;
 
 /// pytest and what it imports on CPython 3.13: (project, version, sha256 of its wheel).
 const PYTEST: &[(&str, &str, &str)] = &[
@@ -23,7 +23,7 @@ const PYTEST: &[(&str, &str, &str)] = &[
     ("packaging", "24.2", "09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759"),
 ];
 
-const PLUGIN: &str = include_str!("../runtime/upstream_plugin.py");
+const PLUGIN: &str = include_str!("../../runtime/upstream_plugin.py");
 
 /// Runs pytest on the arguments after `-c`, from the source tree's top folder. The guest
 /// has no `os.dup`, hence `--capture=sys` and no faulthandler plugin; the logging plugin
@@ -67,8 +67,8 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
     }
     let scratch = tempfile::Builder::new().prefix(".pytest-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for pytest")?;
     for (project, version, sha) in PYTEST {
-        let wheel = crate::pypi::download(project, version, &|name| name.ends_with("-py3-none-any.whl"), Some(sha), source.index()?, source.cache, source.offline)?;
-        crate::stage::unzip(&wheel, scratch.path())?;
+        let wheel = crate::checking::pypi::download(project, version, &|name| name.ends_with("-py3-none-any.whl"), Some(sha), source.index()?, source.cache, source.offline)?;
+        crate::composing::stage::unzip(&wheel, scratch.path())?;
     }
     pylon_sys::home::publish(scratch, &dir)?;
     Ok(dir)
@@ -85,7 +85,7 @@ pub fn sdist(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
     };
     let dir = home.dir("upstream")?.join(format!("{}-{}-{}", upstream.pypi, upstream.version, &sha[..16.min(sha.len())]));
     if !pylon_sys::home::is_published(&dir) {
-        let archive = crate::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".tar.gz"), Some(sha), source.index()?, source.cache, source.offline)?;
+        let archive = crate::checking::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".tar.gz"), Some(sha), source.index()?, source.cache, source.offline)?;
         let scratch = tempfile::Builder::new().prefix(".sdist-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for the source distribution")?;
         let file = std::fs::File::open(&archive).with_context(|| format!("cannot open {}", archive.display()))?;
         tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(scratch.path()).with_context(|| format!("cannot unpack {}", archive.display()))?;
@@ -108,7 +108,7 @@ pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: 
     }
     let work = tempfile::Builder::new().prefix("pylon-upstream-").tempdir().context("cannot make a folder for the upstream tests")?;
     let tree = work.path().join("src");
-    crate::scratch::copy_dir(sdist, &tree)?;
+    crate::scaffolding::scratch::copy_dir(sdist, &tree)?;
     for test in &upstream.tests {
         if !tree.join(test).exists() {
             bail!("{}: upstream test {test:?} is not in {} {}'s source distribution\n  fix: name a file or folder under {}", cap.manifest_path.display(), upstream.pypi, upstream.version, sdist.display());
@@ -137,9 +137,9 @@ pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
     let upstream = cap.meta.upstream.as_ref().context("the cap names no upstream")?;
     let dir = home.dir("upstream")?.join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
     if !pylon_sys::home::is_published(&dir) {
-        let wheel = crate::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".whl"), None, source.index()?, source.cache, source.offline)?;
+        let wheel = crate::checking::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".whl"), None, source.index()?, source.cache, source.offline)?;
         let scratch = tempfile::Builder::new().prefix(".wheel-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for the wheel")?;
-        crate::stage::unzip(&wheel, scratch.path())?;
+        crate::composing::stage::unzip(&wheel, scratch.path())?;
         pylon_sys::home::publish(scratch, &dir)?;
     }
     Ok(dir)

@@ -47,7 +47,7 @@ pub fn index_url(configured: Option<&str>) -> Result<String> {
 
 /// The newest final release of `project`; `offline` answers from the cache only.
 pub fn latest(project: &str, index: &str, cache_dir: &Path, offline: bool) -> Result<Option<Latest>> {
-    let mut key = crate::stamp::Fingerprint::new("pypi");
+    let mut key = crate::composing::stamp::Fingerprint::new("pypi");
     key.text(index);
     let cache = cache_dir.join(format!("{}-{}.json", normalize(project), &key.finish()[..12]));
     let cached: Option<CacheEntry> = std::fs::read(&cache).ok().and_then(|b| serde_json::from_slice(&b).ok());
@@ -132,7 +132,7 @@ pub fn download(project: &str, version: &str, wanted: &dyn Fn(&str) -> bool, pin
     }
     std::fs::create_dir_all(&files).with_context(|| format!("cannot create {}", files.display()))?;
     let path = files.join(&name);
-    crate::component::write_atomically(&path, &bytes)?;
+    crate::composing::component::write_atomically(&path, &bytes)?;
     std::fs::write(&record, &name).with_context(|| format!("cannot write {}", record.display()))?;
     Ok(path)
 }

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::compose::Composed;
-use crate::launch::{Captured, Grant, Launch, Program};
+use crate::composing::compose::Composed;
+use crate::running::launch::{Captured, Grant, Launch, Program};
 
 /// The exit code that means "skipped" (automake's convention).
 pub const SKIP_EXIT: u8 = 77;
 const TIMEOUT: Duration = Duration::from_secs(300);
 const OUTPUT_LIMIT: usize = 1 << 20;
-const HOSTILE_HELPER: &str = include_str!("../runtime/pylon_hostile.py");
+const HOSTILE_HELPER: &str = include_str!("../../runtime/pylon_hostile.py");
 /// Where the helper is mounted in the guest (read by `PYTHONPATH`).
 const HELPER_DIR: &str = "/pylon/testing";
 

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::compose::Composed;
-use crate::discover::Cap;
-use crate::launch::{Captured, Grant, Launch, Program};
+use crate::composing::compose::Composed;
+use crate::workspace::discover::Cap;
+use crate::running::launch::{Captured, Grant, Launch, Program};
 
-const SCRIPT: &str = include_str!("../runtime/facade_facts.py");
+const SCRIPT: &str = include_str!("../../runtime/facade_facts.py");
 
 #[derive(Debug, Deserialize)]
 pub struct FacadeFacts {
@@ -39,7 +39,7 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
     for cap in caps {
         let Some(entry) = cap.facade_entry() else { continue };
         let mut files = Vec::new();
-        for (from, dest) in crate::stage::copy_facade(cap, &staged.path().join(&cap.package))? {
+        for (from, dest) in crate::composing::stage::copy_facade(cap, &staged.path().join(&cap.package))? {
             if from.extension().is_none_or(|e| e != "py") {
                 continue;
             }
@@ -66,7 +66,7 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
     serde_json::from_str(captured.stdout_text().trim()).context("the facade reader printed no JSON")
 }
 
-const MODULE_API: &str = include_str!("../runtime/module_api.py");
+const MODULE_API: &str = include_str!("../../runtime/module_api.py");
 
 /// A package (or module) tree to read the public API of.
 pub struct ApiTree {
@@ -105,6 +105,6 @@ pub fn module_api(interpreter: &Composed, trees: &[ApiTree], cache_dir: PathBuf)
 /// A cap's facade laid out as it is staged (for [`module_api`]), in a temporary folder.
 pub fn staged_facade(cap: &Cap) -> Result<tempfile::TempDir> {
     let dir = tempfile::tempdir().context("cannot make a folder for the facade")?;
-    crate::stage::copy_facade(cap, dir.path())?;
+    crate::composing::stage::copy_facade(cap, dir.path())?;
     Ok(dir)
 }

@@ -7,8 +7,8 @@ use cargo_metadata::{semver::Version, MetadataCommand, Package};
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
-use crate::stamp::Fingerprint;
+use crate::workspace::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
+use crate::composing::stamp::Fingerprint;
 
 /// The workspace as pylon sees it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     let cache = home.dir("discover")?.join(format!("{}.json", &key.finish()[..24]));
     // A record written by another cargo-pylon may describe caps in another shape.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
-    let binary = crate::stamp::identity(&std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?);
+    let binary = crate::composing::stamp::identity(&std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?);
     if let Some(ws) = cached(&cache, &cwd, &binary) {
         return Ok(Some(ws));
     }
@@ -125,7 +125,7 @@ pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     let watched = watch_list(&cwd, &ws);
     let record = Cached { binary, stamp: stamp(&watched), watched, workspace: ws };
     if let Ok(json) = serde_json::to_vec(&record) {
-        let _ = crate::component::write_atomically(&cache, &json);
+        let _ = crate::composing::component::write_atomically(&cache, &json);
     }
     Ok(Some(record.workspace))
 }

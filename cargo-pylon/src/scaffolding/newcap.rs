@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::manifest::Linkage;
+use crate::workspace::manifest::Linkage;
 
 pub struct Spec {
     /// The cap's name (`blake3`, `my-hash`).
@@ -70,7 +70,7 @@ fn import_wit(path: &Path, wanted: Option<&str>) -> Result<Imported> {
         .filter(|(_, id)| matches!(resolve.types[**id].kind, wit_parser::TypeDefKind::Resource))
         .map(|(n, _)| n.clone())
         .collect();
-    names.extend(resources.iter().map(|n| crate::cgen::camel(n)));
+    names.extend(resources.iter().map(|n| crate::generation::cgen::camel(n)));
     let mut files = Vec::new();
     let sources: Vec<PathBuf> = if path.is_dir() {
         std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "wit")).collect()

@@ -14,7 +14,7 @@ use pylon_sys::progress::Step;
 use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use crate::stamp::{Fingerprint, Stamp};
+use crate::composing::stamp::{Fingerprint, Stamp};
 
 /// The pre-initialized interpreter's name beside `pylon.wasm`.
 pub const FILE_NAME: &str = "pylon-preinit.wasm";
@@ -28,7 +28,10 @@ pub fn beside(output: &Path) -> PathBuf {
 /// module. Imports other than WASI trap if called: caps are not reachable while
 /// initializing.
 pub fn snapshot(module: &[u8], wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
-    let engine = wasmtime::Engine::default();
+    // The module runs once, briefly: compiling it quickly matters more than fast code.
+    let mut config = wasmtime::Config::new();
+    config.cranelift_opt_level(wasmtime::OptLevel::None);
+    let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from)?;
     let mut wasi = wasi;
     let mut store = wasmtime::Store::new(&engine, wasi.build_p1());
     let mut linker = wasmtime::Linker::new(&engine);
@@ -81,7 +84,7 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
     let step = Step::start("pre-initialize the interpreter").log_to(log)?;
     let mut module = std::fs::read(inputs.core).with_context(|| format!("cannot read {}", inputs.core.display()))?;
     if !inputs.debug {
-        module = crate::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", inputs.core.display()))?;
+        module = crate::composing::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", inputs.core.display()))?;
     }
     let mut wasi = WasiCtxBuilder::new();
     wasi.args(&["python3"]).inherit_stdout().inherit_stderr();
@@ -100,9 +103,9 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
         }
     })?;
     step.message("encode as a component");
-    let component = crate::component::encode(&snapshot, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER).context("cannot encode the pre-initialized interpreter")?;
-    let component = if inputs.statics.is_empty() { component } else { crate::plug::plug(&component, inputs.statics)? };
-    crate::component::write_atomically(out, &component)?;
+    let component = crate::composing::component::encode(&snapshot, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER).context("cannot encode the pre-initialized interpreter")?;
+    let component = if inputs.statics.is_empty() { component } else { crate::composing::plug::plug(&component, inputs.statics)? };
+    crate::composing::component::write_atomically(out, &component)?;
     step.finish();
     stamp.record()?;
     Ok(true)

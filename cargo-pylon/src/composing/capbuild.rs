@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 use pylon_sys::progress::Step;
 
-use crate::discover::Cap;
+use crate::workspace::discover::Cap;
 
 pub const TARGET: &str = "wasm32-wasip2";
 
@@ -35,5 +35,5 @@ pub fn build(step: &Step, workspace_root: &Path, target_dir: &Path, caps: &[&Cap
 /// `ns:pkg/iface@version` of every interface the component exports.
 pub fn exports(component: &Path) -> Result<BTreeSet<String>> {
     let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
-    Ok(crate::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", component.display()))?.exports)
+    Ok(crate::composing::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", component.display()))?.exports)
 }

@@ -5,8 +5,8 @@
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::compose::{self, Composed, Target};
-use crate::discover;
+use crate::composing::compose::{self, Composed, Target};
+use crate::workspace::discover;
 
 pub fn prepare(home: &Home) -> Result<Composed> {
     prepare_with(home, false)

@@ -16,7 +16,7 @@ use cargo_metadata::{DependencyKind, MetadataCommand, PackageId};
 use serde::Serialize;
 use spdx::{Expression, Licensee, ParseMode};
 
-use crate::discover::Workspace;
+use crate::workspace::discover::Workspace;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Part {
@@ -67,14 +67,14 @@ pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
     }
     let metadata = MetadataCommand::new()
         .manifest_path(ws.root.join("Cargo.toml"))
-        .other_options(vec!["--filter-platform".into(), crate::capbuild::TARGET.into()])
+        .other_options(vec!["--filter-platform".into(), crate::composing::capbuild::TARGET.into()])
         .exec()
         .context("`cargo metadata --filter-platform wasm32-wasip2` failed")?;
     let resolve = metadata.resolve.as_ref().context("cargo metadata returned no dependency graph")?;
     let nodes: HashMap<&PackageId, _> = resolve.nodes.iter().map(|n| (&n.id, n)).collect();
     let packages: HashMap<&PackageId, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
     for cap in &ws.caps {
-        if cap.meta.linkage == crate::manifest::Linkage::Interpreter {
+        if cap.meta.linkage == crate::workspace::manifest::Linkage::Interpreter {
             // No Rust of a library cap ships: its C library is compiled into the interpreter.
             components.push((format!("{} (compiled into pylon.wasm)", cap.package), cap.meta.bundled.iter().cloned().map(bundled).collect()));
             continue;

@@ -8,7 +8,7 @@ use pylon_sys::progress::Step;
 
 pub use pylon_runtime::{engine, load, phases, precompile, Bounds, Captured, Files, Grant, Limited, Program, Route, Sandbox, Ticker, ISOLATION};
 
-use crate::compose::Composed;
+use crate::composing::compose::Composed;
 
 /// One run of a program in a composed interpreter.
 pub struct Launch {
@@ -61,6 +61,6 @@ pub fn files(composed: &Composed) -> Files {
         preinit: Some(composed.preinit.clone()),
         plan: composed.plan.clone(),
         prefix: (composed.prefix.clone(), pylon_sys::cpython::GUEST_PREFIX.to_string()),
-        site_packages: Some((composed.site_packages.clone(), crate::stage::guest_site_packages(minor))),
+        site_packages: Some((composed.site_packages.clone(), crate::composing::stage::guest_site_packages(minor))),
     }
 }

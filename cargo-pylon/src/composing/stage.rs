@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::discover::Cap;
+use crate::workspace::discover::Cap;
 
 /// Guest path of the facade tree: CPython's own site-packages, so `site` puts it on
 /// `sys.path` with no configuration.

@@ -12,13 +12,13 @@ use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
 use pylon_sys::{Cpython, Home, Profile, Toolchain};
 
-use crate::bindgen::{self, Wit};
-use crate::buildinfo::{self, BuildManifest, CapInfo, CpythonInfo};
-use crate::cext::{self, Compiler, Flavor};
-use crate::discover::{Cap, Workspace};
-use crate::manifest::Linkage;
-use crate::stamp::{Fingerprint, Stamp};
-use crate::{capbuild, component, plug, providers, relink, stage};
+use crate::generation::bindgen::{self, Wit};
+use crate::composing::buildinfo::{self, BuildManifest, CapInfo, CpythonInfo};
+use crate::composing::cext::{self, Compiler, Flavor};
+use crate::workspace::discover::{Cap, Workspace};
+use crate::workspace::manifest::Linkage;
+use crate::composing::stamp::{Fingerprint, Stamp};
+use crate::{composing::capbuild, composing::component, composing::plug, composing::providers, composing::relink, composing::stage};
 
 /// Where a composition is written.
 pub struct Target {
@@ -46,7 +46,7 @@ pub struct Target {
 
 /// The workspace's `[[workspace.metadata.pylon.site]]` wheels and where they come from.
 pub struct SiteWheels {
-    pub packages: Vec<crate::manifest::SitePackage>,
+    pub packages: Vec<crate::workspace::manifest::SitePackage>,
     /// The workspace manifest that lists them (for errors).
     pub manifest: PathBuf,
     pub cache: PathBuf,
@@ -58,12 +58,12 @@ impl SiteWheels {
     fn resolve(&self) -> Result<Vec<PathBuf>> {
         let pure = |name: &str| name.ends_with("-none-any.whl");
         self.packages.iter().map(|site| {
-            if let Some(wheel) = crate::pypi::cached(&site.pypi, &site.version, Some(&site.sha256), &self.cache) {
+            if let Some(wheel) = crate::checking::pypi::cached(&site.pypi, &site.version, Some(&site.sha256), &self.cache) {
                 return Ok(wheel);
             }
             let step = Step::start(format!("fetch {} {} from the package index (once)", site.pypi, site.version));
-            let index = crate::pypi::index_url(self.index.as_deref())?;
-            let wheel = crate::pypi::download(&site.pypi, &site.version, &pure, Some(&site.sha256), &index, &self.cache, false)
+            let index = crate::checking::pypi::index_url(self.index.as_deref())?;
+            let wheel = crate::checking::pypi::download(&site.pypi, &site.version, &pure, Some(&site.sha256), &index, &self.cache, false)
                 .with_context(|| format!("{}: [[workspace.metadata.pylon.site]] {} {}", self.manifest.display(), site.pypi, site.version))?;
             step.finish();
             Ok(wheel)
@@ -131,31 +131,31 @@ pub struct Composed {
     pub preinit: PathBuf,
 }
 
-const GLUE_CLI_WIT: &str = include_str!("../runtime/cli.wit");
-const GLUE_WIT: &str = include_str!("../runtime/glue.wit");
+const GLUE_CLI_WIT: &str = include_str!("../../runtime/cli.wit");
+const GLUE_WIT: &str = include_str!("../../runtime/glue.wit");
 /// pylon's own C, linked into every interpreter: (world, [(file name, source)]).
 const GLUE: (&str, &[(&str, &str)]) = ("pylon-glue", &[
-    ("pylon_exit.c", include_str!("../runtime/pylon_exit.c")),
-    ("pylon_paths.c", include_str!("../runtime/pylon_paths.c")),
-    ("pylon_devnull.c", include_str!("../runtime/pylon_devnull.c")),
-    ("pylon_module.c", include_str!("../runtime/pylon_module.c")),
-    ("pylon_tz.c", include_str!("../runtime/pylon_tz.c")),
+    ("pylon_exit.c", include_str!("../../runtime/pylon_exit.c")),
+    ("pylon_paths.c", include_str!("../../runtime/pylon_paths.c")),
+    ("pylon_devnull.c", include_str!("../../runtime/pylon_devnull.c")),
+    ("pylon_module.c", include_str!("../../runtime/pylon_module.c")),
+    ("pylon_tz.c", include_str!("../../runtime/pylon_tz.c")),
 ]);
 /// The builtin module `pylon_module.c` defines.
 const GLUE_MODULE: &str = "pylon";
 /// Linked in too when some caps are linked at launch.
-const ISOLATION_GLUE: (&str, &[(&str, &str)]) = ("pylon-isolation", &[("pylon_crash.c", include_str!("../runtime/pylon_crash.c"))]);
-const HTTP_WIT: &str = include_str!("../runtime/http.wit");
+const ISOLATION_GLUE: (&str, &[(&str, &str)]) = ("pylon-isolation", &[("pylon_crash.c", include_str!("../../runtime/pylon_crash.c"))]);
+const HTTP_WIT: &str = include_str!("../../runtime/http.wit");
 /// The wasi:http interpreter's own C (its WSGI bridge is compiled in as a string).
 const HTTP_GLUE: &str = "pylon-http";
 const HTTP_FILES: &[(&str, &str)] = &[
-    ("pylon_serve.c", include_str!("../runtime/pylon_serve.c")),
-    ("pylon_crash_composed.c", include_str!("../runtime/pylon_crash_composed.c")),
+    ("pylon_serve.c", include_str!("../../runtime/pylon_serve.c")),
+    ("pylon_crash_composed.c", include_str!("../../runtime/pylon_crash_composed.c")),
 ];
-const WSGI_BRIDGE: &str = include_str!("../runtime/pylon_wsgi.py");
+const WSGI_BRIDGE: &str = include_str!("../../runtime/pylon_wsgi.py");
 /// The pre-initialized interpreter's own C (what each run resumes is compiled in as a string).
-const PREINIT_GLUE: (&str, &[(&str, &str)]) = ("pylon-preinit", &[("pylon_preinit_main.c", include_str!("../runtime/pylon_preinit_main.c"))]);
-const RESUME: &str = include_str!("../runtime/pylon_resume.py");
+const PREINIT_GLUE: (&str, &[(&str, &str)]) = ("pylon-preinit", &[("pylon_preinit_main.c", include_str!("../../runtime/pylon_preinit_main.c"))]);
+const RESUME: &str = include_str!("../../runtime/pylon_resume.py");
 
 /// The CPython build the composition stands on (built once, then cached).
 pub fn base(home: &Home, python: Option<&str>) -> Result<(Toolchain, Cpython)> {
@@ -183,7 +183,7 @@ pub fn workspace_with(home: &Home, ws: &Workspace, http: bool) -> Result<Compose
         target.site = Some(SiteWheels {
             packages: ws.settings.site.clone(),
             manifest: ws.root.join("Cargo.toml"),
-            cache: crate::pypi::cache_dir(home)?,
+            cache: crate::checking::pypi::cache_dir(home)?,
             index: ws.settings.pypi_index.clone(),
         });
     }
@@ -202,7 +202,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let site_packages = target.out_dir.join("site-packages");
     let plan_path = caps.iter().any(|c| c.meta.linkage == Linkage::Dynlink).then(|| pylon_runtime::plan::beside(&target.output));
     let http_core = target.http.then(|| build.join("python-http.wasm"));
-    let preinit = crate::preinit::beside(&target.output);
+    let preinit = crate::composing::preinit::beside(&target.output);
     let done = |cpython: Cpython| Composed {
         wasm: target.output.clone(),
         site_packages: site_packages.clone(),
@@ -342,7 +342,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     // 6. The pre-initialized interpreter, from the facades as staged now; the plan pins it
     //    beside the cold one.
     let manifest = target.workspace_root.as_ref().map(|r| r.join("Cargo.toml"));
-    let inputs = crate::preinit::Inputs {
+    let inputs = crate::composing::preinit::Inputs {
         core: &preinit_core,
         prefix: &cpython.prefix(),
         site_packages: (&site_packages, &stage::guest_site_packages(profile.minor())),
@@ -351,7 +351,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         debug: target.debug,
         manifest: manifest.as_deref(),
     };
-    crate::preinit::ensure(&inputs, &preinit, &build, &log)?;
+    crate::composing::preinit::ensure(&inputs, &preinit, &build, &log)?;
     if let Some(plan_path) = &plan_path {
         pylon_runtime::plan::pin_preinit(plan_path, &preinit)?;
     }
@@ -381,7 +381,7 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
         fp.text(&cap.package).tree(&cap.dir)?;
     }
     // The outputs too: a replaced pylon.wasm, plan or provider is put right by the next compose.
-    for output in pylon_runtime::plan::artifacts(&target.output).into_iter().chain([crate::preinit::beside(&target.output)]) {
+    for output in pylon_runtime::plan::artifacts(&target.output).into_iter().chain([crate::composing::preinit::beside(&target.output)]) {
         if output.exists() {
             fp.identity(&output)?;
         }
@@ -456,7 +456,7 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
             let header = std::fs::read_to_string(bindings.dir.join(&header_name)).with_context(|| format!("wit-bindgen-c wrote no {header_name}"))?;
             let module = &cap.meta.extension.module;
             let isolated = cap.meta.linkage == Linkage::Dynlink;
-            let generated = crate::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module, errors, isolated)
+            let generated = crate::generation::cgen::generate(&wit.resolve, wit.world, &header, &header_name, module, errors, isolated)
                 .with_context(|| format!("cap {}: generating the extension `{module}` from {}", cap.package, wit_dir.display()))?;
             bindgen::write_if_changed(&dir.join(format!("{module}.pyi")), generated.stub.as_bytes())?;
             let path = dir.join(format!("{module}.c"));
@@ -478,18 +478,18 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
 /// A library cap: its C library (from the pylon home, or built into it) and CPython's own
 /// module for it, compiled with the flags of a builtin module.
 fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, toolchain: &Toolchain, target: &Target, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
-    let built = crate::library::ensure(cap, compiler, toolchain, &target.libraries, log)?;
+    let built = crate::composing::library::ensure(cap, compiler, toolchain, &target.libraries, log)?;
     let includes: Vec<&Path> = built.include.iter().map(PathBuf::as_path).collect();
     let defines: Vec<String> = cap.meta.library.iter().flat_map(|l| &l.defines).map(|d| format!("-D{d}")).collect();
-    let module = cap.meta.extension.source.strip_prefix(crate::manifest::CPYTHON_SOURCE).expect("validated");
+    let module = cap.meta.extension.source.strip_prefix(crate::workspace::manifest::CPYTHON_SOURCE).expect("validated");
     let cpython_root = cpython.source_dir();
     let dir = build.join("caps").join(&cap.package);
     let mut objects = built.objects;
-    let module_sources = crate::manifest::expand(&cpython_root, module).with_context(|| format!("cap {}: extension.source", cap.package))?;
+    let module_sources = crate::workspace::manifest::expand(&cpython_root, module).with_context(|| format!("cap {}: extension.source", cap.package))?;
     let glue = cap.meta.library.iter().flat_map(|l| &l.glue).map(|g| cap.dir.join(g));
     for source in module_sources.into_iter().chain(glue) {
         let base = if source.starts_with(&cpython_root) { cpython_root.as_path() } else { cap.dir.as_path() };
-        let object = dir.join(crate::library::object_name(base, &source));
+        let object = dir.join(crate::composing::library::object_name(base, &source));
         compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }

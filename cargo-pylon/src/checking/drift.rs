@@ -7,10 +7,10 @@ use anyhow::{Context, Result};
 use cargo_metadata::MetadataCommand;
 use serde::Serialize;
 
-use crate::bindgen::Wit;
-use crate::discover::{Cap, Workspace};
-use crate::facts::Api;
-use crate::pypi;
+use crate::generation::bindgen::Wit;
+use crate::workspace::discover::{Cap, Workspace};
+use crate::checking::facts::Api;
+use crate::checking::pypi;
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -44,7 +44,7 @@ pub fn wit(cap: &Cap, exports: &BTreeSet<String>) -> Result<Vec<Row>> {
     Ok(wit
         .imported_interfaces()
         .into_iter()
-        .filter(|i| !crate::inspect::is_wasi(i))
+        .filter(|i| !crate::composing::inspect::is_wasi(i))
         .map(|import| {
             let base = import.split('@').next().unwrap_or(&import).to_string();
             let offered: Vec<&String> = exports.iter().filter(|e| e.split('@').next() == Some(base.as_str())).collect();

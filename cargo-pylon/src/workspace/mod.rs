@@ -1,0 +1,4 @@
+//! What a workspace declares: its caps, found with cargo_metadata, and their manifests.
+
+pub mod discover;
+pub mod manifest;
