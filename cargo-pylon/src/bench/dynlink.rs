@@ -155,7 +155,7 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
     scratch.pylon(&["compose"])?;
     let linked_dir = dir.path().join("linked");
     std::fs::create_dir_all(&linked_dir).context("cannot make a folder for the benchmark")?;
-    for file in ["pylon.wasm", pylon_runtime::plan::FILE_NAME] {
+    for file in ["pylon.wasm", pylon_runtime::PREINIT_FILE_NAME, pylon_runtime::plan::FILE_NAME] {
         std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file)).with_context(|| format!("cannot copy {file}"))?;
     }
     crate::scaffolding::scratch::copy_dir(&scratch.ws.join("out").join(pylon_runtime::plan::PROVIDERS_DIR), &linked_dir.join(pylon_runtime::plan::PROVIDERS_DIR))?;

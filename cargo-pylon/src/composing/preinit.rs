@@ -16,12 +16,9 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::composing::stamp::{Fingerprint, Stamp};
 
-/// The pre-initialized interpreter's name beside `pylon.wasm`.
-pub const FILE_NAME: &str = "pylon-preinit.wasm";
-
 /// The pre-initialized interpreter beside `output` (`pylon.wasm`).
 pub fn beside(output: &Path) -> PathBuf {
-    output.with_file_name(FILE_NAME)
+    output.with_file_name(pylon_runtime::PREINIT_FILE_NAME)
 }
 
 /// Run `module`'s `wizer.initialize` with `wasi` (preview1) and return the initialized
