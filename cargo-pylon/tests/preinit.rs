@@ -136,3 +136,28 @@ fn preloaded_modules_are_in_the_snapshot_and_each_compose_draws_a_new_secret() {
     let stderr = text(&broken.stderr);
     assert!(stderr.contains("No module named 'no_such_module'") && stderr.contains("preload"), "{stderr}");
 }
+
+#[test]
+fn stdout_on_a_terminal_is_line_buffered_as_in_a_cold_start() {
+    ready();
+    // `script` (util-linux) gives the run a pseudo-terminal.
+    let exe = env!("CARGO_BIN_EXE_cargo-pylon");
+    let code = "import sys; print('out', flush=False); print('err', file=sys.stderr); print(sys.stdout.line_buffering)";
+    let on_terminal = |cold: bool| {
+        let command = format!("{exe} pylon probe -c \"{code}\"");
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &command, "/dev/null"]).current_dir(common::workspace()).stdin(std::process::Stdio::null());
+        if cold {
+            cmd.env("PYLON_COLD", "1");
+        }
+        let out = cmd.output().expect("run script (util-linux)");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).replace('\r', "")
+    };
+    let warm = on_terminal(false);
+    assert_eq!(warm, "out\nerr\nTrue\n", "stdout was not line-buffered on a terminal");
+    assert_eq!(warm, on_terminal(true));
+    // Not on a terminal: block-buffered, as CPython does.
+    let piped = pylon(&["probe", "-c", "import sys; print(sys.stdout.line_buffering)"]).output().unwrap();
+    assert_eq!(text(&piped.stdout), "False\n");
+}
