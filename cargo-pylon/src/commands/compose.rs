@@ -37,6 +37,8 @@ impl Args {
             summary += &format!(": {}", statics.join(", "));
         }
         println!("{} ({summary})", composed.wasm.display());
+        let preloaded = if ws.settings.preload.is_empty() { String::new() } else { format!(", with {} preloaded", ws.settings.preload.join(", ")) };
+        println!("{} (the same, pre-initialized{preloaded}: runs start from it)", composed.preinit.display());
         if let Some(plan) = &composed.plan {
             println!("{} (linked at launch: {})", plan.display(), dynlinks.join(", "));
         }
