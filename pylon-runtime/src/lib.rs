@@ -133,7 +133,7 @@ pub fn cold_forced() -> bool {
     std::env::var_os("PYLON_COLD").is_some_and(|v| v == "1")
 }
 
-/// Output kept by a run with [`Launch::capture`] set.
+/// Output kept by a run with [`Sandbox::capture`] set.
 #[derive(Clone)]
 pub struct Captured {
     pub stdout: MemoryOutputPipe,
