@@ -123,9 +123,14 @@ impl Sandbox {
     /// cold, as does every run under `PYLON_COLD=1`. PYTHONPATH is the exception: the
     /// resumed interpreter puts its folders on `sys.path` as a cold start would.
     pub fn starts_preinitialized(&self) -> bool {
-        let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG" | "TZ");
-        !cold_forced() && !self.env.iter().any(|(name, _)| asks_otherwise(name))
+        preinitialized_for(&self.env)
     }
+}
+
+/// Whether a run with the environment `env` may start pre-initialized.
+fn preinitialized_for(env: &[(String, String)]) -> bool {
+    let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG" | "TZ");
+    !cold_forced() && !env.iter().any(|(name, _)| asks_otherwise(name))
 }
 
 /// `PYLON_COLD=1`: every run starts cold (to compare, or to rule the snapshot out).
@@ -225,6 +230,10 @@ const WASM32_MEMORY: u64 = 4 << 30;
 const TICK: Duration = Duration::from_millis(10);
 
 /// A composed interpreter loaded once, from which many sandboxes run.
+///
+/// [`Interpreter::run`] blocks the calling thread until Python is done (the guest's file
+/// operations run on it), so call it from a thread of its own, not from inside an async
+/// runtime (in Tokio, through `spawn_blocking`).
 pub struct Interpreter {
     engine: Engine,
     files: Files,
@@ -258,7 +267,7 @@ impl Interpreter {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
         let _ticker = Ticker::start(&engine, TICK);
         let interpreter = Self { engine, files, cache_dir, runtime, _ticker, preinit: OnceLock::new(), cold: OnceLock::new() };
-        interpreter.loaded(interpreter.preinitialized(&Sandbox::new(Program::Code { code: String::new(), args: Vec::new() })))?;
+        interpreter.loaded(interpreter.preinitialized(&[]))?;
         Ok(interpreter)
     }
 
@@ -267,12 +276,14 @@ impl Interpreter {
         &self.files
     }
 
-    fn preinitialized(&self, sandbox: &Sandbox) -> bool {
+    /// Whether a run with the environment `env` starts from the pre-initialized
+    /// interpreter (it must exist, and the run must allow it).
+    fn preinitialized(&self, env: &[(String, String)]) -> bool {
         let available = match &self.files.plan {
             Some(_) => self.files.preinit.is_some(),
             None => self.files.preinit.as_ref().is_some_and(|p| p.is_file()),
         };
-        available && sandbox.starts_preinitialized()
+        available && preinitialized_for(env)
     }
 
     fn loaded(&self, preinitialized: bool) -> Result<&Loaded> {
@@ -313,7 +324,7 @@ impl Interpreter {
 
     /// As [`Self::run`], marking the end of each phase in `phases`.
     pub fn run_with_phases(&self, sandbox: &Sandbox, phases: &phases::Phases) -> Result<u8> {
-        let loaded = self.loaded(self.preinitialized(sandbox))?;
+        let loaded = self.loaded(self.preinitialized(&sandbox.env))?;
         phases.mark("load");
         let staging = sandbox::Staging::new(&sandbox.program)?;
         phases.mark("stage");
