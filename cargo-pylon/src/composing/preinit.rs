@@ -94,7 +94,7 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
     }
     let snapshot = snapshot(&module, wasi).with_context(|| {
         if inputs.preload.is_empty() {
-            "pre-initializing the interpreter failed (Python's account is above)\n  fix: run `cargo pylon doctor`; set PYLON_COLD=1 to run without the snapshot meanwhile".to_string()
+            format!("pre-initializing the interpreter failed (Python's account is above; the compose log is {})\n  fix: run `cargo pylon doctor` to check the CPython build, then compose again", log.display())
         } else {
             format!("pre-initializing the interpreter with preload = {:?} failed (Python's account is above)\n  fix: correct `preload` in {}", inputs.preload, where_set(inputs))
         }
