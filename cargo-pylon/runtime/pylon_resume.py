@@ -4,7 +4,6 @@
 Nothing here may import a module a cold start does not have.
 `resume` runs at the start of every run: the snapshot holds the environment, the random
 state and the stdio buffering of the run that made it, so each is taken from this run.
-(A run that sets TZ starts cold: `time` fixes its zone names when it is imported.)
 """
 
 import os
@@ -35,3 +34,23 @@ def resume(environ):
     modules = sys.modules
     if "random" in modules:
         modules["random"].seed()
+    # `time` computed its zone constants at import, in the snapshot's UTC.
+    if b"TZ" in environ and "time" in modules:
+        _zone_constants(modules["time"])
+
+
+def _zone_constants(time):
+    """time.timezone, altzone, daylight and tzname for TZ, as CPython's time module
+    computes them at import on a platform without tzname (WASI): from the local time of
+    the year's start and of half a year later."""
+    year = (365 * 24 + 6) * 3600
+    start = (int(time.time()) // year) * year
+    jan, july = time.localtime(start), time.localtime(start + year // 2)
+    janzone, julyzone = -jan.tm_gmtoff, -july.tm_gmtoff
+    janname, julyname = (jan.tm_zone or "   ")[:9], (july.tm_zone or "   ")[:9]
+    if janzone < julyzone:
+        # DST is reversed in the southern hemisphere.
+        time.timezone, time.altzone, time.tzname = julyzone, janzone, (julyname, janname)
+    else:
+        time.timezone, time.altzone, time.tzname = janzone, julyzone, (janname, julyname)
+    time.daylight = int(janzone != julyzone)

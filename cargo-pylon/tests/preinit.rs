@@ -25,6 +25,7 @@ print("hash=" + repr(hash("pylon")))
 print("randomized=" + repr(sys.flags.hash_randomization))
 print("path=" + repr(sys.path))
 print("modules=" + repr(sorted(sys.modules)))
+print("zone=" + repr((time.tzname, time.timezone, time.altzone, time.daylight, time.strftime("%H:%M %Z", time.localtime(1751328000)))))
 "#;
 
 struct Report(String);
@@ -111,6 +112,16 @@ fn a_run_the_snapshot_cannot_honour_starts_cold() {
     assert_ne!(warm.get("hash"), cold.get("hash"));
     assert!(warm.get("path").starts_with("['/', '/granted', '/elsewhere', "), "{}", warm.get("path"));
     assert_eq!(warm.get("path"), cold.get("path"));
+    // So is TZ: `time`'s zone constants, computed at import in the snapshot's UTC, are the
+    // zone's on both (north and south of the equator, and UTC when unset).
+    for zone in ["Europe/Paris", "Australia/Sydney", "EST5EDT"] {
+        let tz = [("TZ", zone)];
+        let (warm, cold) = (report(tmp.path(), &[], &tz, &[], false), report(tmp.path(), &[], &tz, &[], true));
+        assert_ne!(warm.get("hash"), cold.get("hash"), "TZ={zone} did not start pre-initialized");
+        assert_eq!(warm.get("zone"), cold.get("zone"), "TZ={zone}");
+        assert!(!warm.get("zone").contains("'UTC'"), "TZ={zone}: {}", warm.get("zone"));
+    }
+    assert!(report(tmp.path(), &[], &[], &[], false).get("zone").starts_with("(('UTC', 'UTC'), 0, 0, 0, "));
 }
 
 #[test]

@@ -118,10 +118,10 @@ impl Sandbox {
     }
 
     /// Whether the run may start from the pre-initialized interpreter: its snapshot was
-    /// initialized with no PYTHON* variables, the C locale and UTC (the `time` module
-    /// computes its zone names once, at import), so a run that sets any of them starts
-    /// cold, as does every run under `PYLON_COLD=1`. PYTHONPATH is the exception: the
-    /// resumed interpreter puts its folders on `sys.path` as a cold start would.
+    /// initialized with no PYTHON* variables and the C locale, so a run that sets any of
+    /// them starts cold, as does every run under `PYLON_COLD=1`. PYTHONPATH is the
+    /// exception: the resumed interpreter puts its folders on `sys.path` as a cold start
+    /// would (and recomputes `time`'s zone constants for TZ).
     pub fn starts_preinitialized(&self) -> bool {
         preinitialized_for(&self.env)
     }
@@ -129,7 +129,7 @@ impl Sandbox {
 
 /// Whether a run with the environment `env` may start pre-initialized.
 fn preinitialized_for(env: &[(String, String)]) -> bool {
-    let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG" | "TZ");
+    let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG");
     !cold_forced() && !env.iter().any(|(name, _)| asks_otherwise(name))
 }
 
