@@ -79,7 +79,7 @@ impl Files {
     /// plan when they exist, and the site folder `site-packages` beside it, mounted at the
     /// guest prefix's site-packages of the interpreter's Python version found in `prefix`.
     pub fn beside(pylon_wasm: &Path, prefix: PathBuf, guest_prefix: &str) -> Self {
-        let preinit = pylon_wasm.with_file_name(PREINIT_FILE_NAME);
+        let preinit = preinit_beside(pylon_wasm);
         let plan = plan::beside(pylon_wasm);
         let site = pylon_wasm.with_file_name("site-packages");
         let minor = std::fs::read_dir(prefix.join("lib")).ok().into_iter().flatten().flatten()
@@ -96,6 +96,11 @@ impl Files {
 
 /// The pre-initialized interpreter's name beside `pylon.wasm`.
 pub const PREINIT_FILE_NAME: &str = "pylon-preinit.wasm";
+
+/// The pre-initialized interpreter beside `pylon_wasm`.
+pub fn preinit_beside(pylon_wasm: &Path) -> PathBuf {
+    pylon_wasm.with_file_name(PREINIT_FILE_NAME)
+}
 
 /// One run: what Python runs and what it may see and use.
 pub struct Sandbox {

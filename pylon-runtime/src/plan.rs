@@ -143,7 +143,7 @@ impl Plan {
 pub fn pin_preinit(path: &Path, preinit: &Path) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the dynlink plan {}", path.display()))?;
     let mut plan: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a dynlink plan; run `cargo pylon compose` again", path.display()))?;
-    let sha256 = hex::encode(Sha256::digest(std::fs::read(preinit).with_context(|| format!("cannot read {}", preinit.display()))?));
+    let sha256 = crate::files::sha256_file(preinit)?;
     let name = PathBuf::from(preinit.file_name().context("the pre-initialized interpreter has no file name")?);
     if plan.preinit.as_ref().is_some_and(|p| p.path == name && p.sha256 == sha256) {
         return Ok(());

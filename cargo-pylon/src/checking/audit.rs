@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::workspace::discover::Cap;
-use crate::checking::facts::FacadeFacts;
+use super::facts::FacadeFacts;
 
 /// Modules and attributes that are gone from CPython from a given minor version on (or
 /// moved elsewhere), with what to use instead.

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::generation::bindgen::Wit;
 use crate::workspace::discover::{Cap, Workspace};
-use crate::checking::facts::Api;
-use crate::checking::pypi;
+use super::facts::Api;
+use super::pypi;
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

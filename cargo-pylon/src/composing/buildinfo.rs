@@ -54,6 +54,6 @@ pub fn hash_files(paths: &[PathBuf], relative_to: &Path) -> Result<BTreeMap<Stri
 impl BuildManifest {
     pub fn write(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).context("cannot serialize the build manifest")?;
-        crate::composing::component::write_atomically(path, &json)
+        super::component::write_atomically(path, &json)
     }
 }

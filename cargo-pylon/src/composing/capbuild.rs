@@ -35,5 +35,5 @@ pub fn build(step: &Step, workspace_root: &Path, target_dir: &Path, caps: &[&Cap
 /// `ns:pkg/iface@version` of every interface the component exports.
 pub fn exports(component: &Path) -> Result<BTreeSet<String>> {
     let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
-    Ok(crate::composing::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", component.display()))?.exports)
+    Ok(super::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", component.display()))?.exports)
 }

@@ -12,13 +12,13 @@ use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
 use pylon_sys::{Cpython, Home, Profile, Toolchain};
 
+use super::buildinfo::{self, BuildManifest, CapInfo, CpythonInfo};
+use super::cext::{self, Compiler, Flavor};
+use super::stamp::{Fingerprint, Stamp};
+use super::{capbuild, component, plug, preinit, providers, relink, stage};
 use crate::generation::bindgen::{self, Wit};
-use crate::composing::buildinfo::{self, BuildManifest, CapInfo, CpythonInfo};
-use crate::composing::cext::{self, Compiler, Flavor};
 use crate::workspace::discover::{Cap, Workspace};
 use crate::workspace::manifest::Linkage;
-use crate::composing::stamp::{Fingerprint, Stamp};
-use crate::{composing::capbuild, composing::component, composing::plug, composing::providers, composing::relink, composing::stage};
 
 /// Where a composition is written.
 pub struct Target {
@@ -202,7 +202,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     let site_packages = target.out_dir.join("site-packages");
     let plan_path = caps.iter().any(|c| c.meta.linkage == Linkage::Dynlink).then(|| pylon_runtime::plan::beside(&target.output));
     let http_core = target.http.then(|| build.join("python-http.wasm"));
-    let preinit = crate::composing::preinit::beside(&target.output);
+    let preinit = pylon_runtime::preinit_beside(&target.output);
     let done = |cpython: Cpython| Composed {
         wasm: target.output.clone(),
         site_packages: site_packages.clone(),
@@ -342,7 +342,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
     // 6. The pre-initialized interpreter, from the facades as staged now; the plan pins it
     //    beside the cold one.
     let manifest = target.workspace_root.as_ref().map(|r| r.join("Cargo.toml"));
-    let inputs = crate::composing::preinit::Inputs {
+    let inputs = preinit::Inputs {
         core: &preinit_core,
         prefix: &cpython.prefix(),
         site_packages: (&site_packages, &stage::guest_site_packages(profile.minor())),
@@ -351,7 +351,7 @@ pub fn compose(toolchain: &Toolchain, cpython: Cpython, all_caps: &[Cap], target
         debug: target.debug,
         manifest: manifest.as_deref(),
     };
-    crate::composing::preinit::ensure(&inputs, &preinit, &build, &log)?;
+    preinit::ensure(&inputs, &preinit, &build, &log)?;
     if let Some(plan_path) = &plan_path {
         pylon_runtime::plan::pin_preinit(plan_path, &preinit)?;
     }
@@ -381,7 +381,7 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
         fp.text(&cap.package).tree(&cap.dir)?;
     }
     // The outputs too: a replaced pylon.wasm, plan or provider is put right by the next compose.
-    for output in pylon_runtime::plan::artifacts(&target.output).into_iter().chain([crate::composing::preinit::beside(&target.output)]) {
+    for output in pylon_runtime::plan::artifacts(&target.output).into_iter().chain([pylon_runtime::preinit_beside(&target.output)]) {
         if output.exists() {
             fp.identity(&output)?;
         }
@@ -478,7 +478,7 @@ fn extension(cap: &Cap, exports: &BTreeSet<String>, compiler: &Compiler, errors:
 /// A library cap: its C library (from the pylon home, or built into it) and CPython's own
 /// module for it, compiled with the flags of a builtin module.
 fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, toolchain: &Toolchain, target: &Target, build: &Path, log: &Path) -> Result<Vec<PathBuf>> {
-    let built = crate::composing::library::ensure(cap, compiler, toolchain, &target.libraries, log)?;
+    let built = super::library::ensure(cap, compiler, toolchain, &target.libraries, log)?;
     let includes: Vec<&Path> = built.include.iter().map(PathBuf::as_path).collect();
     let defines: Vec<String> = cap.meta.library.iter().flat_map(|l| &l.defines).map(|d| format!("-D{d}")).collect();
     let module = cap.meta.extension.source.strip_prefix(crate::workspace::manifest::CPYTHON_SOURCE).expect("validated");
@@ -489,7 +489,7 @@ fn library(cap: &Cap, cpython: &Cpython, compiler: &Compiler, toolchain: &Toolch
     let glue = cap.meta.library.iter().flat_map(|l| &l.glue).map(|g| cap.dir.join(g));
     for source in module_sources.into_iter().chain(glue) {
         let base = if source.starts_with(&cpython_root) { cpython_root.as_path() } else { cap.dir.as_path() };
-        let object = dir.join(crate::composing::library::object_name(base, &source));
+        let object = dir.join(super::library::object_name(base, &source));
         compile_if_changed(compiler, &source, &object, &includes, &defines, Flavor::Builtin, false, &dir, log)?;
         objects.push(object);
     }

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::composing::compose::{self, Composed, Target};
+use super::compose::{self, Composed, Target};
 use crate::workspace::discover;
 
 pub fn prepare(home: &Home) -> Result<Composed> {

@@ -13,11 +13,11 @@ use pylon_sys::progress::Step;
 use pylon_sys::Toolchain;
 use walkdir::WalkDir;
 
-use crate::composing::cext::{Compiler, Flavor};
+use super::cext::{Compiler, Flavor};
 use crate::workspace::discover::{Cap, LocatedLibrary};
 use crate::workspace::manifest::{Configure, Library};
 use crate::scaffolding::scratch::copy_dir;
-use crate::composing::stamp::Fingerprint;
+use super::stamp::Fingerprint;
 
 /// What a configured library's build runs besides the WASI toolchain: (package, program).
 const BUILD_TOOLS: &[(&str, &str)] = &[("make", "/usr/bin/make"), ("perl", "/usr/bin/perl")];

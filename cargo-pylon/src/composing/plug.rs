@@ -26,8 +26,8 @@ pub fn plug(interpreter: &[u8], caps: &[(String, PathBuf)]) -> Result<Vec<u8>> {
 
 /// Non-WASI imports of a component: what is still unsatisfied after plugging.
 pub fn foreign_imports(component: &[u8]) -> Result<BTreeSet<String>> {
-    let imports = crate::composing::inspect::interfaces(component).context("cannot inspect the composed interpreter")?.imports;
-    Ok(imports.into_iter().filter(|name| !crate::composing::inspect::is_host_provided(name)).collect())
+    let imports = super::inspect::interfaces(component).context("cannot inspect the composed interpreter")?.imports;
+    Ok(imports.into_iter().filter(|name| !super::inspect::is_host_provided(name)).collect())
 }
 
 /// Fail, naming the interface, the version wanted and what was offered.

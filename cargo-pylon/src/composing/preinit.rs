@@ -14,22 +14,36 @@ use pylon_sys::progress::Step;
 use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use crate::composing::stamp::{Fingerprint, Stamp};
+use super::stamp::{Fingerprint, Stamp};
+use super::{component, plug};
 
-/// The pre-initialized interpreter beside `output` (`pylon.wasm`).
-pub fn beside(output: &Path) -> PathBuf {
-    output.with_file_name(pylon_runtime::PREINIT_FILE_NAME)
+/// A component from the core module at `core`: its `wizer.initialize` run with `wasi`
+/// (without DWARF unless `debug`; the name section stays, so traps still name functions),
+/// encoded with the preview1 `adapter`, and the caps `plugged` composed in. `failed` says
+/// what a failing initialization means.
+pub fn build(step: &Step, core: &Path, debug: bool, wasi: WasiCtxBuilder, adapter: &[u8], plugged: &[(String, PathBuf)], failed: impl FnOnce() -> String) -> Result<Vec<u8>> {
+    let mut module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
+    if !debug {
+        module = component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
+    }
+    let snapshot = snapshot(&module, wasi).with_context(failed)?;
+    step.message("encode as a component");
+    let encoded = component::encode(&snapshot, adapter).context("cannot encode the snapshot as a component")?;
+    if plugged.is_empty() {
+        return Ok(encoded);
+    }
+    step.message("compose the caps in");
+    plug::plug(&encoded, plugged)
 }
 
 /// Run `module`'s `wizer.initialize` with `wasi` (preview1) and return the initialized
 /// module. Imports other than WASI trap if called: caps are not reachable while
 /// initializing.
-pub fn snapshot(module: &[u8], wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
+fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
     // The module runs once, briefly: compiling it quickly matters more than fast code.
     let mut config = wasmtime::Config::new();
     config.cranelift_opt_level(wasmtime::OptLevel::None);
     let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from)?;
-    let mut wasi = wasi;
     let mut store = wasmtime::Store::new(&engine, wasi.build_p1());
     let mut linker = wasmtime::Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_async(&mut linker, |cx| cx).map_err(anyhow::Error::from)?;
@@ -60,9 +74,8 @@ pub struct Inputs<'a> {
     pub manifest: Option<&'a Path>,
 }
 
-/// Write the pre-initialized interpreter to `out` unless its inputs are unchanged;
-/// returns whether it was written.
-pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<bool> {
+/// Write the pre-initialized interpreter to `out` unless its inputs are unchanged.
+pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<()> {
     for name in inputs.preload {
         if name.is_empty() || !name.split('.').all(|part| part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && part.chars().all(|c| c.is_alphanumeric() || c == '_')) {
             bail!("{}: [workspace.metadata.pylon] preload: {name:?} is not a module name\n  fix: list importable modules, such as \"json\" or \"email.message\"", where_set(inputs));
@@ -76,13 +89,9 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
     }
     let stamp = Stamp::new(stamps, "preinit", &fp);
     if stamp.fresh(&[out]) {
-        return Ok(false);
+        return Ok(());
     }
     let step = Step::start("pre-initialize the interpreter").log_to(log)?;
-    let mut module = std::fs::read(inputs.core).with_context(|| format!("cannot read {}", inputs.core.display()))?;
-    if !inputs.debug {
-        module = crate::composing::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", inputs.core.display()))?;
-    }
     let mut wasi = WasiCtxBuilder::new();
     wasi.args(&["python3"]).inherit_stdout().inherit_stderr();
     if !inputs.preload.is_empty() {
@@ -92,20 +101,16 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
     for (host, guest) in [(inputs.prefix, GUEST_PREFIX), (site, site_guest)] {
         wasi.preopened_dir(host, guest, FsPerms::ReadOnly).map_err(anyhow::Error::from).with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
     }
-    let snapshot = snapshot(&module, wasi).with_context(|| {
+    let built = build(&step, inputs.core, inputs.debug, wasi, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER, inputs.statics, || {
         if inputs.preload.is_empty() {
             format!("pre-initializing the interpreter failed (Python's account is above; the compose log is {})\n  fix: run `cargo pylon doctor` to check the CPython build, then compose again", log.display())
         } else {
             format!("pre-initializing the interpreter with preload = {:?} failed (Python's account is above)\n  fix: correct `preload` in {}", inputs.preload, where_set(inputs))
         }
     })?;
-    step.message("encode as a component");
-    let component = crate::composing::component::encode(&snapshot, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER).context("cannot encode the pre-initialized interpreter")?;
-    let component = if inputs.statics.is_empty() { component } else { crate::composing::plug::plug(&component, inputs.statics)? };
-    crate::composing::component::write_atomically(out, &component)?;
+    component::write_atomically(out, &built)?;
     step.finish();
-    stamp.record()?;
-    Ok(true)
+    stamp.record()
 }
 
 fn where_set(inputs: &Inputs) -> String {

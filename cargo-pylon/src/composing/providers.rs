@@ -31,12 +31,12 @@ pub fn stage(dynlinks: &[Dynlink], unsatisfied: &BTreeSet<String>, output: &Path
     for dynlink in dynlinks {
         let cap = dynlink.cap;
         let bytes = std::fs::read(dynlink.component).with_context(|| format!("cannot read {}", dynlink.component.display()))?;
-        let interfaces = crate::composing::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", dynlink.component.display()))?;
+        let interfaces = super::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", dynlink.component.display()))?;
         let fix = format!("  fix: set linkage = \"static\" in {}", cap.manifest_path.display());
         if let Some(resource) = interfaces.exported_resources.iter().next() {
             bail!("cap {}: linkage = \"dynlink\", but its component exports the resource {resource}; runtime-linked providers must be stateless\n{fix}", cap.package);
         }
-        if let Some(import) = interfaces.imports.iter().find(|i| !crate::composing::inspect::is_wasi(i)) {
+        if let Some(import) = interfaces.imports.iter().find(|i| !super::inspect::is_wasi(i)) {
             bail!("cap {}: linkage = \"dynlink\", but its component imports {import}; runtime-linked providers may import only WASI\n{fix}", cap.package);
         }
         let satisfies: Vec<Import> = interfaces.exports.iter().filter(|e| unsatisfied.contains(*e)).map(|e| Import::parse(e)).collect();
@@ -49,7 +49,7 @@ pub fn stage(dynlinks: &[Dynlink], unsatisfied: &BTreeSet<String>, output: &Path
         let dest = dir.join(&file_name);
         if std::fs::read(&dest).ok().as_deref() != Some(bytes.as_slice()) {
             // Rewritten only when changed, so the compiled copy the launcher caches stays valid.
-            crate::composing::component::write_atomically(&dest, &bytes)?;
+            super::component::write_atomically(&dest, &bytes)?;
         }
         kept.insert(file_name.clone());
         providers.push(Provider {

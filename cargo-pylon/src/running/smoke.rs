@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::composing::compose::Composed;
-use crate::running::launch::{Captured, Grant, Launch, Program};
+use super::launch::{Captured, Grant, Launch, Program};
 
 /// The exit code that means "skipped" (automake's convention).
 pub const SKIP_EXIT: u8 = 77;

@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::composing::compose::Composed;
 use crate::workspace::discover::Cap;
-use crate::running::launch::{Grant, Launch, Program};
+use super::launch::{Grant, Launch, Program};
 use crate::composing::stamp::Fingerprint;
 
 /// pytest and what it imports on CPython 3.13: (project, version, sha256 of its wheel).

@@ -87,18 +87,19 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
         return Ok(out);
     }
     let step = Step::start(format!("snapshot {} with its interpreter", app.file.display()));
-    let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
-    // The name section stays, so traps still name functions.
-    let module = crate::composing::component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
-    let snapshot = initialize(composed, app, &module, host)?;
-    step.message("encode as a component");
+    // Mounted as the server mounts them.
+    let mut wasi = super::server::Settings::new(composed, app)?.wasi_builder()?;
+    if host == Host::Proxy {
+        // Tells the bridge that imports after the snapshot cannot reach any file.
+        wasi.env("PYLON_NO_FILES", "1");
+    }
     let adapter = match host {
         Host::Pylon => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
         Host::Proxy => WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER,
     };
-    let encoded = crate::composing::component::encode(&snapshot, adapter).context("cannot encode the snapshot as a component")?;
-    step.message("compose the caps in");
-    let mut composed_bytes = if composed.components.is_empty() { encoded } else { crate::composing::plug::plug(&encoded, &composed.components)? };
+    let mut composed_bytes = crate::composing::preinit::build(&step, core, false, wasi, adapter, &composed.components, || {
+        format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
+    })?;
     if host == Host::Proxy {
         composed_bytes = answer_cli_imports(composed_bytes, &dir)?;
     }
@@ -107,19 +108,6 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
     crate::composing::component::write_atomically(&out, &composed_bytes)?;
     step.finish();
     Ok(out)
-}
-
-/// Run the interpreter's `wizer.initialize` with the application's folders mounted as the
-/// server mounts them, and return the initialized module.
-fn initialize(composed: &Composed, app: &App, module: &[u8], host: Host) -> Result<Vec<u8>> {
-    let mut wasi = super::server::Settings::new(composed, app)?.wasi_builder()?;
-    if host == Host::Proxy {
-        // Tells the bridge that imports after the snapshot cannot reach any file.
-        wasi.env("PYLON_NO_FILES", "1");
-    }
-    crate::composing::preinit::snapshot(module, wasi).with_context(|| {
-        format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
-    })
 }
 
 /// Plug the wasi:cli stub in, at each version the caps import, for the interfaces the

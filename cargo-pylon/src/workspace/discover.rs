@@ -7,7 +7,7 @@ use cargo_metadata::{semver::Version, MetadataCommand, Package};
 
 use serde::{Deserialize, Serialize};
 
-use crate::workspace::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
+use super::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
 use crate::composing::stamp::Fingerprint;
 
 /// The workspace as pylon sees it.
