@@ -6,7 +6,7 @@
 //! component or another wasmtime build compiles afresh.
 
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -34,8 +34,7 @@ pub fn engine() -> Result<Engine> {
 }
 
 pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Component> {
-    let (source, version) = cache_key(engine, component)?;
-    let cached = cache_dir.join(format!("{source}-{version}.cwasm"));
+    let (source, cached) = cached(engine, component, cache_dir)?;
     if cached.is_file() {
         // SAFETY: the file was written by `precompile_component` of an engine with the
         // same compatibility hash (it is in the key), and pylon's cache is pylon's own.
@@ -54,11 +53,18 @@ pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Compo
 /// Whether `component` is in the cache already (else [`load`] compiles it, which takes
 /// seconds: worth telling a user about).
 pub fn is_compiled(engine: &Engine, component: &Path, cache_dir: &Path) -> bool {
-    cache_key(engine, component).is_ok_and(|(source, version)| cache_dir.join(format!("{source}-{version}.cwasm")).is_file())
+    cached(engine, component, cache_dir).is_ok_and(|(_, cached)| cached.is_file())
 }
 
 pub fn precompile(engine: &Engine, component: &[u8]) -> Result<Vec<u8>> {
     engine.precompile_component(component).anyhow()
+}
+
+/// (which file, where its compiled version is cached).
+fn cached(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<(String, PathBuf)> {
+    let (source, version) = cache_key(engine, component)?;
+    let cached = cache_dir.join(format!("{source}-{version}.cwasm"));
+    Ok((source, cached))
 }
 
 /// (which file, which version of it): the file's path, and its size, modification time

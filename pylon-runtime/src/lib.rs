@@ -92,6 +92,15 @@ impl Files {
             prefix: (prefix, guest_prefix.to_string()),
         }
     }
+
+    /// The component a run of `sandbox` starts, unless a plan names its own.
+    pub fn start_component(&self, sandbox: &Sandbox) -> &Path {
+        self.start(sandbox.starts_preinitialized())
+    }
+
+    fn start(&self, preinitialized: bool) -> &Path {
+        self.preinit.as_deref().filter(|p| preinitialized && p.is_file()).unwrap_or(&self.component)
+    }
 }
 
 /// The pre-initialized interpreter's name beside `pylon.wasm`.
@@ -128,14 +137,9 @@ impl Sandbox {
     /// exception: the resumed interpreter puts its folders on `sys.path` as a cold start
     /// would (and recomputes `time`'s zone constants for TZ).
     pub fn starts_preinitialized(&self) -> bool {
-        preinitialized_for(&self.env)
+        let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG");
+        !cold_forced() && !self.env.iter().any(|(name, _)| asks_otherwise(name))
     }
-}
-
-/// Whether a run with the environment `env` may start pre-initialized.
-fn preinitialized_for(env: &[(String, String)]) -> bool {
-    let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG");
-    !cold_forced() && !env.iter().any(|(name, _)| asks_otherwise(name))
 }
 
 /// `PYLON_COLD=1`: every run starts cold (to compare, or to rule the snapshot out).
@@ -264,16 +268,26 @@ enum Ready {
 }
 
 impl Interpreter {
-    /// Load the interpreter that runs start from by default (compiling it on first use;
-    /// [`is_compiled`] tells whether that is still to come); the other one is loaded
-    /// when a sandbox first needs it.
+    /// Load the interpreter that runs start from by default (compiling it on first use);
+    /// the other one is loaded when a sandbox first needs it.
     pub fn load(files: Files, cache_dir: PathBuf) -> Result<Self> {
+        let interpreter = Self::new(files, cache_dir)?;
+        interpreter.prepare(&Sandbox::new(Program::Code { code: String::new(), args: Vec::new() }))?;
+        Ok(interpreter)
+    }
+
+    /// The engine and the files, with nothing loaded yet: [`Self::prepare`] (or the first
+    /// run) loads what a sandbox starts, compiling it if [`is_compiled`] says it is not.
+    pub fn new(files: Files, cache_dir: PathBuf) -> Result<Self> {
         let engine = engine::engine()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
         let _ticker = Ticker::start(&engine, TICK);
-        let interpreter = Self { engine, files, cache_dir, runtime, _ticker, preinit: OnceLock::new(), cold: OnceLock::new() };
-        interpreter.loaded(interpreter.preinitialized(&[]))?;
-        Ok(interpreter)
+        Ok(Self { engine, files, cache_dir, runtime, _ticker, preinit: OnceLock::new(), cold: OnceLock::new() })
+    }
+
+    /// Load what `sandbox` starts from, unless it is loaded already.
+    pub fn prepare(&self, sandbox: &Sandbox) -> Result<()> {
+        self.loaded(sandbox.starts_preinitialized()).map(drop)
     }
 
     /// The files it was loaded from.
@@ -281,14 +295,8 @@ impl Interpreter {
         &self.files
     }
 
-    /// Whether a run with the environment `env` starts from the pre-initialized
-    /// interpreter (it must exist, and the run must allow it).
-    fn preinitialized(&self, env: &[(String, String)]) -> bool {
-        let available = match &self.files.plan {
-            Some(_) => self.files.preinit.is_some(),
-            None => self.files.preinit.as_ref().is_some_and(|p| p.is_file()),
-        };
-        available && preinitialized_for(env)
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     fn loaded(&self, preinitialized: bool) -> Result<&Loaded> {
@@ -313,7 +321,7 @@ impl Interpreter {
                 Ready::Linked { component, providers }
             }
             None => {
-                let file = self.files.preinit.as_ref().filter(|_| preinitialized).unwrap_or(&self.files.component);
+                let file = self.files.start(preinitialized);
                 let component = engine::load(&self.engine, file, &self.cache_dir)?;
                 let pre: InstancePre<Guest> = linker.instantiate_pre(&component).anyhow().with_context(|| format!("{} imports what pylon's launcher cannot give", file.display()))?;
                 Ready::Alone(CommandPre::new(pre).anyhow().with_context(|| format!("{} is not a wasi:cli command", file.display()))?)
@@ -329,7 +337,7 @@ impl Interpreter {
 
     /// As [`Self::run`], marking the end of each phase in `phases`.
     pub fn run_with_phases(&self, sandbox: &Sandbox, phases: &phases::Phases) -> Result<u8> {
-        let loaded = self.loaded(self.preinitialized(&sandbox.env))?;
+        let loaded = self.loaded(sandbox.starts_preinitialized())?;
         phases.mark("load");
         let staging = sandbox::Staging::new(&sandbox.program)?;
         phases.mark("stage");
@@ -375,15 +383,21 @@ impl Interpreter {
                 None => std::future::pending().await,
             }
         };
+        // Both handlers are installed before the guest runs: a signal that arrives before
+        // the select below first polls them is kept, not the process's default death.
+        let mut signals = sandbox.stop_on_signals
+            .then(|| -> std::io::Result<_> {
+                use tokio::signal::unix::{signal, SignalKind};
+                Ok((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+            })
+            .transpose()
+            .context("cannot watch for SIGINT and SIGTERM")?;
         let signal = async {
-            if !sandbox.stop_on_signals {
-                return std::future::pending().await;
-            }
-            let Ok(mut sigterm) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let Some((sigint, sigterm)) = signals.as_mut() else {
                 return std::future::pending().await;
             };
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = sigint.recv() => "SIGINT",
                 _ = sigterm.recv() => "SIGTERM",
             }
         };

@@ -29,8 +29,11 @@ impl Launch {
     /// Run to completion; `Ok(code)` is Python's own exit code.
     pub fn run(self) -> Result<u8> {
         let phases = phases::Phases::from_env();
-        let step = self.uncompiled()?.map(|name| Step::start(format!("compiling {name} (first run only)")));
-        let interpreter = pylon_runtime::Interpreter::load(self.files, self.cache_dir)?;
+        let interpreter = pylon_runtime::Interpreter::new(self.files, self.cache_dir.clone())?;
+        let start = interpreter.files().start_component(&self.sandbox);
+        let step = (!pylon_runtime::is_compiled(interpreter.engine(), start, &self.cache_dir))
+            .then(|| Step::start(format!("compiling {} (first run only)", start.file_name().unwrap_or_default().to_string_lossy())));
+        interpreter.prepare(&self.sandbox)?;
         if let Some(step) = step {
             step.finish();
         }
@@ -40,16 +43,6 @@ impl Launch {
         phases.mark("exit");
         phases.report();
         result
-    }
-
-    /// The interpreter this run starts, if it is not compiled yet.
-    fn uncompiled(&self) -> Result<Option<String>> {
-        let engine = engine()?;
-        let file = match &self.files.preinit {
-            Some(preinit) if self.sandbox.starts_preinitialized() => preinit,
-            _ => &self.files.component,
-        };
-        Ok((!pylon_runtime::is_compiled(&engine, file, &self.cache_dir)).then(|| file.file_name().unwrap_or_default().to_string_lossy().into_owned()))
     }
 }
 
