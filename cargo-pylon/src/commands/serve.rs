@@ -66,9 +66,7 @@ impl Args {
         let _ticker = launch::Ticker::start(&engine, Duration::from_millis(10));
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind(self.addr).await.with_context(|| format!("cannot listen on {}", self.addr))?;
-            let addr = listener.local_addr().context("the listener has no address")?;
-            eprintln!("{}{addr}/ serves {} (Ctrl-C stops)", server::BANNER, self.app.display());
-            server::run(server, listener, Duration::from_secs(self.grace)).await
+            server::run(server, listener, &self.app, Duration::from_secs(self.grace)).await
         })?;
         Ok(ExitCode::SUCCESS)
     }

@@ -187,11 +187,17 @@ fn plain(status: u16, text: &'static str) -> hyper::Response<HyperOutgoingBody> 
     response
 }
 
-/// Accept connections until SIGINT or SIGTERM, then let in-flight requests finish
-/// (for at most `grace`) and return.
-pub async fn run(server: Arc<Server>, listener: TcpListener, grace: Duration) -> Result<()> {
+/// Announce that `app` is served ([`BANNER`]), accept connections until SIGINT or
+/// SIGTERM, then let in-flight requests finish (for at most `grace`) and return.
+pub async fn run(server: Arc<Server>, listener: TcpListener, app: &std::path::Path, grace: Duration) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    // Watched from before the first accept, and across the loop, so no signal falls between
+    // two listeners (a fresh `ctrl_c()` per turn would miss one sent meanwhile).
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigint = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
+    let mut sigterm = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    let addr = listener.local_addr().context("the listener has no address")?;
+    eprintln!("{BANNER}{addr}/ serves {} (Ctrl-C stops)", app.display());
     let signal = loop {
         let (stream, _peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -201,7 +207,7 @@ pub async fn run(server: Arc<Server>, listener: TcpListener, grace: Duration) ->
                     continue;
                 }
             },
-            _ = tokio::signal::ctrl_c() => break "SIGINT",
+            _ = sigint.recv() => break "SIGINT",
             _ = sigterm.recv() => break "SIGTERM",
         };
         let server = server.clone();
