@@ -54,12 +54,14 @@ void pylon_preinit_initialize(void) {
     }
     /* Not a module in sys.modules: a program sees no trace of it. */
     PyObject *globals = PyDict_New();
+    PyObject *name = PyUnicode_FromString("pylon_resume");
     PyObject *code = Py_CompileString(PYLON_RESUME_SOURCE, "pylon_resume.py", Py_file_input);
     PyObject *done = NULL;
-    if (globals && code && PyDict_SetItemString(globals, "__name__", PyUnicode_FromString("pylon_resume")) == 0 &&
+    if (globals && name && code && PyDict_SetItemString(globals, "__name__", name) == 0 &&
         PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) == 0) {
         done = PyEval_EvalCode(code, globals, globals);
     }
+    Py_XDECREF(name);
     Py_XDECREF(code);
     Py_XDECREF(done);
     PyObject *prepare = done && globals ? PyDict_GetItemString(globals, "prepare") : NULL;
