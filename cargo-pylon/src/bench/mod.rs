@@ -31,9 +31,8 @@ pub struct Row {
 /// Median wall time of each command over `runs` rounds (after two warm-up rounds). The
 /// commands take turns within a round, so a drift in the machine's speed hits all alike.
 pub(crate) fn median_walls(makers: &mut [&mut dyn FnMut() -> Command], runs: usize) -> Result<Vec<Duration>> {
-    let mut times = vec![Vec::with_capacity(runs); makers.len()];
-    for round in 0..runs + 2 {
-        for (make, times) in makers.iter_mut().zip(&mut times) {
+    let mut trials: Vec<Trial<'_>> = makers.iter_mut().map(|make| -> Trial<'_> {
+        Box::new(move || {
             let mut cmd = make();
             let started = Instant::now();
             let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().with_context(|| format!("cannot run {cmd:?}"))?;
@@ -41,6 +40,22 @@ pub(crate) fn median_walls(makers: &mut [&mut dyn FnMut() -> Command], runs: usi
             if !status.success() {
                 bail!("{cmd:?} failed ({status}) during the benchmark");
             }
+            Ok(elapsed)
+        })
+    }).collect();
+    median_times(&mut trials, runs)
+}
+
+/// One measurement of one thing.
+pub(crate) type Trial<'a> = Box<dyn FnMut() -> Result<Duration> + 'a>;
+
+/// Median of what each trial measures over `runs` rounds (after two warm-up rounds), the
+/// trials taking turns within a round.
+pub(crate) fn median_times(trials: &mut [Trial<'_>], runs: usize) -> Result<Vec<Duration>> {
+    let mut times = vec![Vec::with_capacity(runs); trials.len()];
+    for round in 0..runs + 2 {
+        for (trial, times) in trials.iter_mut().zip(&mut times) {
+            let elapsed = trial()?;
             if round >= 2 {
                 times.push(elapsed);
             }
@@ -115,11 +130,10 @@ pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>
 /// long-lived host): `pass` with output captured, pre-initialized and cold.
 pub fn sandboxes(interp: &Interpreter, cache: &Path, runs: usize) -> Result<Vec<Row>> {
     let interpreter = pylon_runtime::Interpreter::load(launch::files(interp), cache.to_path_buf())?;
-    let mut rows = Vec::new();
-    let mut medians = Vec::new();
-    for (env, how) in [(None, "pre-initialized"), (Some(("PYTHONHASHSEED", "random")), "cold (a PYTHON* variable set)")] {
-        let mut times = Vec::with_capacity(runs);
-        for round in 0..runs + 2 {
+    let starts = [(None, "pre-initialized"), (Some(("PYTHONHASHSEED", "random")), "cold (a PYTHON* variable set)")];
+    let mut trials: Vec<Trial<'_>> = starts.iter().map(|(env, _)| -> Trial<'_> {
+        let interpreter = &interpreter;
+        Box::new(move || {
             let mut sandbox = pylon_runtime::Sandbox::new(launch::Program::Code { code: "pass".into(), args: Vec::new() });
             sandbox.env.extend(env.map(|(k, v): (&str, &str)| (k.to_string(), v.to_string())));
             sandbox.capture = Some(launch::Captured::new(1 << 16));
@@ -129,25 +143,17 @@ pub fn sandboxes(interp: &Interpreter, cache: &Path, runs: usize) -> Result<Vec<
             if code != 0 {
                 bail!("a `pass` sandbox exited {code} during the benchmark");
             }
-            if round >= 2 {
-                times.push(elapsed);
-            }
-        }
-        times.sort();
-        medians.push(times[times.len() / 2]);
-        rows.push(Row {
-            what: format!("a sandbox created and run with `pass` from a loaded interpreter, {how} (pylon-runtime, median of {runs})"),
-            pylon: ms(medians[medians.len() - 1]),
-            baseline: String::new(),
-            ratio: "-".into(),
-        });
-    }
+            Ok(elapsed)
+        })
+    }).collect();
+    let medians = median_times(&mut trials, runs)?;
     let warm = medians[0];
-    for (row, cold) in rows.iter_mut().zip(&medians) {
-        row.baseline = format!("{} pre-initialized", ms(warm));
-        row.ratio = format!("{:.1}x", cold.as_secs_f64() / warm.as_secs_f64());
-    }
-    Ok(rows)
+    Ok(starts.iter().zip(&medians).map(|((_, how), time)| Row {
+        what: format!("a sandbox created and run with `pass` from a loaded interpreter, {how} (pylon-runtime, median of {runs})"),
+        pylon: ms(*time),
+        baseline: format!("{} pre-initialized", ms(warm)),
+        ratio: format!("{:.1}x", time.as_secs_f64() / warm.as_secs_f64()),
+    }).collect())
 }
 
 /// Compiling an interpreter component from scratch, as the first run does.
