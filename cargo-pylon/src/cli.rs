@@ -7,7 +7,12 @@ use clap::{Parser, Subcommand};
 use crate::commands;
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo pylon", bin_name = "cargo pylon", version, about = "Run CPython as a WebAssembly component with native caps")]
+#[command(
+    name = "cargo pylon",
+    bin_name = "cargo pylon",
+    version,
+    about = "Run CPython as a WebAssembly component with native caps"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -9,8 +9,8 @@ mod common;
 use common::probe;
 
 const LENGTHS: &[usize] = &[
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 2048, 2049, 3072, 3073, 4096, 4097, 5120, 5121, 6144,
-    6145, 7168, 7169, 8192, 8193, 16384, 31744, 102400,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 2048, 2049, 3072, 3073,
+    4096, 4097, 5120, 5121, 6144, 6145, 7168, 7169, 8192, 8193, 16384, 31744, 102400,
 ];
 const KEY: &[u8; 32] = b"whats the Elvish word for friend";
 const CONTEXT: &str = "BLAKE3 2019-12-27 16:29:52 test vectors context";
@@ -54,10 +54,22 @@ fn python_inside_pylon_matches_the_host_crate_on_the_official_inputs() {
         })
         .collect();
     // The host crate agrees with the published first vector (empty input).
-    assert!(cases[0]["hash"].as_str().unwrap().starts_with("af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"));
+    assert!(cases[0]["hash"]
+        .as_str()
+        .unwrap()
+        .starts_with("af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("cases.json"), serde_json::to_vec(&cases).unwrap()).unwrap();
-    let code = CHECK.replace("KEY", &format!("{:?}.encode()", std::str::from_utf8(KEY).unwrap())).replace("CONTEXT", &format!("{CONTEXT:?}"));
+    std::fs::write(
+        dir.path().join("cases.json"),
+        serde_json::to_vec(&cases).unwrap(),
+    )
+    .unwrap();
+    let code = CHECK
+        .replace(
+            "KEY",
+            &format!("{:?}.encode()", std::str::from_utf8(KEY).unwrap()),
+        )
+        .replace("CONTEXT", &format!("{CONTEXT:?}"));
     let grant = format!("{}:/vectors", dir.path().display());
     let run = probe(&["--dir", &grant, "-c", &code]);
     assert_eq!(run.code(), 0, "{}", run.stderr());

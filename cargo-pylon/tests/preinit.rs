@@ -33,12 +33,21 @@ struct Report(String);
 impl Report {
     fn get(&self, key: &str) -> &str {
         let prefix = format!("{key}=");
-        self.0.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {key} in {}", self.0))
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {key} in {}", self.0))
     }
 }
 
 /// Run the report as a script with `args`, `env` and `--dir` grants, from the workspace.
-fn report(script_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)], extra: &[&str], cold: bool) -> Report {
+fn report(
+    script_dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    extra: &[&str],
+    cold: bool,
+) -> Report {
     ready();
     let script = script_dir.join("report.py");
     std::fs::write(&script, REPORT).unwrap();
@@ -56,7 +65,10 @@ fn report(script_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)], ext
 }
 
 fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 #[test]
@@ -66,7 +78,13 @@ fn each_preinitialized_run_has_its_own_argv_environment_folders_randomness_and_c
     std::fs::write(granted.path().join("only-in-run-one"), "").unwrap();
     let grant = format!("{}:/granted", granted.path().display());
     let before = now();
-    let one = report(tmp.path(), &["a", "-x"], &[("PYLON_T", "one")], &["--dir", &grant], false);
+    let one = report(
+        tmp.path(),
+        &["a", "-x"],
+        &[("PYLON_T", "one")],
+        &["--dir", &grant],
+        false,
+    );
     let two = report(tmp.path(), &["b"], &[], &[], false);
     let after = now();
 
@@ -74,16 +92,29 @@ fn each_preinitialized_run_has_its_own_argv_environment_folders_randomness_and_c
     assert_eq!(one.get("orig_argv"), "['/report.py', 'a', '-x']");
     assert_eq!(two.get("argv"), "['/report.py', 'b']");
     assert_eq!(one.get("path0"), "/");
-    assert_eq!((one.get("env"), one.get("envb"), one.get("getenv")), ("'one'", "b'one'", "'one'"));
-    assert_eq!((two.get("env"), two.get("envb"), two.get("getenv")), ("None", "None", "None"));
+    assert_eq!(
+        (one.get("env"), one.get("envb"), one.get("getenv")),
+        ("'one'", "b'one'", "'one'")
+    );
+    assert_eq!(
+        (two.get("env"), two.get("envb"), two.get("getenv")),
+        ("None", "None", "None")
+    );
     assert_eq!(one.get("root"), "['report.py']");
     assert_eq!(one.get("granted"), "['only-in-run-one']");
     assert_eq!(two.get("granted"), "False");
-    assert_ne!(one.get("random"), two.get("random"), "random's seed came from the snapshot");
+    assert_ne!(
+        one.get("random"),
+        two.get("random"),
+        "random's seed came from the snapshot"
+    );
     assert_ne!(one.get("urandom"), two.get("urandom"));
     for run in [&one, &two] {
         let t: f64 = run.get("time").parse().unwrap();
-        assert!(t >= before - 1.0 && t <= after + 1.0, "the clock is not the run's: {t} outside {before}..{after}");
+        assert!(
+            t >= before - 1.0 && t <= after + 1.0,
+            "the clock is not the run's: {t} outside {before}..{after}"
+        );
     }
     // Both started from the same snapshot: one hash secret, drawn at compose.
     assert_eq!(one.get("hash"), two.get("hash"));
@@ -96,56 +127,111 @@ fn a_run_the_snapshot_cannot_honour_starts_cold() {
     let warm = report(tmp.path(), &[], &[], &[], false);
     // PYTHONHASHSEED is read while CPython initializes: only a cold start honours it.
     let seeded = report(tmp.path(), &[], &[("PYTHONHASHSEED", "0")], &[], false);
-    assert_eq!(seeded.get("randomized"), "0", "PYTHONHASHSEED=0 was not honoured");
+    assert_eq!(
+        seeded.get("randomized"),
+        "0",
+        "PYTHONHASHSEED=0 was not honoured"
+    );
     assert_ne!(seeded.get("hash"), warm.get("hash"));
     // Cold starts draw a secret each.
-    let cold = [report(tmp.path(), &[], &[], &[], true), report(tmp.path(), &[], &[], &[], true)];
-    assert_ne!(cold[0].get("hash"), cold[1].get("hash"), "PYLON_COLD=1 still started from the snapshot");
+    let cold = [
+        report(tmp.path(), &[], &[], &[], true),
+        report(tmp.path(), &[], &[], &[], true),
+    ];
+    assert_ne!(
+        cold[0].get("hash"),
+        cold[1].get("hash"),
+        "PYLON_COLD=1 still started from the snapshot"
+    );
     // Otherwise the two starts are the same interpreter: argv, sys.path and the modules
     // loaded when the program starts.
     for key in ["argv", "orig_argv", "path", "modules", "randomized"] {
-        assert_eq!(cold[0].get(key), warm.get(key), "{key} differs between a cold and a pre-initialized start");
+        assert_eq!(
+            cold[0].get(key),
+            warm.get(key),
+            "{key} differs between a cold and a pre-initialized start"
+        );
     }
     // PYTHONPATH is honoured on both, at the same place in sys.path.
     let path = [("PYTHONPATH", "/granted:/elsewhere")];
-    let (warm, cold) = (report(tmp.path(), &[], &path, &[], false), report(tmp.path(), &[], &path, &[], true));
+    let (warm, cold) = (
+        report(tmp.path(), &[], &path, &[], false),
+        report(tmp.path(), &[], &path, &[], true),
+    );
     assert_ne!(warm.get("hash"), cold.get("hash"));
-    assert!(warm.get("path").starts_with("['/', '/granted', '/elsewhere', "), "{}", warm.get("path"));
+    assert!(
+        warm.get("path")
+            .starts_with("['/', '/granted', '/elsewhere', "),
+        "{}",
+        warm.get("path")
+    );
     assert_eq!(warm.get("path"), cold.get("path"));
     // So is TZ: `time`'s zone constants, computed at import in the snapshot's UTC, are the
     // zone's on both (north and south of the equator, and UTC when unset).
     for zone in ["Europe/Paris", "Australia/Sydney", "EST5EDT"] {
         let tz = [("TZ", zone)];
-        let (warm, cold) = (report(tmp.path(), &[], &tz, &[], false), report(tmp.path(), &[], &tz, &[], true));
-        assert_ne!(warm.get("hash"), cold.get("hash"), "TZ={zone} did not start pre-initialized");
+        let (warm, cold) = (
+            report(tmp.path(), &[], &tz, &[], false),
+            report(tmp.path(), &[], &tz, &[], true),
+        );
+        assert_ne!(
+            warm.get("hash"),
+            cold.get("hash"),
+            "TZ={zone} did not start pre-initialized"
+        );
         assert_eq!(warm.get("zone"), cold.get("zone"), "TZ={zone}");
-        assert!(!warm.get("zone").contains("'UTC'"), "TZ={zone}: {}", warm.get("zone"));
+        assert!(
+            !warm.get("zone").contains("'UTC'"),
+            "TZ={zone}: {}",
+            warm.get("zone")
+        );
     }
-    assert!(report(tmp.path(), &[], &[], &[], false).get("zone").starts_with("(('UTC', 'UTC'), 0, 0, 0, "));
+    assert!(report(tmp.path(), &[], &[], &[], false)
+        .get("zone")
+        .starts_with("(('UTC', 'UTC'), 0, 0, 0, "));
 }
 
 #[test]
 fn preloaded_modules_are_in_the_snapshot_and_each_compose_draws_a_new_secret() {
     let ws = Scratch::with_blake3();
-    ws.edit("Cargo.toml", "output = \"out/pylon.wasm\"\n", "output = \"out/pylon.wasm\"\npreload = [\"json\"]\n");
+    ws.edit(
+        "Cargo.toml",
+        "output = \"out/pylon.wasm\"\n",
+        "output = \"out/pylon.wasm\"\npreload = [\"json\"]\n",
+    );
     let state = "import sys; print('json' in sys.modules, 'decimal' in sys.modules, hash('pylon'))";
     let first = ws.pylon(&["probe", "-c", state]);
     assert!(first.status.success(), "{}", text(&first.stderr));
     let first = text(&first.stdout);
     assert!(first.starts_with("True False "), "{first}");
 
-    ws.edit("Cargo.toml", "preload = [\"json\"]", "preload = [\"json\", \"decimal\"]");
+    ws.edit(
+        "Cargo.toml",
+        "preload = [\"json\"]",
+        "preload = [\"json\", \"decimal\"]",
+    );
     let second = ws.pylon(&["probe", "-c", state]);
     assert!(second.status.success(), "{}", text(&second.stderr));
     let second = text(&second.stdout);
     assert!(second.starts_with("True True "), "{second}");
-    assert_ne!(first.split(' ').nth(2), second.split(' ').nth(2), "two composes kept one hash secret");
+    assert_ne!(
+        first.split(' ').nth(2),
+        second.split(' ').nth(2),
+        "two composes kept one hash secret"
+    );
 
-    ws.edit("Cargo.toml", "preload = [\"json\", \"decimal\"]", "preload = [\"no_such_module\"]");
+    ws.edit(
+        "Cargo.toml",
+        "preload = [\"json\", \"decimal\"]",
+        "preload = [\"no_such_module\"]",
+    );
     let broken = ws.pylon(&["compose"]);
     assert!(!broken.status.success());
     let stderr = text(&broken.stderr);
-    assert!(stderr.contains("No module named 'no_such_module'") && stderr.contains("preload"), "{stderr}");
+    assert!(
+        stderr.contains("No module named 'no_such_module'") && stderr.contains("preload"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -157,7 +243,9 @@ fn stdout_on_a_terminal_is_line_buffered_as_in_a_cold_start() {
     let on_terminal = |cold: bool| {
         let command = format!("{exe} pylon probe -c \"{code}\"");
         let mut cmd = std::process::Command::new("script");
-        cmd.args(["-qec", &command, "/dev/null"]).current_dir(common::workspace()).stdin(std::process::Stdio::null());
+        cmd.args(["-qec", &command, "/dev/null"])
+            .current_dir(common::workspace())
+            .stdin(std::process::Stdio::null());
         if cold {
             cmd.env("PYLON_COLD", "1");
         }
@@ -166,9 +254,18 @@ fn stdout_on_a_terminal_is_line_buffered_as_in_a_cold_start() {
         text(&out.stdout).replace('\r', "")
     };
     let warm = on_terminal(false);
-    assert_eq!(warm, "out\nerr\nTrue\n", "stdout was not line-buffered on a terminal");
+    assert_eq!(
+        warm, "out\nerr\nTrue\n",
+        "stdout was not line-buffered on a terminal"
+    );
     assert_eq!(warm, on_terminal(true));
     // Not on a terminal: block-buffered, as CPython does.
-    let piped = pylon(&["probe", "-c", "import sys; print(sys.stdout.line_buffering)"]).output().unwrap();
+    let piped = pylon(&[
+        "probe",
+        "-c",
+        "import sys; print(sys.stdout.line_buffering)",
+    ])
+    .output()
+    .unwrap();
     assert_eq!(text(&piped.stdout), "False\n");
 }

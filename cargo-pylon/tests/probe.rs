@@ -14,7 +14,11 @@ fn stdlib_behaves_inside_the_component() {
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.stdout(), "stdlib ok\n");
     // No "Could not find platform ... libraries" warnings: sys.prefix resolves.
-    assert!(run.stderr().is_empty(), "unexpected stderr: {}", run.stderr());
+    assert!(
+        run.stderr().is_empty(),
+        "unexpected stderr: {}",
+        run.stderr()
+    );
     run.assert_staging_removed();
 }
 
@@ -22,8 +26,16 @@ fn stdlib_behaves_inside_the_component() {
 fn hello_example_sees_its_arguments() {
     let run = probe(&["examples/hello.py", "one", "--two"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(run.stdout().contains("Hello from CPython 3.13.5 on wasi"), "{}", run.stdout());
-    assert!(run.stdout().contains("argv: ['one', '--two']"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("Hello from CPython 3.13.5 on wasi"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout().contains("argv: ['one', '--two']"),
+        "{}",
+        run.stdout()
+    );
     run.assert_staging_removed();
 }
 
@@ -37,19 +49,36 @@ fn code_arguments_go_to_sys_argv() {
 #[test]
 fn the_launcher_accounts_for_each_phase_when_asked() {
     ready();
-    let out = pylon(&["probe", "-c", "import time; time.sleep(0.2)"]).env("PYLON_PHASES", "1").output().unwrap();
+    let out = pylon(&["probe", "-c", "import time; time.sleep(0.2)"])
+        .env("PYLON_PHASES", "1")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let phases = cargo_pylon::running::launch::phases::parse(&stderr).unwrap_or_else(|| panic!("no phases in {stderr}"));
+    let phases = cargo_pylon::running::launch::phases::parse(&stderr)
+        .unwrap_or_else(|| panic!("no phases in {stderr}"));
     let names: Vec<&str> = phases.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["load", "stage", "link", "instantiate", "run", "exit"]);
+    assert_eq!(
+        names,
+        ["load", "stage", "link", "instantiate", "run", "exit"]
+    );
     // The sleep is in the run phase, and only there.
     let run = phases.iter().find(|(n, _)| n == "run").unwrap().1;
     assert!(run >= 200.0, "{stderr}");
-    assert!(phases.iter().filter(|(n, _)| n != "run").all(|(_, ms)| *ms < 200.0), "{stderr}");
+    assert!(
+        phases
+            .iter()
+            .filter(|(n, _)| n != "run")
+            .all(|(_, ms)| *ms < 200.0),
+        "{stderr}"
+    );
     // Not asked, not printed.
     let quiet = probe(&["-c", "pass"]);
-    assert!(!quiet.stderr().contains("pylon phases"), "{}", quiet.stderr());
+    assert!(
+        !quiet.stderr().contains("pylon phases"),
+        "{}",
+        quiet.stderr()
+    );
 }
 
 #[test]
@@ -61,7 +90,11 @@ fn exit_codes_pass_through() {
     }
     let run = probe(&["-c", "raise ValueError('boom')"]);
     assert_eq!(run.code(), 1);
-    assert!(run.stderr().contains("ValueError: boom"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("ValueError: boom"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
@@ -85,7 +118,11 @@ fn syntax_error_prints_a_traceback_and_exits_1() {
     let run = probe(&[script.to_str().unwrap()]);
     assert_eq!(run.code(), 1);
     assert!(run.stderr().contains("SyntaxError"), "{}", run.stderr());
-    assert!(run.stderr().contains("broken.py\", line 2"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("broken.py\", line 2"),
+        "{}",
+        run.stderr()
+    );
     run.assert_staging_removed();
 }
 
@@ -93,7 +130,12 @@ fn syntax_error_prints_a_traceback_and_exits_1() {
 fn missing_script_is_a_clear_usage_error() {
     let run = probe(&["examples/no_such_script.py"]);
     assert_eq!(run.code(), 2);
-    assert!(run.stderr().contains("cannot run examples/no_such_script.py: no such file"), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("cannot run examples/no_such_script.py: no such file"),
+        "{}",
+        run.stderr()
+    );
     run.assert_staging_removed();
 }
 
@@ -129,8 +171,16 @@ fn granted_folders_are_readable_and_writable() {
     let run = probe(&["--dir", &grant, "--env", "GREETING=hi", "-c", code]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.stdout(), "from host\n");
-    assert_eq!(std::fs::read_to_string(data.path().join("out.txt")).unwrap(), "from guest");
-    let run = probe(&["--env", "GREETING=hi", "-c", "import os; print(os.environ['GREETING'])"]);
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("out.txt")).unwrap(),
+        "from guest"
+    );
+    let run = probe(&[
+        "--env",
+        "GREETING=hi",
+        "-c",
+        "import os; print(os.environ['GREETING'])",
+    ]);
     assert_eq!(run.stdout(), "hi\n");
 }
 
@@ -150,12 +200,22 @@ fn timeout_stops_an_infinite_loop() {
 
 #[test]
 fn max_memory_stops_an_allocation_bomb() {
-    let run = probe(&["--max-memory", "64", "-c", "blocks = []\nwhile True: blocks.append(bytearray(1 << 20))"]);
+    let run = probe(&[
+        "--max-memory",
+        "64",
+        "-c",
+        "blocks = []\nwhile True: blocks.append(bytearray(1 << 20))",
+    ]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert!(run.stderr().contains("MemoryError"), "{}", run.stderr());
     run.assert_staging_removed();
     // The same program with room to spare is not stopped.
-    let run = probe(&["--max-memory", "256", "-c", "b = bytearray(100 << 20); print(len(b))"]);
+    let run = probe(&[
+        "--max-memory",
+        "256",
+        "-c",
+        "b = bytearray(100 << 20); print(len(b))",
+    ]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
 }
 
@@ -163,21 +223,39 @@ fn max_memory_stops_an_allocation_bomb() {
 fn ctrl_c_stops_the_guest_and_cleans_up() {
     ready();
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = pylon(&["probe", "-c", "import sys\nprint('started', flush=True)\nwhile True: pass"])
-        .env("TMPDIR", tmp.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = pylon(&[
+        "probe",
+        "-c",
+        "import sys\nprint('started', flush=True)\nwhile True: pass",
+    ])
+    .env("TMPDIR", tmp.path())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert_eq!(line, "started\n");
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted by SIGINT"));
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "staging left behind");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "staging left behind"
+    );
 }
 
 #[test]
@@ -194,18 +272,35 @@ fn doctor_reports_every_part_and_succeeds_when_bootstrapped() {
     let out = pylon(&["doctor"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    for part in ["clang-19", "lld-19", "wasi-sdk folder", "rust target wasm32-wasip2", "wasm-component-ld", "CPython 3.13.5 (WASI)"] {
-        assert!(text.contains(part), "doctor does not mention {part}: {text}");
+    for part in [
+        "clang-19",
+        "lld-19",
+        "wasi-sdk folder",
+        "rust target wasm32-wasip2",
+        "wasm-component-ld",
+        "CPython 3.13.5 (WASI)",
+    ] {
+        assert!(
+            text.contains(part),
+            "doctor does not mention {part}: {text}"
+        );
     }
     assert!(!text.contains("MISSING"), "{text}");
 }
 
 #[test]
 fn doctor_with_a_broken_wasi_sdk_path_says_how_to_fix_it() {
-    let out = pylon(&["doctor"]).env("WASI_SDK_PATH", "/nonexistent/wasi-sdk").output().unwrap();
+    let out = pylon(&["doctor"])
+        .env("WASI_SDK_PATH", "/nonexistent/wasi-sdk")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("MISSING") && text.contains("WASI_SDK_PATH=/nonexistent/wasi-sdk has no bin/clang"), "{text}");
+    assert!(
+        text.contains("MISSING")
+            && text.contains("WASI_SDK_PATH=/nonexistent/wasi-sdk has no bin/clang"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -3,24 +3,49 @@
 
 mod common;
 
-use common::{pylon, probe, ready, text};
+use common::{probe, pylon, ready, text};
 
 #[test]
 fn cpythons_file_system_tests_run_to_their_summary_and_pass() {
     ready();
-    let out = pylon(&["regrtest", "test_os", "test_posix", "test_shutil", "test_pathlib", "test_tempfile", "test_glob"]).output().unwrap();
+    let out = pylon(&[
+        "regrtest",
+        "test_os",
+        "test_posix",
+        "test_shutil",
+        "test_pathlib",
+        "test_tempfile",
+        "test_glob",
+    ])
+    .output()
+    .unwrap();
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
-    assert!(report.contains("All 6 tests OK.") && report.contains("Result: SUCCESS"), "{report}");
+    assert!(
+        report.contains("All 6 tests OK.") && report.contains("Result: SUCCESS"),
+        "{report}"
+    );
 }
 
 #[test]
 fn cpythons_compression_tests_pass_with_the_library_caps() {
     ready();
-    let out = pylon(&["regrtest", "test_zlib", "test_gzip", "test_bz2", "test_lzma", "test_zipfile"]).output().unwrap();
+    let out = pylon(&[
+        "regrtest",
+        "test_zlib",
+        "test_gzip",
+        "test_bz2",
+        "test_lzma",
+        "test_zipfile",
+    ])
+    .output()
+    .unwrap();
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
-    assert!(report.contains("All 5 tests OK.") && report.contains("Result: SUCCESS"), "{report}");
+    assert!(
+        report.contains("All 5 tests OK.") && report.contains("Result: SUCCESS"),
+        "{report}"
+    );
     // Nothing was skipped for want of the modules.
     assert!(!report.contains("No module named"), "{report}");
 }
@@ -34,18 +59,26 @@ fn cpythons_sqlite3_tests_pass_whole() {
     let out = pylon(&["regrtest", "test_sqlite3"]).output().unwrap();
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
-    assert!(report.contains("Result: SUCCESS") && !report.contains("No module named"), "{report}");
+    assert!(
+        report.contains("Result: SUCCESS") && !report.contains("No module named"),
+        "{report}"
+    );
 }
 
 #[test]
 fn hashlibs_key_derivation_runs_cpythons_own_tests() {
     ready();
-    let out = pylon(&["regrtest", "test_hashlib", "test_hmac", "--", "-v"]).output().unwrap();
+    let out = pylon(&["regrtest", "test_hashlib", "test_hmac", "--", "-v"])
+        .output()
+        .unwrap();
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
     // The KDF tests ran against OpenSSL's _hashlib instead of being skipped.
     for ran in ["test_pbkdf2_hmac_c", "test_scrypt"] {
-        let line = report.lines().find(|l| l.starts_with(ran)).unwrap_or_else(|| panic!("{ran} missing:\n{report}"));
+        let line = report
+            .lines()
+            .find(|l| l.starts_with(ran))
+            .unwrap_or_else(|| panic!("{ran} missing:\n{report}"));
         assert!(line.ends_with("ok"), "{line}");
     }
     assert!(!report.contains("requires OpenSSL bindings"), "{report}");
@@ -59,31 +92,59 @@ fn another_interpreter_waits_for_a_write_transaction_on_the_same_database() {
     assert_eq!(probe(&["--dir", &grant, "-c", setup]).code(), 0);
     // The writer holds an open transaction until the test lets it go.
     let writer = "import os, sqlite3, time\nc = sqlite3.connect('/data/app.db')\nc.execute('insert into t values (1)')\nopen('/data/holding', 'w').close()\nwhile not os.path.exists('/data/go'): time.sleep(0.02)\nc.commit(); c.close()";
-    let mut held = pylon(&["probe", "--dir", &grant, "-c", writer]).spawn().unwrap();
+    let mut held = pylon(&["probe", "--dir", &grant, "-c", writer])
+        .spawn()
+        .unwrap();
     let started = std::time::Instant::now();
     while !data.path().join("holding").exists() {
-        assert!(started.elapsed().as_secs() < 60, "the writer never began its transaction");
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the writer never began its transaction"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(data.path().join("app.db.lock").is_dir(), "the writer's lock folder");
+    assert!(
+        data.path().join("app.db.lock").is_dir(),
+        "the writer's lock folder"
+    );
     let read = "import sqlite3\ntry:\n    print(sqlite3.connect('/data/app.db', timeout=0.2).execute('select count(*) from t').fetchone())\nexcept sqlite3.OperationalError as e:\n    print('error:', e)";
     let blocked = probe(&["--dir", &grant, "-c", read]);
-    assert_eq!(blocked.stdout().trim(), "error: database is locked", "{}", blocked.stderr());
+    assert_eq!(
+        blocked.stdout().trim(),
+        "error: database is locked",
+        "{}",
+        blocked.stderr()
+    );
     std::fs::write(data.path().join("go"), b"").unwrap();
     assert!(held.wait().unwrap().success());
     let after = probe(&["--dir", &grant, "-c", read]);
     assert_eq!(after.stdout().trim(), "(1,)", "{}", after.stderr());
-    assert!(!data.path().join("app.db.lock").exists(), "the lock folder outlived its transactions");
+    assert!(
+        !data.path().join("app.db.lock").exists(),
+        "the lock folder outlived its transactions"
+    );
 }
 
 #[test]
 fn local_time_follows_tz_names_and_rules() {
     let script = "import time; t = time.localtime(1751328000); print(time.strftime('%H:%M %Z %z', t), time.tzname, int(time.mktime(t)))";
     for (tz, expected) in [
-        ("Europe/Paris", "02:00 CEST +0200 ('CET', 'CEST') 1751328000"),
-        (":America/New_York", "20:00 EDT -0400 ('EST', 'EDT') 1751328000"),
-        ("AEST-10AEDT,M10.1.0,M4.1.0/3", "10:00 AEST +1000 ('AEST', 'AEDT') 1751328000"),
-        ("<+0330>-3:30", "03:30 +0330 +0330 ('+0330', '+0330') 1751328000"),
+        (
+            "Europe/Paris",
+            "02:00 CEST +0200 ('CET', 'CEST') 1751328000",
+        ),
+        (
+            ":America/New_York",
+            "20:00 EDT -0400 ('EST', 'EDT') 1751328000",
+        ),
+        (
+            "AEST-10AEDT,M10.1.0,M4.1.0/3",
+            "10:00 AEST +1000 ('AEST', 'AEDT') 1751328000",
+        ),
+        (
+            "<+0330>-3:30",
+            "03:30 +0330 +0330 ('+0330', '+0330') 1751328000",
+        ),
         ("No/Such_Zone", "00:00 UTC +0000 ('UTC', 'UTC') 1751328000"),
     ] {
         let env = format!("TZ={tz}");

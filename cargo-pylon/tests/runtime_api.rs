@@ -14,13 +14,20 @@ fn interpreter() -> Interpreter {
     std::env::set_current_dir(common::workspace()).unwrap();
     let composed = cargo_pylon::composing::interpreter::prepare(&home).unwrap();
     // What a host outside cargo-pylon finds beside pylon.wasm is what cargo-pylon runs.
-    let files = Files::beside(&composed.wasm, composed.prefix.clone(), pylon_sys::cpython::GUEST_PREFIX);
+    let files = Files::beside(
+        &composed.wasm,
+        composed.prefix.clone(),
+        pylon_sys::cpython::GUEST_PREFIX,
+    );
     assert_eq!(files, cargo_pylon::running::launch::files(&composed));
     Interpreter::load(files, home.dir("precompiled").unwrap()).unwrap()
 }
 
 fn code(text: &str) -> Sandbox {
-    Sandbox::new(Program::Code { code: text.into(), args: Vec::new() })
+    Sandbox::new(Program::Code {
+        code: text.into(),
+        args: Vec::new(),
+    })
 }
 
 #[test]
@@ -37,7 +44,12 @@ fn one_interpreter_runs_many_sandboxes_each_with_its_own_state() {
         }
         let out = Captured::new(1 << 16);
         sandbox.capture = Some(out.clone());
-        assert_eq!(interpreter.run(&sandbox).unwrap(), 0, "{}", out.stderr_text());
+        assert_eq!(
+            interpreter.run(&sandbox).unwrap(),
+            0,
+            "{}",
+            out.stderr_text()
+        );
         let listing = if n % 2 == 0 { "['in.txt']" } else { "None" };
         assert_eq!(out.stdout_text(), format!("{n} {listing} 3ae7d805\n"));
     }
@@ -48,12 +60,22 @@ fn one_interpreter_runs_many_sandboxes_each_with_its_own_state() {
     let out = Captured::new(1 << 16);
     hungry.capture = Some(out.clone());
     assert_eq!(interpreter.run(&hungry).unwrap(), 1);
-    assert!(out.stderr_text().contains("MemoryError"), "{}", out.stderr_text());
+    assert!(
+        out.stderr_text().contains("MemoryError"),
+        "{}",
+        out.stderr_text()
+    );
 
     let mut slow = code("while True: pass");
     slow.timeout = Some(Duration::from_millis(300));
     let err = interpreter.run(&slow).unwrap_err();
-    assert!(matches!(err.downcast_ref::<Outcome>(), Some(Outcome::TimedOut { .. })), "{err:?}");
+    assert!(
+        matches!(
+            err.downcast_ref::<Outcome>(),
+            Some(Outcome::TimedOut { .. })
+        ),
+        "{err:?}"
+    );
 
     let mut exit = code("import sys; print('still here'); sys.exit(7)");
     let out = Captured::new(1 << 16);

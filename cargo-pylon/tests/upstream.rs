@@ -12,14 +12,27 @@ fn upstream_suites_pass_inside_pylon_except_what_wasi_cannot_run() {
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}{}", text(&out.stderr));
     for cap in ["blake3-cap", "crc32c-cap", "snappy-cap"] {
-        assert!(report.contains(&format!("PASS {cap} (pytest exit 0)")), "{report}");
+        assert!(
+            report.contains(&format!("PASS {cap} (pytest exit 0)")),
+            "{report}"
+        );
     }
     assert!(report.contains("3 passed, 0 failed"), "{report}");
     // Only numpy, subprocess and thread cases are skipped, each with its reason.
-    let skips: Vec<&str> = report.lines().filter(|l| l.starts_with("SKIPPED")).collect();
+    let skips: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("SKIPPED"))
+        .collect();
     for line in &skips {
         assert!(
-            ["numpy", "subprocess", "threads", "No sub-interpreter support"].iter().any(|why| line.contains(why)),
+            [
+                "numpy",
+                "subprocess",
+                "threads",
+                "No sub-interpreter support"
+            ]
+            .iter()
+            .any(|why| line.contains(why)),
             "unexpected skip: {line}\n{report}"
         );
     }
@@ -30,9 +43,18 @@ fn upstream_suites_pass_inside_pylon_except_what_wasi_cannot_run() {
 #[test]
 fn a_test_the_manifest_does_not_know_is_refused_with_the_fix() {
     let ws = common::Scratch::with_caps(&["snappy"]);
-    ws.edit("caps/snappy/Cargo.toml", "tests = [\"test_snappy.py\", \"test_formats.py\"]", "tests = [\"test_nothing.py\"]");
+    ws.edit(
+        "caps/snappy/Cargo.toml",
+        "tests = [\"test_snappy.py\", \"test_formats.py\"]",
+        "tests = [\"test_nothing.py\"]",
+    );
     let out = ws.pylon(&["upstream-test", "snappy-cap"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("upstream test \"test_nothing.py\" is not in python-snappy 0.7.3's source distribution"), "{err}");
+    assert!(
+        err.contains(
+            "upstream test \"test_nothing.py\" is not in python-snappy 0.7.3's source distribution"
+        ),
+        "{err}"
+    );
 }

@@ -30,7 +30,9 @@ pub fn engine() -> Result<Engine> {
         // The guest runs on an async fiber whose stack must hold the wasm stack and
         // the host calls made from it.
         .async_stack_size(MAX_WASM_STACK + (1 << 20));
-    Engine::new(&config).anyhow().context("cannot configure wasmtime")
+    Engine::new(&config)
+        .anyhow()
+        .context("cannot configure wasmtime")
 }
 
 pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Component> {
@@ -42,12 +44,16 @@ pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Compo
             return Ok(loaded);
         }
     }
-    let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
-    let compiled = precompile(engine, &bytes).with_context(|| format!("cannot compile {}", component.display()))?;
+    let bytes =
+        std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
+    let compiled = precompile(engine, &bytes)
+        .with_context(|| format!("cannot compile {}", component.display()))?;
     crate::files::write_atomically(&cached, &compiled)?;
     prune(cache_dir, &source, &cached);
     // SAFETY: as above; just written by this engine.
-    unsafe { Component::deserialize_file(engine, &cached) }.anyhow().with_context(|| format!("cannot load {}", cached.display()))
+    unsafe { Component::deserialize_file(engine, &cached) }
+        .anyhow()
+        .with_context(|| format!("cannot load {}", cached.display()))
 }
 
 /// Whether `component` is in the cache already (else [`load`] compiles it, which takes
@@ -70,23 +76,44 @@ fn cached(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<(String
 /// (which file, which version of it): the file's path, and its size, modification time
 /// and the engine's compatibility hash.
 fn cache_key(engine: &Engine, component: &Path) -> Result<(String, String)> {
-    let meta = std::fs::metadata(component)
-        .with_context(|| format!("cannot find the interpreter component {}", component.display()))?;
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+    let meta = std::fs::metadata(component).with_context(|| {
+        format!(
+            "cannot find the interpreter component {}",
+            component.display()
+        )
+    })?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .unwrap_or_default();
     let mut compat = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut compat);
     let path = component.canonicalize().unwrap_or(component.to_path_buf());
     let source = hex::encode(&Sha256::digest(path.as_os_str().as_encoded_bytes())[..8]);
-    let version = hex::encode(&Sha256::digest(format!("{}|{}|{}", meta.len(), mtime.as_nanos(), compat.finish()))[..8]);
+    let version = hex::encode(
+        &Sha256::digest(format!(
+            "{}|{}|{}",
+            meta.len(),
+            mtime.as_nanos(),
+            compat.finish()
+        ))[..8],
+    );
     Ok((source, version))
 }
 
 /// Remove compiled versions of the same file that `keep` supersedes (each is tens of MiB).
 fn prune(cache_dir: &Path, source: &str, keep: &Path) {
-    let Ok(entries) = std::fs::read_dir(cache_dir) else { return };
+    let Ok(entries) = std::fs::read_dir(cache_dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let stale = path != keep && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("{source}-")) && n.ends_with(".cwasm"));
+        let stale = path != keep
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{source}-")) && n.ends_with(".cwasm"));
         if stale {
             let _ = std::fs::remove_file(&path);
         }

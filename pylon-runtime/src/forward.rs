@@ -29,20 +29,37 @@ pub enum Path {
 /// Define `name` in `slot` as a call of the provider function `target` (now `func` in
 /// `store`), whose type is `ty`. `PYLON_LINK_DYNAMIC=1` sends every function through
 /// dynamic values, to measure what the typed path saves.
-pub fn define(store: &Store<Provider>, slot: &mut LinkerInstance<'_, Guest>, name: &str, ty: &ComponentFunc, func: Func, target: Target) -> Result<Path> {
+pub fn define(
+    store: &Store<Provider>,
+    slot: &mut LinkerInstance<'_, Guest>,
+    name: &str,
+    ty: &ComponentFunc,
+    func: Func,
+    target: Target,
+) -> Result<Path> {
     let params: Vec<Type> = ty.params().map(|(_, t)| t).collect();
     let results: Vec<Type> = ty.results().collect();
-    let want = Want { params: &params, results: &results };
+    let want = Want {
+        params: &params,
+        results: &results,
+    };
     let typed_allowed = std::env::var_os("PYLON_LINK_DYNAMIC").is_none_or(|v| v != "1");
     if typed_allowed && typed_table(store, slot, name, &want, func, target)? {
         return Ok(Path::Typed);
     }
-    let placeholders = results.iter().map(isolate::placeholder).collect::<Result<Vec<_>>>()?;
+    let placeholders = results
+        .iter()
+        .map(isolate::placeholder)
+        .collect::<Result<Vec<_>>>()?;
     slot.func_new_async(name, move |mut store, _ty, params, results| {
         let placeholders = placeholders.clone();
         Box::new(async move {
             let mut lease = isolate::lease(&mut store, target).await?;
-            match lease.func.call_async(&mut lease.store, params, results).await {
+            match lease
+                .func
+                .call_async(&mut lease.store, params, results)
+                .await
+            {
                 Ok(()) => isolate::give_back(&mut store, target, lease),
                 Err(error) => {
                     isolate::crashed(&mut store, target, &error);
@@ -162,30 +179,40 @@ struct Want<'a> {
 }
 
 /// Forward through `TypedFunc<P, R>` when the types are `P` and `R`.
-fn typed<P: Signature, R: Signature>(store: &Store<Provider>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
+fn typed<P: Signature, R: Signature>(
+    store: &Store<Provider>,
+    slot: &mut LinkerInstance<'_, Guest>,
+    name: &str,
+    want: &Want,
+    func: Func,
+    target: Target,
+) -> Result<bool> {
     if !(P::is(want.params) && R::is(want.results)) {
         return Ok(false);
     }
     // Checked once here; a fresh instance of the same component has the same types.
     func.typed::<P, R>(store).anyhow()?;
-    slot.func_wrap_async(name, move |mut store: StoreContextMut<'_, Guest>, args: P| {
-        Box::new(async move {
-            let mut lease = isolate::lease(&mut store, target).await?;
-            // SAFETY: the provider's function was type-checked as `P -> R` above, and every
-            // instance a lease holds comes from the same component.
-            let typed = unsafe { TypedFunc::<P, R>::new_unchecked(lease.func) };
-            match typed.call_async(&mut lease.store, args).await {
-                Ok(results) => {
-                    isolate::give_back(&mut store, target, lease);
-                    Ok(results)
+    slot.func_wrap_async(
+        name,
+        move |mut store: StoreContextMut<'_, Guest>, args: P| {
+            Box::new(async move {
+                let mut lease = isolate::lease(&mut store, target).await?;
+                // SAFETY: the provider's function was type-checked as `P -> R` above, and every
+                // instance a lease holds comes from the same component.
+                let typed = unsafe { TypedFunc::<P, R>::new_unchecked(lease.func) };
+                match typed.call_async(&mut lease.store, args).await {
+                    Ok(results) => {
+                        isolate::give_back(&mut store, target, lease);
+                        Ok(results)
+                    }
+                    Err(error) => {
+                        isolate::crashed(&mut store, target, &error);
+                        Ok(R::placeholder())
+                    }
                 }
-                Err(error) => {
-                    isolate::crashed(&mut store, target, &error);
-                    Ok(R::placeholder())
-                }
-            }
-        })
-    })
+            })
+        },
+    )
     .anyhow()?;
     Ok(true)
 }

@@ -38,7 +38,10 @@ impl Limited for Provider {
 
 impl WasiView for Provider {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -54,30 +57,58 @@ pub struct Stores {
 impl Stores {
     pub(super) fn new(engine: &Engine, capture: Option<&Captured>, bounds: Bounds) -> Result<Self> {
         let mut linker = Linker::new(engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI for the providers")?;
-        Ok(Self { engine: engine.clone(), linker: Arc::new(linker), capture: capture.cloned(), bounds })
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .anyhow()
+            .context("cannot link WASI for the providers")?;
+        Ok(Self {
+            engine: engine.clone(),
+            linker: Arc::new(linker),
+            capture: capture.cloned(),
+            bounds,
+        })
     }
 
     fn store(&self) -> Store<Provider> {
         let mut wasi = WasiCtxBuilder::new();
         match &self.capture {
-            Some(pipes) => wasi.stdout(pipes.stdout.clone()).stderr(pipes.stderr.clone()),
+            Some(pipes) => wasi
+                .stdout(pipes.stdout.clone())
+                .stderr(pipes.stderr.clone()),
             None => wasi.inherit_stdout().inherit_stderr(),
         };
-        let mut store = Store::new(&self.engine, Provider { wasi: wasi.build(), table: ResourceTable::new(), limits: self.bounds.limits() });
+        let mut store = Store::new(
+            &self.engine,
+            Provider {
+                wasi: wasi.build(),
+                table: ResourceTable::new(),
+                limits: self.bounds.limits(),
+            },
+        );
         self.bounds.apply(&mut store);
         store
     }
 
     /// A new store with an instance of `component`, and the functions `names` in it.
-    pub async fn instantiate(&self, component: &Component, names: &[(String, String)]) -> wasmtime::Result<(Store<Provider>, Vec<Func>)> {
+    pub async fn instantiate(
+        &self,
+        component: &Component,
+        names: &[(String, String)],
+    ) -> wasmtime::Result<(Store<Provider>, Vec<Func>)> {
         let mut store = self.store();
         let instance = self.linker.instantiate_async(&mut store, component).await?;
         let mut funcs = Vec::with_capacity(names.len());
         for (interface, name) in names {
-            let iface = instance.get_export_index(&mut store, None, interface).ok_or_else(|| wasmtime::format_err!("the provider does not export {interface}"))?;
-            let index = instance.get_export_index(&mut store, Some(&iface), name).ok_or_else(|| wasmtime::format_err!("the provider has no {interface}.{name}"))?;
-            funcs.push(instance.get_func(&mut store, index).ok_or_else(|| wasmtime::format_err!("{interface}.{name} is not a function"))?);
+            let iface = instance
+                .get_export_index(&mut store, None, interface)
+                .ok_or_else(|| wasmtime::format_err!("the provider does not export {interface}"))?;
+            let index = instance
+                .get_export_index(&mut store, Some(&iface), name)
+                .ok_or_else(|| wasmtime::format_err!("the provider has no {interface}.{name}"))?;
+            funcs.push(
+                instance
+                    .get_func(&mut store, index)
+                    .ok_or_else(|| wasmtime::format_err!("{interface}.{name} is not a function"))?,
+            );
         }
         Ok((store, funcs))
     }
@@ -122,17 +153,35 @@ impl Isolation {
     }
 
     pub fn stores(&self) -> Stores {
-        self.stores.clone().expect("the launcher sets the provider stores before linking")
+        self.stores
+            .clone()
+            .expect("the launcher sets the provider stores before linking")
     }
 
     /// The target of function `func` of the provider [`Self::add`] registers next.
     pub fn next_target(&self, func: usize) -> Target {
-        Target { provider: self.providers.len(), func }
+        Target {
+            provider: self.providers.len(),
+            func,
+        }
     }
 
     /// Register a provider with its first instance (its functions numbered as `names`).
-    pub fn add(&mut self, cap: &str, component: &Component, names: Vec<(String, String)>, store: Store<Provider>, funcs: Vec<Func>) {
-        self.providers.push(Live { cap: cap.to_string(), component: component.clone(), names, store: Some(store), funcs });
+    pub fn add(
+        &mut self,
+        cap: &str,
+        component: &Component,
+        names: Vec<(String, String)>,
+        store: Store<Provider>,
+        funcs: Vec<Func>,
+    ) {
+        self.providers.push(Live {
+            cap: cap.to_string(),
+            component: component.clone(),
+            names,
+            store: Some(store),
+            funcs,
+        });
     }
 }
 
@@ -141,25 +190,39 @@ pub fn define(linker: &mut Linker<Guest>) -> Result<()> {
     linker
         .instance(INTERFACE)
         .anyhow()?
-        .func_wrap("take-crash", |mut store: StoreContextMut<'_, Guest>, (): ()| Ok((store.data_mut().isolation.crash.take(),)))
+        .func_wrap(
+            "take-crash",
+            |mut store: StoreContextMut<'_, Guest>, (): ()| {
+                Ok((store.data_mut().isolation.crash.take(),))
+            },
+        )
         .anyhow()
         .context("cannot define pylon's isolation interface")
 }
 
 /// Lend the store of `target`'s provider for one call, instantiating the provider afresh
 /// first if its last call failed.
-pub async fn lease(store: &mut StoreContextMut<'_, Guest>, target: Target) -> wasmtime::Result<Lease> {
+pub async fn lease(
+    store: &mut StoreContextMut<'_, Guest>,
+    target: Target,
+) -> wasmtime::Result<Lease> {
     let isolation = &mut store.data_mut().isolation;
     let live = &mut isolation.providers[target.provider];
     if let Some(provider) = live.store.take() {
-        return Ok(Lease { store: provider, func: live.funcs[target.func] });
+        return Ok(Lease {
+            store: provider,
+            func: live.funcs[target.func],
+        });
     }
     let (component, names) = (live.component.clone(), live.names.clone());
     let stores = isolation.stores();
     let (provider, funcs) = stores.instantiate(&component, &names).await?;
     let live = &mut store.data_mut().isolation.providers[target.provider];
     live.funcs = funcs;
-    Ok(Lease { store: provider, func: live.funcs[target.func] })
+    Ok(Lease {
+        store: provider,
+        func: live.funcs[target.func],
+    })
 }
 
 /// The call went well: the provider's store goes back for the next call.
@@ -174,8 +237,16 @@ pub fn crashed(store: &mut StoreContextMut<'_, Guest>, target: Target, error: &w
     let live = &isolation.providers[target.provider];
     let (interface, name) = &live.names[target.func];
     // The root cause and the guest backtrace, which names the provider's function.
-    let detail: Vec<String> = format!("{error:?}").lines().take(12).map(str::to_string).collect();
-    isolation.crash = Some(format!("runtime-linked cap {} crashed in {interface}.{name}: {}", live.cap, detail.join("\n")));
+    let detail: Vec<String> = format!("{error:?}")
+        .lines()
+        .take(12)
+        .map(str::to_string)
+        .collect();
+    isolation.crash = Some(format!(
+        "runtime-linked cap {} crashed in {interface}.{name}: {}",
+        live.cap,
+        detail.join("\n")
+    ));
 }
 
 /// A placeholder value of type `ty`, returned to the interpreter in place of a crashed
@@ -196,15 +267,36 @@ pub fn placeholder(ty: &Type) -> Result<Val> {
         Type::Char => Val::Char('\0'),
         Type::String => Val::String(String::new()),
         Type::List(_) => Val::List(Vec::new()),
-        Type::Record(record) => Val::Record(record.fields().map(|f| Ok((f.name.to_string(), placeholder(&f.ty)?))).collect::<Result<_>>()?),
-        Type::Tuple(tuple) => Val::Tuple(tuple.types().map(|t| placeholder(&t)).collect::<Result<_>>()?),
+        Type::Record(record) => Val::Record(
+            record
+                .fields()
+                .map(|f| Ok((f.name.to_string(), placeholder(&f.ty)?)))
+                .collect::<Result<_>>()?,
+        ),
+        Type::Tuple(tuple) => Val::Tuple(
+            tuple
+                .types()
+                .map(|t| placeholder(&t))
+                .collect::<Result<_>>()?,
+        ),
         Type::Variant(variant) => {
             let case = variant.cases().next().context("a variant without cases")?;
-            Val::Variant(case.name.to_string(), case.ty.map(|t| placeholder(&t).map(Box::new)).transpose()?)
+            Val::Variant(
+                case.name.to_string(),
+                case.ty.map(|t| placeholder(&t).map(Box::new)).transpose()?,
+            )
         }
-        Type::Enum(e) => Val::Enum(e.names().next().context("an enum without cases")?.to_string()),
+        Type::Enum(e) => Val::Enum(
+            e.names()
+                .next()
+                .context("an enum without cases")?
+                .to_string(),
+        ),
         Type::Option(_) => Val::Option(None),
-        Type::Result(result) => Val::Result(Err(result.err().map(|t| placeholder(&t).map(Box::new)).transpose()?)),
+        Type::Result(result) => Val::Result(Err(result
+            .err()
+            .map(|t| placeholder(&t).map(Box::new))
+            .transpose()?)),
         Type::Flags(_) => Val::Flags(Vec::new()),
         other => anyhow::bail!("a runtime-linked provider cannot return {other:?}"),
     })

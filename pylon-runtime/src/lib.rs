@@ -82,13 +82,24 @@ impl Files {
         let preinit = preinit_beside(pylon_wasm);
         let plan = plan::beside(pylon_wasm);
         let site = pylon_wasm.with_file_name("site-packages");
-        let minor = std::fs::read_dir(prefix.join("lib")).ok().into_iter().flatten().flatten()
-            .find_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("python")).map(str::to_string));
+        let minor = std::fs::read_dir(prefix.join("lib"))
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("python"))
+                    .map(str::to_string)
+            });
         Self {
             component: pylon_wasm.to_path_buf(),
             preinit: preinit.is_file().then_some(preinit),
             plan: plan.is_file().then_some(plan),
-            site_packages: minor.filter(|_| site.is_dir()).map(|m| (site, format!("{guest_prefix}/lib/python{m}/site-packages"))),
+            site_packages: minor
+                .filter(|_| site.is_dir())
+                .map(|m| (site, format!("{guest_prefix}/lib/python{m}/site-packages"))),
             prefix: (prefix, guest_prefix.to_string()),
         }
     }
@@ -99,7 +110,10 @@ impl Files {
     }
 
     fn start(&self, preinitialized: bool) -> &Path {
-        self.preinit.as_deref().filter(|p| preinitialized && p.is_file()).unwrap_or(&self.component)
+        self.preinit
+            .as_deref()
+            .filter(|p| preinitialized && p.is_file())
+            .unwrap_or(&self.component)
     }
 }
 
@@ -128,7 +142,15 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(program: Program) -> Self {
-        Self { program, timeout: None, max_memory: None, grants: Vec::new(), env: Vec::new(), capture: None, stop_on_signals: false }
+        Self {
+            program,
+            timeout: None,
+            max_memory: None,
+            grants: Vec::new(),
+            env: Vec::new(),
+            capture: None,
+            stop_on_signals: false,
+        }
     }
 
     /// Whether the run may start from the pre-initialized interpreter: its snapshot was
@@ -137,7 +159,10 @@ impl Sandbox {
     /// exception: the resumed interpreter puts its folders on `sys.path` as a cold start
     /// would (and recomputes `time`'s zone constants for TZ).
     pub fn starts_preinitialized(&self) -> bool {
-        let asks_otherwise = |name: &str| (name.starts_with("PYTHON") && name != "PYTHONPATH") || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG");
+        let asks_otherwise = |name: &str| {
+            (name.starts_with("PYTHON") && name != "PYTHONPATH")
+                || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG")
+        };
         !cold_forced() && !self.env.iter().any(|(name, _)| asks_otherwise(name))
     }
 }
@@ -157,7 +182,10 @@ pub struct Captured {
 impl Captured {
     /// Keeps up to `limit` bytes of each stream.
     pub fn new(limit: usize) -> Self {
-        Self { stdout: MemoryOutputPipe::new(limit), stderr: MemoryOutputPipe::new(limit) }
+        Self {
+            stdout: MemoryOutputPipe::new(limit),
+            stderr: MemoryOutputPipe::new(limit),
+        }
     }
 
     pub fn stdout_text(&self) -> String {
@@ -209,7 +237,9 @@ impl Bounds {
         // wasmtime caps what one guest-to-host call may make the host allocate (128 MiB by
         // default). Calls into runtime-linked providers cross the host, so a buffer the
         // guest can hold must fit: the cap follows the guest's own memory limit.
-        store.set_hostcall_fuel(usize::try_from(self.max_memory.unwrap_or(WASM32_MEMORY)).unwrap_or(usize::MAX));
+        store.set_hostcall_fuel(
+            usize::try_from(self.max_memory.unwrap_or(WASM32_MEMORY)).unwrap_or(usize::MAX),
+        );
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
     }
@@ -217,7 +247,10 @@ impl Bounds {
 
 impl WasiView for Guest {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -264,7 +297,10 @@ enum Ready {
     /// Nothing to link at launch: instantiated straight from the pre-instantiation.
     Alone(CommandPre<Guest>),
     /// Providers are instantiated and linked into each run's store.
-    Linked { component: wasmtime::component::Component, providers: link::Providers },
+    Linked {
+        component: wasmtime::component::Component,
+        providers: link::Providers,
+    },
 }
 
 impl Interpreter {
@@ -272,7 +308,10 @@ impl Interpreter {
     /// the other one is loaded when a sandbox first needs it.
     pub fn load(files: Files, cache_dir: PathBuf) -> Result<Self> {
         let interpreter = Self::new(files, cache_dir)?;
-        interpreter.prepare(&Sandbox::new(Program::Code { code: String::new(), args: Vec::new() }))?;
+        interpreter.prepare(&Sandbox::new(Program::Code {
+            code: String::new(),
+            args: Vec::new(),
+        }))?;
         Ok(interpreter)
     }
 
@@ -280,9 +319,20 @@ impl Interpreter {
     /// run) loads what a sandbox starts, compiling it if [`is_compiled`] says it is not.
     pub fn new(files: Files, cache_dir: PathBuf) -> Result<Self> {
         let engine = engine::engine()?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
         let _ticker = Ticker::start(&engine, TICK);
-        Ok(Self { engine, files, cache_dir, runtime, _ticker, preinit: OnceLock::new(), cold: OnceLock::new() })
+        Ok(Self {
+            engine,
+            files,
+            cache_dir,
+            runtime,
+            _ticker,
+            preinit: OnceLock::new(),
+            cold: OnceLock::new(),
+        })
     }
 
     /// Load what `sandbox` starts from, unless it is loaded already.
@@ -300,7 +350,11 @@ impl Interpreter {
     }
 
     fn loaded(&self, preinitialized: bool) -> Result<&Loaded> {
-        let cell = if preinitialized { &self.preinit } else { &self.cold };
+        let cell = if preinitialized {
+            &self.preinit
+        } else {
+            &self.cold
+        };
         if let Some(loaded) = cell.get() {
             return Ok(loaded);
         }
@@ -310,21 +364,43 @@ impl Interpreter {
 
     fn load_one(&self, preinitialized: bool) -> Result<Loaded> {
         let mut linker = Linker::<Guest>::new(&self.engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).anyhow().context("cannot link WASI into the launcher")?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .anyhow()
+            .context("cannot link WASI into the launcher")?;
         isolate::define(&mut linker)?;
         let ready = match &self.files.plan {
             Some(plan) => {
                 let checked = plan::Plan::check(plan, &self.cache_dir.join("digests"))?;
-                let file = checked.preinit.as_ref().filter(|_| preinitialized).unwrap_or(&checked.interpreter);
+                let file = checked
+                    .preinit
+                    .as_ref()
+                    .filter(|_| preinitialized)
+                    .unwrap_or(&checked.interpreter);
                 let component = engine::load(&self.engine, file, &self.cache_dir)?;
-                let providers = link::Providers::load(&self.engine, &checked, &component, &self.cache_dir)?;
-                Ready::Linked { component, providers }
+                let providers =
+                    link::Providers::load(&self.engine, &checked, &component, &self.cache_dir)?;
+                Ready::Linked {
+                    component,
+                    providers,
+                }
             }
             None => {
                 let file = self.files.start(preinitialized);
                 let component = engine::load(&self.engine, file, &self.cache_dir)?;
-                let pre: InstancePre<Guest> = linker.instantiate_pre(&component).anyhow().with_context(|| format!("{} imports what pylon's launcher cannot give", file.display()))?;
-                Ready::Alone(CommandPre::new(pre).anyhow().with_context(|| format!("{} is not a wasi:cli command", file.display()))?)
+                let pre: InstancePre<Guest> = linker
+                    .instantiate_pre(&component)
+                    .anyhow()
+                    .with_context(|| {
+                        format!(
+                            "{} imports what pylon's launcher cannot give",
+                            file.display()
+                        )
+                    })?;
+                Ready::Alone(
+                    CommandPre::new(pre)
+                        .anyhow()
+                        .with_context(|| format!("{} is not a wasi:cli command", file.display()))?,
+                )
             }
         };
         Ok(Loaded { linker, ready })
@@ -341,14 +417,37 @@ impl Interpreter {
         phases.mark("load");
         let staging = sandbox::Staging::new(&sandbox.program)?;
         phases.mark("stage");
-        self.runtime.block_on(self.run_in(loaded, sandbox, &staging, phases))
+        self.runtime
+            .block_on(self.run_in(loaded, sandbox, &staging, phases))
     }
 
-    async fn run_in(&self, loaded: &Loaded, sandbox: &Sandbox, staging: &sandbox::Staging, phases: &phases::Phases) -> Result<u8> {
+    async fn run_in(
+        &self,
+        loaded: &Loaded,
+        sandbox: &Sandbox,
+        staging: &sandbox::Staging,
+        phases: &phases::Phases,
+    ) -> Result<u8> {
         let files = &self.files;
-        let wasi = staging.wasi_ctx(&files.prefix, files.site_packages.as_ref(), &sandbox.grants, &sandbox.env, sandbox.capture.as_ref())?;
-        let bounds = Bounds { max_memory: sandbox.max_memory };
-        let mut store = Store::new(&self.engine, Guest { wasi, table: ResourceTable::new(), limits: bounds.limits(), isolation: Default::default() });
+        let wasi = staging.wasi_ctx(
+            &files.prefix,
+            files.site_packages.as_ref(),
+            &sandbox.grants,
+            &sandbox.env,
+            sandbox.capture.as_ref(),
+        )?;
+        let bounds = Bounds {
+            max_memory: sandbox.max_memory,
+        };
+        let mut store = Store::new(
+            &self.engine,
+            Guest {
+                wasi,
+                table: ResourceTable::new(),
+                limits: bounds.limits(),
+                isolation: Default::default(),
+            },
+        );
         bounds.apply(&mut store);
         let command = match &loaded.ready {
             Ready::Alone(pre) => {
@@ -357,9 +456,16 @@ impl Interpreter {
                 phases.mark("instantiate");
                 command
             }
-            Ready::Linked { component, providers } => {
+            Ready::Linked {
+                component,
+                providers,
+            } => {
                 let mut linker = loaded.linker.clone();
-                store.data_mut().isolation.set_stores(isolate::Stores::new(&self.engine, sandbox.capture.as_ref(), bounds)?);
+                store.data_mut().isolation.set_stores(isolate::Stores::new(
+                    &self.engine,
+                    sandbox.capture.as_ref(),
+                    bounds,
+                )?);
                 let routes = providers.link(&mut store, &mut linker).await?;
                 if std::env::var_os("PYLON_TRACE_LINK").is_some() {
                     for (name, route) in routes {
@@ -385,10 +491,14 @@ impl Interpreter {
         };
         // Both handlers are installed before the guest runs: a signal that arrives before
         // the select below first polls them is kept, not the process's default death.
-        let mut signals = sandbox.stop_on_signals
+        let mut signals = sandbox
+            .stop_on_signals
             .then(|| -> std::io::Result<_> {
                 use tokio::signal::unix::{signal, SignalKind};
-                Ok((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+                Ok((
+                    signal(SignalKind::interrupt())?,
+                    signal(SignalKind::terminate())?,
+                ))
             })
             .transpose()
             .context("cannot watch for SIGINT and SIGTERM")?;

@@ -39,7 +39,10 @@ pub fn is_host_provided(name: &str) -> bool {
 }
 
 /// The interpreter's non-WASI imports: interface name -> its functions.
-fn foreign_imports(engine: &Engine, interpreter: &Component) -> Result<BTreeMap<String, Vec<(String, ComponentFunc)>>> {
+fn foreign_imports(
+    engine: &Engine,
+    interpreter: &Component,
+) -> Result<BTreeMap<String, Vec<(String, ComponentFunc)>>> {
     let mut out = BTreeMap::new();
     for (name, item) in interpreter.component_type().imports(engine) {
         if is_host_provided(name) {
@@ -53,7 +56,11 @@ fn foreign_imports(engine: &Engine, interpreter: &Component) -> Result<BTreeMap<
     Ok(out)
 }
 
-fn functions(engine: &Engine, interface: &str, instance: &types::ComponentInstance) -> Result<Vec<(String, ComponentFunc)>> {
+fn functions(
+    engine: &Engine,
+    interface: &str,
+    instance: &types::ComponentInstance,
+) -> Result<Vec<(String, ComponentFunc)>> {
     let mut funcs = Vec::new();
     for (name, item) in instance.exports(engine) {
         match item.ty {
@@ -72,9 +79,20 @@ fn same_type(a: &ComponentFunc, b: &ComponentFunc) -> bool {
 }
 
 fn signature(func: &ComponentFunc) -> String {
-    let params: Vec<String> = func.params().map(|(name, ty)| format!("{name}: {}", describe(&ty))).collect();
+    let params: Vec<String> = func
+        .params()
+        .map(|(name, ty)| format!("{name}: {}", describe(&ty)))
+        .collect();
     let results: Vec<String> = func.results().map(|ty| describe(&ty)).collect();
-    format!("func({}) -> {}", params.join(", "), if results.is_empty() { "()".into() } else { results.join(", ") })
+    format!(
+        "func({}) -> {}",
+        params.join(", "),
+        if results.is_empty() {
+            "()".into()
+        } else {
+            results.join(", ")
+        }
+    )
 }
 
 /// A type in WIT's spelling (named types by their kind).
@@ -84,7 +102,14 @@ fn describe(ty: &Type) -> String {
         Type::List(list) => format!("list<{}>", describe(&list.ty())),
         Type::Option(option) => format!("option<{}>", describe(&option.ty())),
         Type::Result(result) => format!("result<{}, {}>", opt(result.ok()), opt(result.err())),
-        Type::Tuple(tuple) => format!("tuple<{}>", tuple.types().map(|t| describe(&t)).collect::<Vec<_>>().join(", ")),
+        Type::Tuple(tuple) => format!(
+            "tuple<{}>",
+            tuple
+                .types()
+                .map(|t| describe(&t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Type::Record(_) => "record".into(),
         Type::Variant(_) => "variant".into(),
         Type::Enum(_) => "enum".into(),
@@ -97,11 +122,23 @@ impl Providers {
     /// Compile (or load the cached) providers and check every claim of the plan: each
     /// provider exports each import it claims, with the same functions and types, imports
     /// nothing but WASI, and every non-WASI import of the interpreter is claimed.
-    pub fn load(engine: &Engine, plan: &Checked, interpreter: &Component, cache_dir: &Path) -> Result<Self> {
+    pub fn load(
+        engine: &Engine,
+        plan: &Checked,
+        interpreter: &Component,
+        cache_dir: &Path,
+    ) -> Result<Self> {
         let mut wanted = foreign_imports(engine, interpreter)?;
         let mut parts = Vec::new();
         for provider in &plan.providers {
-            let at = || format!("{}: provider {} ({})", plan.path.display(), provider.cap, provider.path.display());
+            let at = || {
+                format!(
+                    "{}: provider {} ({})",
+                    plan.path.display(),
+                    provider.cap,
+                    provider.path.display()
+                )
+            };
             let component = engine::load(engine, &provider.path, cache_dir).with_context(at)?;
             let ty = component.component_type();
             if let Some((name, _)) = ty.imports(engine).find(|(name, _)| !is_wasi(name)) {
@@ -131,42 +168,72 @@ impl Providers {
                 }
                 imports.insert(import.clone(), funcs);
             }
-            parts.push(Part { cap: provider.cap.clone(), path: provider.path.clone(), component, imports });
+            parts.push(Part {
+                cap: provider.cap.clone(),
+                path: provider.path.clone(),
+                component,
+                imports,
+            });
         }
         if let Some(missing) = wanted.keys().next() {
-            let claimed: BTreeSet<&String> = plan.providers.iter().flat_map(|p| &p.satisfies).collect();
+            let claimed: BTreeSet<&String> =
+                plan.providers.iter().flat_map(|p| &p.satisfies).collect();
             bail!(
                 "{}: the interpreter imports {missing}, which no provider in the plan satisfies (they satisfy {})\n  fix: run `cargo pylon compose`, or add the provider that exports it to the plan",
                 plan.path.display(),
                 if claimed.is_empty() { "nothing".to_string() } else { claimed.into_iter().cloned().collect::<Vec<_>>().join(", ") }
             );
         }
-        Ok(Self { plan: plan.path.clone(), parts })
+        Ok(Self {
+            plan: plan.path.clone(),
+            parts,
+        })
     }
 
     /// Instantiate every provider in a store of its own and define the interpreter's
     /// imports in `linker` as calls into them. Returns how each function was forwarded.
-    pub async fn link(&self, store: &mut Store<Guest>, linker: &mut Linker<Guest>) -> Result<Vec<(String, Route)>> {
+    pub async fn link(
+        &self,
+        store: &mut Store<Guest>,
+        linker: &mut Linker<Guest>,
+    ) -> Result<Vec<(String, Route)>> {
         let mut routes = Vec::new();
         let stores = store.data().isolation.stores();
         for part in &self.parts {
             let (names, types): (Vec<(String, String)>, Vec<&ComponentFunc>) = part
                 .imports
                 .iter()
-                .flat_map(|(import, funcs)| funcs.iter().map(move |(name, ty)| ((import.clone(), name.clone()), ty)))
+                .flat_map(|(import, funcs)| {
+                    funcs
+                        .iter()
+                        .map(move |(name, ty)| ((import.clone(), name.clone()), ty))
+                })
                 .unzip();
-            let (provider, funcs) = stores.instantiate(&part.component, &names).await.anyhow().with_context(|| {
-                format!("{}: cannot instantiate provider {} ({})", self.plan.display(), part.cap, part.path.display())
-            })?;
+            let (provider, funcs) = stores
+                .instantiate(&part.component, &names)
+                .await
+                .anyhow()
+                .with_context(|| {
+                    format!(
+                        "{}: cannot instantiate provider {} ({})",
+                        self.plan.display(),
+                        part.cap,
+                        part.path.display()
+                    )
+                })?;
             let mut defined = Vec::new();
             for (i, ((import, name), ty)) in names.iter().zip(&types).enumerate() {
                 let mut slot = linker.instance(import).anyhow()?;
                 // The target's index is the function's place in `names`, as `add` numbers them.
                 let target = store.data().isolation.next_target(i);
-                let route = forward::define(&provider, &mut slot, name, ty, funcs[i], target).with_context(|| format!("cannot forward {import}.{name}"))?;
+                let route = forward::define(&provider, &mut slot, name, ty, funcs[i], target)
+                    .with_context(|| format!("cannot forward {import}.{name}"))?;
                 defined.push((format!("{import}.{name}"), route));
             }
-            store.data_mut().isolation.add(&part.cap, &part.component, names, provider, funcs);
+            store
+                .data_mut()
+                .isolation
+                .add(&part.cap, &part.component, names, provider, funcs);
             routes.extend(defined);
         }
         Ok(routes)

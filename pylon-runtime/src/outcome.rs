@@ -19,9 +19,17 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Usage(msg) => write!(f, "{msg}"),
-            Outcome::TimedOut { secs } => write!(f, "timed out: Python ran past --timeout {secs}s and was stopped"),
-            Outcome::Interrupted { signal } => write!(f, "interrupted by {signal}; Python was stopped"),
-            Outcome::Trap(msg) => write!(f, "the interpreter trapped (a crash inside WebAssembly): {msg}"),
+            Outcome::TimedOut { secs } => write!(
+                f,
+                "timed out: Python ran past --timeout {secs}s and was stopped"
+            ),
+            Outcome::Interrupted { signal } => {
+                write!(f, "interrupted by {signal}; Python was stopped")
+            }
+            Outcome::Trap(msg) => write!(
+                f,
+                "the interpreter trapped (a crash inside WebAssembly): {msg}"
+            ),
         }
     }
 }

@@ -28,7 +28,11 @@ impl Phases {
     }
 
     pub fn from_env() -> Self {
-        Self(std::env::var_os("PYLON_PHASES").is_some_and(|v| v == "1").then(|| RefCell::new((Instant::now(), Vec::new()))))
+        Self(
+            std::env::var_os("PYLON_PHASES")
+                .is_some_and(|v| v == "1")
+                .then(|| RefCell::new((Instant::now(), Vec::new()))),
+        )
     }
 
     /// The phase `name` ends now.
@@ -43,7 +47,12 @@ impl Phases {
 
     pub fn report(&self) {
         if let Some(cell) = &self.0 {
-            let shown: Vec<String> = cell.borrow().1.iter().map(|(name, d)| format!("{name}={:.3}", d.as_secs_f64() * 1e3)).collect();
+            let shown: Vec<String> = cell
+                .borrow()
+                .1
+                .iter()
+                .map(|(name, d)| format!("{name}={:.3}", d.as_secs_f64() * 1e3))
+                .collect();
             eprintln!("{PREFIX} {}", shown.join(" "));
         }
     }
@@ -52,10 +61,12 @@ impl Phases {
 /// The milliseconds per phase in a run's stderr.
 pub fn parse(stderr: &str) -> Option<Vec<(String, f64)>> {
     let line = stderr.lines().rev().find_map(|l| l.strip_prefix(PREFIX))?;
-    line.split_whitespace().map(|pair| {
-        let (name, ms) = pair.split_once('=')?;
-        Some((name.to_string(), ms.parse().ok()?))
-    }).collect()
+    line.split_whitespace()
+        .map(|pair| {
+            let (name, ms) = pair.split_once('=')?;
+            Some((name.to_string(), ms.parse().ok()?))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -63,7 +74,10 @@ mod tests {
     #[test]
     fn a_report_line_parses_back() {
         let parsed = super::parse("hello\npylon phases: load=1.250 run=10.000\n").unwrap();
-        assert_eq!(parsed, vec![("load".to_string(), 1.25), ("run".to_string(), 10.0)]);
+        assert_eq!(
+            parsed,
+            vec![("load".to_string(), 1.25), ("run".to_string(), 10.0)]
+        );
         assert!(super::parse("nothing here").is_none());
     }
 }

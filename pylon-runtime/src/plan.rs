@@ -63,8 +63,14 @@ impl Import {
     /// From a component-model name such as `pylon:crc32c/checksum@0.1.0`.
     pub fn parse(name: &str) -> Self {
         match name.split_once('@') {
-            Some((interface, version)) => Self { interface: interface.into(), version: Some(version.into()) },
-            None => Self { interface: name.into(), version: None },
+            Some((interface, version)) => Self {
+                interface: interface.into(),
+                version: Some(version.into()),
+            },
+            None => Self {
+                interface: name.into(),
+                version: None,
+            },
         }
     }
 
@@ -105,10 +111,18 @@ impl Plan {
         if !path.is_file() {
             bail!("there is no dynlink plan at {}\n  fix: run `cargo pylon compose` to write it, or pass an existing --plan", path.display());
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the dynlink plan {}", path.display()))?;
-        let plan: Plan = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text)).map_err(|e| {
-            anyhow::anyhow!("{}: `{}`: {}\n  fix: run `cargo pylon compose` to rewrite the plan", path.display(), e.path(), e.inner())
-        })?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the dynlink plan {}", path.display()))?;
+        let plan: Plan =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: `{}`: {}\n  fix: run `cargo pylon compose` to rewrite the plan",
+                        path.display(),
+                        e.path(),
+                        e.inner()
+                    )
+                })?;
         if plan.schema != SCHEMA {
             bail!(
                 "{}: plan schema {} is not the one this pylon reads ({SCHEMA})\n  fix: run `cargo pylon compose` with this pylon to rewrite it",
@@ -116,15 +130,40 @@ impl Plan {
             );
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        let interpreter = verify(path, dir, ("the interpreter", "interpreter"), (&plan.interpreter.path, &plan.interpreter.sha256), digests)?;
-        let preinit = plan.preinit.as_ref()
-            .map(|part| verify(path, dir, ("the pre-initialized interpreter", "preinit"), (&part.path, &part.sha256), digests))
+        let interpreter = verify(
+            path,
+            dir,
+            ("the interpreter", "interpreter"),
+            (&plan.interpreter.path, &plan.interpreter.sha256),
+            digests,
+        )?;
+        let preinit = plan
+            .preinit
+            .as_ref()
+            .map(|part| {
+                verify(
+                    path,
+                    dir,
+                    ("the pre-initialized interpreter", "preinit"),
+                    (&part.path, &part.sha256),
+                    digests,
+                )
+            })
             .transpose()?;
         let mut seen = BTreeSet::new();
         let mut providers = Vec::new();
         for (i, provider) in plan.providers.iter().enumerate() {
-            let (what, key) = (format!("provider {}", provider.cap), format!("providers[{i}]"));
-            let file = verify(path, dir, (&what, &key), (&provider.path, &provider.sha256), digests)?;
+            let (what, key) = (
+                format!("provider {}", provider.cap),
+                format!("providers[{i}]"),
+            );
+            let file = verify(
+                path,
+                dir,
+                (&what, &key),
+                (&provider.path, &provider.sha256),
+                digests,
+            )?;
             let mut satisfies = BTreeSet::new();
             for import in &provider.satisfies {
                 let name = import.name();
@@ -133,19 +172,42 @@ impl Plan {
                 }
                 satisfies.insert(name);
             }
-            providers.push(CheckedProvider { cap: provider.cap.clone(), path: file, satisfies });
+            providers.push(CheckedProvider {
+                cap: provider.cap.clone(),
+                path: file,
+                satisfies,
+            });
         }
-        Ok(Checked { path: path.to_path_buf(), interpreter, preinit, providers })
+        Ok(Checked {
+            path: path.to_path_buf(),
+            interpreter,
+            preinit,
+            providers,
+        })
     }
 }
 
 /// Pin `preinit` (beside the plan) in the plan at `path`, unless it already is.
 pub fn pin_preinit(path: &Path, preinit: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the dynlink plan {}", path.display()))?;
-    let mut plan: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a dynlink plan; run `cargo pylon compose` again", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the dynlink plan {}", path.display()))?;
+    let mut plan: Plan = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a dynlink plan; run `cargo pylon compose` again",
+            path.display()
+        )
+    })?;
     let sha256 = crate::files::sha256_file(preinit)?;
-    let name = PathBuf::from(preinit.file_name().context("the pre-initialized interpreter has no file name")?);
-    if plan.preinit.as_ref().is_some_and(|p| p.path == name && p.sha256 == sha256) {
+    let name = PathBuf::from(
+        preinit
+            .file_name()
+            .context("the pre-initialized interpreter has no file name")?,
+    );
+    if plan
+        .preinit
+        .as_ref()
+        .is_some_and(|p| p.path == name && p.sha256 == sha256)
+    {
         return Ok(());
     }
     plan.preinit = Some(Part { path: name, sha256 });
@@ -153,7 +215,13 @@ pub fn pin_preinit(path: &Path, preinit: &Path) -> Result<()> {
 }
 
 /// The file exists and has the recorded sha256; `(what, key)` name it for errors.
-fn verify(plan: &Path, dir: &Path, (what, key): (&str, &str), (path, expected): (&Path, &str), digests: &Path) -> Result<PathBuf> {
+fn verify(
+    plan: &Path,
+    dir: &Path,
+    (what, key): (&str, &str),
+    (path, expected): (&Path, &str),
+    digests: &Path,
+) -> Result<PathBuf> {
     let file = dir.join(path);
     if !file.is_file() {
         bail!(
@@ -175,18 +243,28 @@ fn verify(plan: &Path, dir: &Path, (what, key): (&str, &str), (path, expected): 
 /// [identity](crate::files::identity), so a remembered digest is never stale and the
 /// 26 MiB interpreter is not rehashed on every start.
 pub fn digest(file: &Path, memo: &Path) -> Result<String> {
-    let meta = std::fs::metadata(file).with_context(|| format!("cannot stat {}", file.display()))?;
+    let meta =
+        std::fs::metadata(file).with_context(|| format!("cannot stat {}", file.display()))?;
     let identity = crate::files::identity(&meta);
     let path = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-    let slot = memo.join(hex::encode(&Sha256::digest(path.as_os_str().as_encoded_bytes())[..12]));
-    if let Some((known, sha)) = std::fs::read_to_string(&slot).ok().as_deref().and_then(|t| t.split_once('\n')) {
+    let slot = memo.join(hex::encode(
+        &Sha256::digest(path.as_os_str().as_encoded_bytes())[..12],
+    ));
+    if let Some((known, sha)) = std::fs::read_to_string(&slot)
+        .ok()
+        .as_deref()
+        .and_then(|t| t.split_once('\n'))
+    {
         if known == identity && sha.len() == 64 {
             return Ok(sha.to_string());
         }
     }
     let sha = crate::files::sha256_file(file)?;
     // A memo that cannot be written only costs a rehash next time.
-    let _ = std::fs::create_dir_all(memo).and_then(|()| crate::files::write_atomically(&slot, format!("{identity}\n{sha}").as_bytes()).map_err(std::io::Error::other));
+    let _ = std::fs::create_dir_all(memo).and_then(|()| {
+        crate::files::write_atomically(&slot, format!("{identity}\n{sha}").as_bytes())
+            .map_err(std::io::Error::other)
+    });
     Ok(sha)
 }
 

@@ -28,11 +28,18 @@ pub struct Grant {
 
 impl Grant {
     pub fn new(host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
-        Self { host: host.into(), guest: guest.into(), read_only: false }
+        Self {
+            host: host.into(),
+            guest: guest.into(),
+            read_only: false,
+        }
     }
 
     pub fn read_only(host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
-        Self { read_only: true, ..Self::new(host, guest) }
+        Self {
+            read_only: true,
+            ..Self::new(host, guest)
+        }
     }
 }
 
@@ -45,13 +52,24 @@ impl FromStr for Grant {
             None => (text, String::new()),
         };
         let host = PathBuf::from(host);
-        let host = host.canonicalize().map_err(|e| format!("cannot grant {}: {e}", host.display()))?;
+        let host = host
+            .canonicalize()
+            .map_err(|e| format!("cannot grant {}: {e}", host.display()))?;
         if !host.is_dir() {
-            return Err(format!("{} is not a folder; --dir takes a folder", host.display()));
+            return Err(format!(
+                "{} is not a folder; --dir takes a folder",
+                host.display()
+            ));
         }
-        let guest = if guest.is_empty() { host.display().to_string() } else { guest };
+        let guest = if guest.is_empty() {
+            host.display().to_string()
+        } else {
+            guest
+        };
         if !guest.starts_with('/') {
-            return Err(format!("guest path {guest:?} must be absolute (for example /data)"));
+            return Err(format!(
+                "guest path {guest:?} must be absolute (for example /data)"
+            ));
         }
         Ok(Self::new(host, guest))
     }
@@ -77,7 +95,11 @@ impl Staging {
                     ))
                     .into());
                 }
-                let name = path.file_name().context("the script path has no file name")?.to_string_lossy().into_owned();
+                let name = path
+                    .file_name()
+                    .context("the script path has no file name")?
+                    .to_string_lossy()
+                    .into_owned();
                 let mut argv = vec![ARGV0.to_string(), format!("/{name}")];
                 argv.extend(args.iter().cloned());
                 (argv, Some((path, name)))
@@ -88,11 +110,14 @@ impl Staging {
                 (argv, None)
             }
         };
-        let dir = tempfile::Builder::new().prefix("pylon-run-").tempdir()
+        let dir = tempfile::Builder::new()
+            .prefix("pylon-run-")
+            .tempdir()
             .context("cannot create a staging folder in the temporary folder (check TMPDIR)")?;
         let (argv, script) = argv;
         if let Some((path, name)) = script {
-            std::fs::copy(path, dir.path().join(&name)).with_context(|| format!("cannot stage {}", path.display()))?;
+            std::fs::copy(path, dir.path().join(&name))
+                .with_context(|| format!("cannot stage {}", path.display()))?;
         }
         Ok(Self { dir, argv })
     }
@@ -116,35 +141,64 @@ impl Staging {
         builder.allow_blocking_current_thread(true);
         builder.args(&self.argv).envs(env);
         match capture {
-            Some(pipes) => builder.stdout(pipes.stdout.clone()).stderr(pipes.stderr.clone()),
+            Some(pipes) => builder
+                .stdout(pipes.stdout.clone())
+                .stderr(pipes.stderr.clone()),
             None => builder.inherit_stdio(),
         };
         // Every mount point exists in the root too, so `/a` lists `b` when `/a/b` is mounted
         // (wasi-libc resolves `/a` against the root mount, the longest matching prefix).
-        let guests = [guest_prefix.as_str()].into_iter().chain(site_packages.map(|(_, g)| g.as_str())).chain(grants.iter().map(|g| g.guest.as_str()));
+        let guests = [guest_prefix.as_str()]
+            .into_iter()
+            .chain(site_packages.map(|(_, g)| g.as_str()))
+            .chain(grants.iter().map(|g| g.guest.as_str()));
         for guest in guests {
             let relative = guest.trim_start_matches('/');
             if !relative.is_empty() && !relative.split('/').any(|part| part == "..") {
                 let point = self.path().join(relative);
-                std::fs::create_dir_all(&point).with_context(|| format!("cannot make the mount point {guest} in the staging folder"))?;
+                std::fs::create_dir_all(&point).with_context(|| {
+                    format!("cannot make the mount point {guest} in the staging folder")
+                })?;
             }
         }
-        builder.preopened_dir(self.path(), "/", FsPerms::ReadWrite)
+        builder
+            .preopened_dir(self.path(), "/", FsPerms::ReadWrite)
             .anyhow()
-            .with_context(|| format!("cannot mount the staging folder {}", self.path().display()))?;
-        builder.preopened_dir(prefix, guest_prefix, FsPerms::ReadOnly)
+            .with_context(|| {
+                format!("cannot mount the staging folder {}", self.path().display())
+            })?;
+        builder
+            .preopened_dir(prefix, guest_prefix, FsPerms::ReadOnly)
             .anyhow()
-            .with_context(|| format!("cannot mount the Python runtime {}; rerun to rebuild it", prefix.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot mount the Python runtime {}; rerun to rebuild it",
+                    prefix.display()
+                )
+            })?;
         if let Some((host, guest)) = site_packages {
-            builder.preopened_dir(host, guest, FsPerms::ReadOnly)
+            builder
+                .preopened_dir(host, guest, FsPerms::ReadOnly)
                 .anyhow()
-                .with_context(|| format!("cannot mount the cap facades {}; run `cargo pylon compose`", host.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot mount the cap facades {}; run `cargo pylon compose`",
+                        host.display()
+                    )
+                })?;
         }
         for grant in grants {
-            let perms = if grant.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
-            builder.preopened_dir(&grant.host, &grant.guest, perms)
+            let perms = if grant.read_only {
+                FsPerms::ReadOnly
+            } else {
+                FsPerms::ReadWrite
+            };
+            builder
+                .preopened_dir(&grant.host, &grant.guest, perms)
                 .anyhow()
-                .with_context(|| format!("cannot mount {} at {}", grant.host.display(), grant.guest))?;
+                .with_context(|| {
+                    format!("cannot mount {} at {}", grant.host.display(), grant.guest)
+                })?;
         }
         Ok(builder.build())
     }

@@ -33,7 +33,8 @@ pub fn bundled() -> Result<Vec<Bundled>> {
     struct Table {
         bundled: Vec<Bundled>,
     }
-    let manifest: Manifest = toml::from_str(MANIFEST).context("pylon-sys's [package.metadata.pylon-sys.bundled] does not parse")?;
+    let manifest: Manifest = toml::from_str(MANIFEST)
+        .context("pylon-sys's [package.metadata.pylon-sys.bundled] does not parse")?;
     Ok(manifest.package.metadata.pylon_sys.bundled)
 }
 
@@ -42,7 +43,9 @@ mod tests {
     #[test]
     fn declares_cpython_and_wasi_libc() {
         let parts = super::bundled().unwrap();
-        assert!(parts.iter().any(|p| p.name == "CPython" && p.license == "PSF-2.0"));
+        assert!(parts
+            .iter()
+            .any(|p| p.name == "CPython" && p.license == "PSF-2.0"));
         assert!(parts.iter().any(|p| p.name.starts_with("wasi-libc")));
     }
 }

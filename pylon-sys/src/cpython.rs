@@ -43,7 +43,9 @@ impl Cpython {
     /// The cached build for `profile` and `toolchain`, building it first if needed.
     pub fn ensure(home: &Home, profile: &'static Profile, toolchain: &Toolchain) -> Result<Self> {
         let key = cache_key(profile, toolchain);
-        let root = home.dir("cpython")?.join(format!("{}-{}", profile.version, &key[..16]));
+        let root = home
+            .dir("cpython")?
+            .join(format!("{}-{}", profile.version, &key[..16]));
         let build = Self { profile, root, key };
         if !build.is_complete() {
             build.build_locked(home, toolchain)?;
@@ -55,22 +57,38 @@ impl Cpython {
     fn build_locked(&self, home: &Home, toolchain: &Toolchain) -> Result<()> {
         let (build, profile) = (self, self.profile);
         let lock_path = crate::home::lock_path(&build.root);
-        let lock = File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+        let lock = File::create(&lock_path)
+            .with_context(|| format!("cannot create {}", lock_path.display()))?;
         if lock.try_lock().is_err() {
-            eprintln!("pylon: another pylon is building CPython {}; waiting for it", profile.version);
-            lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
+            eprintln!(
+                "pylon: another pylon is building CPython {}; waiting for it",
+                profile.version
+            );
+            lock.lock()
+                .with_context(|| format!("cannot lock {}", lock_path.display()))?;
         }
         if build.is_complete() {
             return Ok(());
         }
-        let log = home.logs()?.join(format!("cpython-{}-{}.log", profile.version, &build.key[..16]));
+        let log = home.logs()?.join(format!(
+            "cpython-{}-{}.log",
+            profile.version,
+            &build.key[..16]
+        ));
         let _ = std::fs::remove_file(&log);
-        eprintln!("pylon: building CPython {} for WASI once (log: {})", profile.version, log.display());
+        eprintln!(
+            "pylon: building CPython {} for WASI once (log: {})",
+            profile.version,
+            log.display()
+        );
         match build.build(home, toolchain, &log) {
             Ok(()) => Ok(()),
             Err(err) => {
                 let _ = std::fs::remove_dir_all(&build.root);
-                Err(err.context(format!("building CPython {} failed; the partial build was removed", profile.version)))
+                Err(err.context(format!(
+                    "building CPython {} failed; the partial build was removed",
+                    profile.version
+                )))
             }
         }
     }
@@ -78,7 +96,10 @@ impl Cpython {
     /// The cached build if it exists, without building anything.
     pub fn find(home: &Home, profile: &'static Profile, toolchain: &Toolchain) -> Option<Self> {
         let key = cache_key(profile, toolchain);
-        let root = home.root().join("cpython").join(format!("{}-{}", profile.version, &key[..16]));
+        let root = home
+            .root()
+            .join("cpython")
+            .join(format!("{}-{}", profile.version, &key[..16]));
         let build = Self { profile, root, key };
         (build.is_complete() && crate::home::is_published(&build.prefix())).then_some(build)
     }
@@ -112,7 +133,8 @@ impl Cpython {
     /// The static library of the interpreter core and its builtin modules. (The WASI
     /// interpreter itself links from the objects; [`Cpython::link_recipe`] lists them.)
     pub fn static_library(&self) -> PathBuf {
-        self.wasi_dir().join(format!("libpython{}.a", self.profile.minor()))
+        self.wasi_dir()
+            .join(format!("libpython{}.a", self.profile.minor()))
     }
 
     /// Header folders for compiling extensions (`pyconfig.h` lives in the build folder).
@@ -142,23 +164,31 @@ impl Cpython {
             }
         }
         let recipe = LinkRecipe::from_build(&self.wasi_dir())?;
-        std::fs::write(&cached, serde_json::to_vec_pretty(&recipe)?).with_context(|| format!("cannot write {}", cached.display()))?;
+        std::fs::write(&cached, serde_json::to_vec_pretty(&recipe)?)
+            .with_context(|| format!("cannot write {}", cached.display()))?;
         Ok(recipe)
     }
 
     /// The staged standard library (with compiled bytecode).
     pub fn stdlib_dir(&self) -> PathBuf {
-        self.prefix().join("lib").join(format!("python{}", self.profile.minor()))
+        self.prefix()
+            .join("lib")
+            .join(format!("python{}", self.profile.minor()))
     }
 
     fn build(&self, home: &Home, toolchain: &Toolchain, log: &Path) -> Result<()> {
         if self.root.exists() {
-            std::fs::remove_dir_all(&self.root).with_context(|| format!("cannot remove the stale {}", self.root.display()))?;
+            std::fs::remove_dir_all(&self.root)
+                .with_context(|| format!("cannot remove the stale {}", self.root.display()))?;
         }
         for dir in [self.source_dir(), self.native_dir(), self.wasi_dir()] {
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).to_string();
+        let jobs = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .to_string();
         let mut times = Vec::new();
 
         let step = Step::start("CPython source").log_to(log)?;
@@ -168,18 +198,32 @@ impl Cpython {
         times.push(("source", step.finish()));
 
         let step = Step::start("configure build-Python").log_to(log)?;
-        step.run(Command::new("../src/configure").args(CONFIGURE_COMMON).current_dir(self.native_dir()))?;
+        step.run(
+            Command::new("../src/configure")
+                .args(CONFIGURE_COMMON)
+                .current_dir(self.native_dir()),
+        )?;
         times.push(("configure build-Python", step.finish()));
         let step = Step::start("make build-Python").log_to(log)?;
-        step.run(Command::new("make").args(["-j", &jobs, "all"]).current_dir(self.native_dir()))?;
+        step.run(
+            Command::new("make")
+                .args(["-j", &jobs, "all"])
+                .current_dir(self.native_dir()),
+        )?;
         times.push(("make build-Python", step.finish()));
 
         let step = Step::start("configure WASI host").log_to(log)?;
         let build_triple = config_guess(&self.source_dir())?;
         let mut configure = Command::new("../src/configure");
         configure
-            .args([format!("--host={HOST_TRIPLE}"), format!("--build={build_triple}")])
-            .arg(format!("--with-build-python={}", self.native_python().display()))
+            .args([
+                format!("--host={HOST_TRIPLE}"),
+                format!("--build={build_triple}"),
+            ])
+            .arg(format!(
+                "--with-build-python={}",
+                self.native_python().display()
+            ))
             .args(CONFIGURE_COMMON)
             .env("CONFIG_SITE", self.config_site()?)
             .envs(wasi_env(toolchain))
@@ -187,17 +231,23 @@ impl Cpython {
         step.run(&mut configure)?;
         times.push(("configure WASI host", step.finish()));
         let step = Step::start("make WASI host").log_to(log)?;
-        step.run(Command::new("make").args(["-j", &jobs, "all"]).envs(wasi_env(toolchain)).current_dir(self.wasi_dir()))?;
+        step.run(
+            Command::new("make")
+                .args(["-j", &jobs, "all"])
+                .envs(wasi_env(toolchain))
+                .current_dir(self.wasi_dir()),
+        )?;
         times.push(("make WASI host", step.finish()));
-
 
         let record = serde_json::json!({
             "jobs": jobs,
             "steps": times.iter().map(|(name, secs)| serde_json::json!({"step": name, "seconds": secs})).collect::<Vec<_>>(),
         });
-        std::fs::write(self.build_times_file(), serde_json::to_vec_pretty(&record)?).context("cannot record the build times")?;
+        std::fs::write(self.build_times_file(), serde_json::to_vec_pretty(&record)?)
+            .context("cannot record the build times")?;
 
-        std::fs::write(self.root.join(COMPLETE), &self.key).context("cannot mark the CPython build complete")?;
+        std::fs::write(self.root.join(COMPLETE), &self.key)
+            .context("cannot mark the CPython build complete")?;
         Ok(())
     }
 }
@@ -210,12 +260,22 @@ impl Cpython {
     /// CPython's `config.site` for WASI: the profile's path, else the other place the file
     /// has lived (it moved to `Tools/wasm/wasi/` in 3.14).
     fn config_site(&self) -> Result<PathBuf> {
-        let candidates = [self.profile.config_site, "Tools/wasm/wasi/config.site-wasm32-wasi", "Tools/wasm/config.site-wasm32-wasi"];
+        let candidates = [
+            self.profile.config_site,
+            "Tools/wasm/wasi/config.site-wasm32-wasi",
+            "Tools/wasm/config.site-wasm32-wasi",
+        ];
         candidates
             .iter()
             .map(|rel| self.source_dir().join(rel))
             .find(|path| path.is_file())
-            .with_context(|| format!("the CPython {} source has no WASI config.site (looked for {})", self.profile.version, candidates.join(", ")))
+            .with_context(|| {
+                format!(
+                    "the CPython {} source has no WASI config.site (looked for {})",
+                    self.profile.version,
+                    candidates.join(", ")
+                )
+            })
     }
 }
 
@@ -238,15 +298,31 @@ fn cache_key(profile: &Profile, toolchain: &Toolchain) -> String {
 fn wasi_env(toolchain: &Toolchain) -> Vec<(String, String)> {
     let sysroot = toolchain.sysroot().display().to_string();
     let tool = |name: &str| toolchain.bin(name).display().to_string();
-    let path = format!("{}:{}", toolchain.sdk.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        toolchain.sdk.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     vec![
-        ("CC".into(), format!("{} --sysroot={sysroot}", tool("clang"))),
-        ("CPP".into(), format!("{} --sysroot={sysroot}", tool("clang-cpp"))),
-        ("CXX".into(), format!("{} --sysroot={sysroot}", tool("clang++"))),
+        (
+            "CC".into(),
+            format!("{} --sysroot={sysroot}", tool("clang")),
+        ),
+        (
+            "CPP".into(),
+            format!("{} --sysroot={sysroot}", tool("clang-cpp")),
+        ),
+        (
+            "CXX".into(),
+            format!("{} --sysroot={sysroot}", tool("clang++")),
+        ),
         ("AR".into(), tool("llvm-ar")),
         ("RANLIB".into(), tool("ranlib")),
         ("PKG_CONFIG_PATH".into(), String::new()),
-        ("PKG_CONFIG_LIBDIR".into(), format!("{sysroot}/lib/pkgconfig:{sysroot}/share/pkgconfig")),
+        (
+            "PKG_CONFIG_LIBDIR".into(),
+            format!("{sysroot}/lib/pkgconfig:{sysroot}/share/pkgconfig"),
+        ),
         ("PKG_CONFIG_SYSROOT_DIR".into(), sysroot.clone()),
         ("WASI_SDK_PATH".into(), toolchain.sdk.display().to_string()),
         ("WASI_SYSROOT".into(), sysroot),
@@ -255,7 +331,13 @@ fn wasi_env(toolchain: &Toolchain) -> Vec<(String, String)> {
 }
 
 fn config_guess(source: &Path) -> Result<String> {
-    let out = Command::new(source.join("config.guess")).output().context("cannot run CPython's config.guess")?;
-    anyhow::ensure!(out.status.success(), "config.guess failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(source.join("config.guess"))
+        .output()
+        .context("cannot run CPython's config.guess")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "config.guess failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -27,11 +27,17 @@ pub struct Suite {
 fn machine_archive() -> Result<(String, String)> {
     let mut found = Vec::new();
     for dir in SOURCES_DIRS {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "sources")) {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        for path in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "sources"))
+        {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             found.extend(parse_deb822(&text));
         }
     }
@@ -48,7 +54,9 @@ fn parse_deb822(text: &str) -> Vec<(String, String)> {
     text.split("\n\n")
         .filter_map(|stanza| {
             let field = |name: &str| {
-                stanza.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+                stanza
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
             };
             let uri = field("URIs:")?.split_whitespace().next()?.to_string();
             let key = field("Signed-By:").unwrap_or_else(|| DEFAULT_KEYRING.to_string());
@@ -72,28 +80,37 @@ impl Suite {
     pub fn open(name: &str, cache: &Path, step: &Step) -> Result<Self> {
         let root = cache.join(name);
         let lists = root.join("lists");
-        std::fs::create_dir_all(lists.join("partial")).with_context(|| format!("cannot create {}", lists.display()))?;
-        let suite = Self { name: name.to_string(), root };
+        std::fs::create_dir_all(lists.join("partial"))
+            .with_context(|| format!("cannot create {}", lists.display()))?;
+        let suite = Self {
+            name: name.to_string(),
+            root,
+        };
         let sources = suite.root.join("sources.list");
         if !sources.exists() {
             let (uri, keyring) = machine_archive()?;
             let text = format!(
                 "deb [signed-by={keyring}] {uri} {name} main\ndeb-src [signed-by={keyring}] {uri} {name} main\n"
             );
-            std::fs::write(&sources, text).with_context(|| format!("cannot write {}", sources.display()))?;
+            std::fs::write(&sources, text)
+                .with_context(|| format!("cannot write {}", sources.display()))?;
         }
         let stamp = suite.root.join("updated");
         if !stamp.exists() {
             step.message(&format!("apt-get update ({name})"));
             suite.apt(&suite.root, &["update"], step)?;
-            std::fs::write(&stamp, b"").with_context(|| format!("cannot write {}", stamp.display()))?;
+            std::fs::write(&stamp, b"")
+                .with_context(|| format!("cannot write {}", stamp.display()))?;
         }
         Ok(suite)
     }
 
     fn options(&self) -> Vec<String> {
         vec![
-            format!("-oDir::Etc::sourcelist={}", self.root.join("sources.list").display()),
+            format!(
+                "-oDir::Etc::sourcelist={}",
+                self.root.join("sources.list").display()
+            ),
             "-oDir::Etc::sourceparts=/dev/null".into(),
             format!("-oDir::State::Lists={}", self.root.join("lists").display()),
             format!("-oDir::Cache={}", self.root.join("cache").display()),
@@ -114,22 +131,41 @@ impl Suite {
 
     /// `apt-get download PACKAGE[=VERSION]` into `dest`; returns the `.deb` path.
     pub fn download(&self, package: &str, dest: &Path, step: &Step) -> Result<PathBuf> {
-        std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+        std::fs::create_dir_all(dest)
+            .with_context(|| format!("cannot create {}", dest.display()))?;
         self.apt(dest, &["download", package], step)?;
         let name = package.split('=').next().unwrap_or(package);
         let deb = std::fs::read_dir(dest)
             .with_context(|| format!("cannot list {}", dest.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("{name}_")) && n.ends_with(".deb"))
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&format!("{name}_")) && n.ends_with(".deb"))
             });
-        deb.with_context(|| format!("apt-get download {package} left no .deb in {}", dest.display()))
+        deb.with_context(|| {
+            format!(
+                "apt-get download {package} left no .deb in {}",
+                dest.display()
+            )
+        })
     }
 
     /// `apt-get source --download-only PACKAGE=VERSION` into `dest`.
-    pub fn download_source(&self, package: &str, version: &str, dest: &Path, step: &Step) -> Result<()> {
-        std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
-        self.apt(dest, &["source", "--download-only", &format!("{package}={version}")], step)
+    pub fn download_source(
+        &self,
+        package: &str,
+        version: &str,
+        dest: &Path,
+        step: &Step,
+    ) -> Result<()> {
+        std::fs::create_dir_all(dest)
+            .with_context(|| format!("cannot create {}", dest.display()))?;
+        self.apt(
+            dest,
+            &["source", "--download-only", &format!("{package}={version}")],
+            step,
+        )
     }
 }
 
@@ -142,7 +178,10 @@ pub fn unpack(deb: &Path, dest: &Path, step: &Step) -> Result<()> {
 
 /// The version of an installed Debian package, if it is installed.
 pub fn installed_version(package: &str) -> Option<String> {
-    let out = Command::new("dpkg-query").args(["-W", "-f=${Status} ${Version}", package]).output().ok()?;
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status} ${Version}", package])
+        .output()
+        .ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
     let version = text.strip_prefix("install ok installed ")?;
     Some(version.trim().to_string())
@@ -156,13 +195,22 @@ pub fn install(packages: &[&str], step: &Step) -> Result<()> {
         bail!("missing Debian packages: {list}\n  fix: sudo apt-get update && sudo apt-get install -y {list}");
     }
     step.message(&format!("apt-get install {list}"));
-    step.run(Command::new("apt-get").args(["update", "-qq"])).context("apt-get update failed")?;
-    step.run(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive"))
-        .with_context(|| format!("apt-get install {list} failed"))
+    step.run(Command::new("apt-get").args(["update", "-qq"]))
+        .context("apt-get update failed")?;
+    step.run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .with_context(|| format!("apt-get install {list} failed"))
 }
 
 pub fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
 #[cfg(test)]
@@ -173,7 +221,13 @@ mod tests {
     fn reads_archive_from_deb822_and_one_line_sources() {
         let deb822 = "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\nSigned-By: /k.gpg\n\nTypes: deb\nURIs: http://mirror.example/debian-security\n";
         let all = parse_deb822(deb822);
-        assert_eq!(all[0], ("http://mirror.example/debian".to_string(), "/k.gpg".to_string()));
+        assert_eq!(
+            all[0],
+            (
+                "http://mirror.example/debian".to_string(),
+                "/k.gpg".to_string()
+            )
+        );
         assert_eq!(all[1].1, DEFAULT_KEYRING);
         let one = parse_one_line("# c\ndeb [arch=amd64] http://m.example/debian bookworm main\n");
         assert_eq!(one[0].0, "http://m.example/debian");

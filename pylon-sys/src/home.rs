@@ -15,11 +15,14 @@ pub fn is_published(dir: &Path) -> bool {
 /// Mark the filled `scratch` folder complete and move it to `dest`, replacing what an
 /// earlier, interrupted attempt left there: readers never see half a folder.
 pub fn publish(scratch: tempfile::TempDir, dest: &Path) -> Result<()> {
-    std::fs::write(scratch.path().join(COMPLETE), b"").with_context(|| format!("cannot mark {} complete", dest.display()))?;
+    std::fs::write(scratch.path().join(COMPLETE), b"")
+        .with_context(|| format!("cannot mark {} complete", dest.display()))?;
     if dest.exists() {
-        std::fs::remove_dir_all(dest).with_context(|| format!("cannot remove the incomplete {}", dest.display()))?;
+        std::fs::remove_dir_all(dest)
+            .with_context(|| format!("cannot remove the incomplete {}", dest.display()))?;
     }
-    std::fs::rename(scratch.keep(), dest).with_context(|| format!("cannot move the new folder into {}", dest.display()))
+    std::fs::rename(scratch.keep(), dest)
+        .with_context(|| format!("cannot move the new folder into {}", dest.display()))
 }
 
 /// The lock file that guards the filling of cache folder `dir`: `<dir>.lock` beside it
@@ -54,8 +57,12 @@ impl Home {
     /// A sub-folder, created on demand.
     pub fn dir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.root.join(name);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}; check PYLON_HOME points to a writable folder", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| {
+            format!(
+                "cannot create {}; check PYLON_HOME points to a writable folder",
+                dir.display()
+            )
+        })?;
         Ok(dir)
     }
 
@@ -72,7 +79,12 @@ impl Home {
 mod tests {
     #[test]
     fn a_lock_is_named_after_the_whole_folder_name() {
-        let path = super::lock_path(std::path::Path::new("/cache/libraries/libz-sys-1.1.31-f11af03d"));
-        assert_eq!(path, std::path::Path::new("/cache/libraries/libz-sys-1.1.31-f11af03d.lock"));
+        let path = super::lock_path(std::path::Path::new(
+            "/cache/libraries/libz-sys-1.1.31-f11af03d",
+        ));
+        assert_eq!(
+            path,
+            std::path::Path::new("/cache/libraries/libz-sys-1.1.31-f11af03d.lock")
+        );
     }
 }

@@ -29,7 +29,11 @@ pub const CPYTHON_3_13: Profile = Profile {
     version: "3.13.5",
     sha256: "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640",
     tarball: "python3.13_3.13.5.orig.tar.xz",
-    debian: Some(DebianSource { suite: "trixie", package: "python3.13", version: "3.13.5-2+deb13u5" }),
+    debian: Some(DebianSource {
+        suite: "trixie",
+        package: "python3.13",
+        version: "3.13.5-2+deb13u5",
+    }),
     config_site: "Tools/wasm/config.site-wasm32-wasi",
 };
 
@@ -49,17 +53,28 @@ impl Profile {
     /// The profile for `3.13`, `3.13.5`, ... ; `PYLON_PYTHON` picks it, default 3.13.
     pub fn select(wanted: Option<&str>) -> Result<&'static Profile> {
         let wanted = wanted.unwrap_or("3.13");
-        match ALL.iter().find(|p| p.version == wanted || p.minor() == wanted) {
+        match ALL
+            .iter()
+            .find(|p| p.version == wanted || p.minor() == wanted)
+        {
             Some(profile) => Ok(profile),
             None => {
                 let known: Vec<_> = ALL.iter().map(|p| p.version).collect();
-                bail!("no CPython profile for {wanted:?}; pylon knows {}", known.join(", "))
+                bail!(
+                    "no CPython profile for {wanted:?}; pylon knows {}",
+                    known.join(", ")
+                )
             }
         }
     }
 
     pub fn from_env() -> Result<&'static Profile> {
-        Self::select(std::env::var("PYLON_PYTHON").ok().as_deref().filter(|v| !v.is_empty()))
+        Self::select(
+            std::env::var("PYLON_PYTHON")
+                .ok()
+                .as_deref()
+                .filter(|v| !v.is_empty()),
+        )
     }
 
     /// `3.13` for `3.13.5`.

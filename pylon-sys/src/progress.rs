@@ -28,18 +28,31 @@ impl Step {
     pub fn start(label: impl Into<String>) -> Self {
         let label = label.into();
         let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} [{elapsed}] {wide_msg:.dim}").expect("valid template"));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner:.cyan} {prefix:.bold} [{elapsed}] {wide_msg:.dim}",
+            )
+            .expect("valid template"),
+        );
         bar.set_prefix(label.clone());
         bar.enable_steady_tick(Duration::from_millis(120));
         if bar.is_hidden() {
             eprintln!("pylon: {label} ...");
         }
-        Self { bar, label, started: Instant::now(), log: None }
+        Self {
+            bar,
+            label,
+            started: Instant::now(),
+            log: None,
+        }
     }
 
     /// Send the output of every command this step runs to `path` (appended).
     pub fn log_to(mut self, path: &Path) -> Result<Self> {
-        let file = File::options().create(true).append(true).open(path)
+        let file = File::options()
+            .create(true)
+            .append(true)
+            .open(path)
             .with_context(|| format!("cannot open the build log {}", path.display()))?;
         self.log = Some((path.to_path_buf(), Arc::new(Mutex::new(file))));
         Ok(self)
@@ -64,14 +77,20 @@ impl Step {
             let mut file = file.lock().expect("log lock");
             writeln!(file, "\n$ {shown}").context("cannot write the build log")?;
         }
-        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .with_context(|| format!("cannot start {shown}; is it installed and on PATH?"))?;
         let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
         let readers = [
             self.pump(Box::new(child.stdout.take().expect("piped")), &tail),
             self.pump(Box::new(child.stderr.take().expect("piped")), &tail),
         ];
-        let status = child.wait().with_context(|| format!("waiting for {shown}"))?;
+        let status = child
+            .wait()
+            .with_context(|| format!("waiting for {shown}"))?;
         for reader in readers {
             let _ = reader.join();
         }
@@ -83,10 +102,18 @@ impl Step {
             Some((path, _)) => format!("\nfull log: {}", path.display()),
             None => String::new(),
         };
-        bail!("{} failed ({status})\n--- last lines of output ---\n{}{log}", abbreviated(&shown), lines.join("\n"))
+        bail!(
+            "{} failed ({status})\n--- last lines of output ---\n{}{log}",
+            abbreviated(&shown),
+            lines.join("\n")
+        )
     }
 
-    fn pump(&self, stream: Box<dyn Read + Send>, tail: &Arc<Mutex<VecDeque<String>>>) -> std::thread::JoinHandle<()> {
+    fn pump(
+        &self,
+        stream: Box<dyn Read + Send>,
+        tail: &Arc<Mutex<VecDeque<String>>>,
+    ) -> std::thread::JoinHandle<()> {
         let bar = self.bar.clone();
         let log = self.log.as_ref().map(|(_, f)| f.clone());
         let tail = tail.clone();

@@ -31,14 +31,20 @@ pub fn fetch(profile: &Profile, home: &Home, step: &Step) -> Result<PathBuf> {
             profile.version, profile.tarball, profile.sha256
         );
     };
-    step.message(&format!("fetching {} {} from Debian {}", debian.package, debian.version, debian.suite));
+    step.message(&format!(
+        "fetching {} {} from Debian {}",
+        debian.package, debian.version, debian.suite
+    ));
     let suite = Suite::open(debian.suite, &home.dir("apt")?, step)?;
-    let scratch = tempfile::Builder::new().prefix(".source-").tempdir_in(home.downloads()?)
+    let scratch = tempfile::Builder::new()
+        .prefix(".source-")
+        .tempdir_in(home.downloads()?)
         .context("cannot make a scratch folder in the download cache")?;
     suite.download_source(debian.package, debian.version, scratch.path(), step)?;
     let fetched = scratch.path().join(profile.tarball);
     verify(profile, &fetched)?;
-    std::fs::rename(&fetched, &cached).with_context(|| format!("cannot move the source into {}", cached.display()))?;
+    std::fs::rename(&fetched, &cached)
+        .with_context(|| format!("cannot move the source into {}", cached.display()))?;
     Ok(cached)
 }
 
@@ -59,7 +65,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = reader.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        let n = reader
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -73,7 +81,10 @@ pub fn extract(tarball: &Path, dest: &Path) -> Result<()> {
     let file = File::open(tarball).with_context(|| format!("cannot open {}", tarball.display()))?;
     let mut archive = tar::Archive::new(liblzma::read::XzDecoder::new(BufReader::new(file)));
     archive.set_preserve_mtime(true);
-    for entry in archive.entries().context("cannot read the source tarball")? {
+    for entry in archive
+        .entries()
+        .context("cannot read the source tarball")?
+    {
         let mut entry = entry.context("corrupt entry in the source tarball")?;
         let path = entry.path()?.into_owned();
         let inner: PathBuf = path.components().skip(1).collect();
@@ -82,9 +93,12 @@ pub fn extract(tarball: &Path, dest: &Path) -> Result<()> {
         }
         let target = dest.join(&inner);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        entry.unpack(&target).with_context(|| format!("cannot unpack {}", inner.display()))?;
+        entry
+            .unpack(&target)
+            .with_context(|| format!("cannot unpack {}", inner.display()))?;
     }
     Ok(())
 }

@@ -17,7 +17,9 @@ export!(Cap);
 const KEY_LEN: usize = blake3::KEY_LEN;
 
 fn key(bytes: &[u8]) -> Result<[u8; KEY_LEN], String> {
-    bytes.try_into().map_err(|_| format!("key must be {KEY_LEN} bytes, got {}", bytes.len()))
+    bytes
+        .try_into()
+        .map_err(|_| format!("key must be {KEY_LEN} bytes, got {}", bytes.len()))
 }
 
 /// The most output one call returns. The interpreter receives a call's result in memory
@@ -33,7 +35,8 @@ fn output(hasher: &blake3::Hasher, seek: u64, length: u32) -> Result<Vec<u8>, St
     }
     let length = length as usize;
     let mut out = Vec::new();
-    out.try_reserve_exact(length).map_err(|_| format!("cannot allocate {length} bytes of output"))?;
+    out.try_reserve_exact(length)
+        .map_err(|_| format!("cannot allocate {length} bytes of output"))?;
     out.resize(length, 0);
     let mut reader = hasher.finalize_xof();
     reader.set_position(seek);
@@ -72,7 +75,9 @@ impl GuestIncremental for Hasher {
     }
 
     fn keyed(key_bytes: Vec<u8>) -> Result<Incremental, String> {
-        Ok(Incremental::new(Self(RefCell::new(blake3::Hasher::new_keyed(&key(&key_bytes)?)))))
+        Ok(Incremental::new(Self(RefCell::new(
+            blake3::Hasher::new_keyed(&key(&key_bytes)?),
+        ))))
     }
 
     fn derive_key(context: String) -> Incremental {

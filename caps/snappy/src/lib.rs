@@ -35,7 +35,8 @@ const MAX_EXPANSION: usize = 22;
 /// buffer sized by the input is reserved fallibly first.
 fn buffer(len: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    out.try_reserve_exact(len).map_err(|_| format!("cannot allocate {len} bytes"))?;
+    out.try_reserve_exact(len)
+        .map_err(|_| format!("cannot allocate {len} bytes"))?;
     out.resize(len, 0);
     Ok(out)
 }
@@ -65,7 +66,9 @@ fn complete_chunks(data: &[u8], identified: bool) -> Result<usize, String> {
             return Err("stream missing snappy identifier".into());
         }
         if (0x02..=0x7f).contains(&kind) {
-            return Err(format!("stream has an unskippable chunk of unknown type {kind:#04x}"));
+            return Err(format!(
+                "stream has an unskippable chunk of unknown type {kind:#04x}"
+            ));
         }
         let len = u32::from_le_bytes([header[1], header[2], header[3], 0]) as usize;
         if data.len() - pos - 4 < len {
@@ -80,10 +83,15 @@ fn complete_chunks(data: &[u8], identified: bool) -> Result<usize, String> {
 fn decode_block(data: &[u8]) -> Result<Vec<u8>, String> {
     let len = decompress_len(data).map_err(|e| e.to_string())?;
     if len > data.len().saturating_mul(MAX_EXPANSION) {
-        return Err(format!("corrupt input: the header declares {len} bytes, more than {} bytes of block can hold", data.len()));
+        return Err(format!(
+            "corrupt input: the header declares {len} bytes, more than {} bytes of block can hold",
+            data.len()
+        ));
     }
     let mut out = buffer(len)?;
-    let written = Decoder::new().decompress(data, &mut out).map_err(|e| e.to_string())?;
+    let written = Decoder::new()
+        .decompress(data, &mut out)
+        .map_err(|e| e.to_string())?;
     out.truncate(written);
     Ok(out)
 }
@@ -91,10 +99,15 @@ fn decode_block(data: &[u8]) -> Result<Vec<u8>, String> {
 fn encode_block(encoder: &mut Encoder, data: &[u8]) -> Result<Vec<u8>, String> {
     let bound = max_compress_len(data.len());
     if bound == 0 && !data.is_empty() {
-        return Err(format!("{} bytes are more than one Snappy block can hold", data.len()));
+        return Err(format!(
+            "{} bytes are more than one Snappy block can hold",
+            data.len()
+        ));
     }
     let mut out = buffer(bound)?;
-    let written = encoder.compress(data, &mut out).map_err(|e| e.to_string())?;
+    let written = encoder
+        .compress(data, &mut out)
+        .map_err(|e| e.to_string())?;
     out.truncate(written);
     Ok(out)
 }
@@ -116,7 +129,8 @@ impl exports::pylon::snappy::codec::Guest for Cap {
         let mut encoder = Encoder::new();
         // Each chunk costs 8 header bytes at most beyond its body.
         let mut out = Vec::new();
-        out.try_reserve(data.len() / 2 + 16).map_err(|_| format!("cannot allocate for {} bytes of input", data.len()))?;
+        out.try_reserve(data.len() / 2 + 16)
+            .map_err(|_| format!("cannot allocate for {} bytes of input", data.len()))?;
         for chunk in data.chunks(CHUNK) {
             let crc = masked_crc(chunk);
             let packed = match compress {
@@ -124,10 +138,15 @@ impl exports::pylon::snappy::codec::Guest for Cap {
                 _ => Some(encode_block(&mut encoder, chunk)?),
             };
             let body = match &packed {
-                Some(packed) if compress == Some(true) || packed.len() <= chunk.len() - chunk.len() / 8 => (COMPRESSED, packed.as_slice()),
+                Some(packed)
+                    if compress == Some(true) || packed.len() <= chunk.len() - chunk.len() / 8 =>
+                {
+                    (COMPRESSED, packed.as_slice())
+                }
                 _ => (UNCOMPRESSED, chunk),
             };
-            out.try_reserve(body.1.len() + 8).map_err(|_| "cannot allocate the compressed stream".to_string())?;
+            out.try_reserve(body.1.len() + 8)
+                .map_err(|_| "cannot allocate the compressed stream".to_string())?;
             push_chunk(&mut out, body.0, crc, body.1);
         }
         Ok(out)
@@ -147,10 +166,14 @@ impl exports::pylon::snappy::codec::Guest for Cap {
                 if n == 0 {
                     break;
                 }
-                out.try_reserve(n).map_err(|_| "cannot allocate the decompressed stream".to_string())?;
+                out.try_reserve(n)
+                    .map_err(|_| "cannot allocate the decompressed stream".to_string())?;
                 out.extend_from_slice(&block[..n]);
             }
         }
-        Ok((out, u32::try_from(end).map_err(|_| "a stream buffer above 4 GiB".to_string())?))
+        Ok((
+            out,
+            u32::try_from(end).map_err(|_| "a stream buffer above 4 GiB".to_string())?,
+        ))
     }
 }

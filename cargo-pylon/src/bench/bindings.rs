@@ -15,7 +15,9 @@ const SCRIPT: &str = "import time, _blake3_cap\nd = bytes(range(64))\n_blake3_ca
 fn per_call(scratch: &Scratch) -> Result<f64> {
     let code = SCRIPT.replace("CALLS", &CALLS.to_string());
     let out = scratch.pylon(&["probe", "-c", &code])?;
-    out.trim().parse().with_context(|| format!("the timing script printed {out:?}"))
+    out.trim()
+        .parse()
+        .with_context(|| format!("the timing script printed {out:?}"))
 }
 
 pub fn rows(root: &Path) -> Result<Vec<Row>> {
@@ -23,11 +25,21 @@ pub fn rows(root: &Path) -> Result<Vec<Row>> {
     let scratch = Scratch::new(root, &["blake3"])?;
     let generated = per_call(&scratch)?;
     std::fs::create_dir_all(scratch.ws.join("caps/blake3/ext"))?;
-    std::fs::copy(&handwritten, scratch.ws.join("caps/blake3/ext/blake3_cap.c")).with_context(|| format!("cannot copy {}", handwritten.display()))?;
-    scratch.edit("caps/blake3/Cargo.toml", "source = \"generated\"", "source = \"ext/blake3_cap.c\"")?;
+    std::fs::copy(
+        &handwritten,
+        scratch.ws.join("caps/blake3/ext/blake3_cap.c"),
+    )
+    .with_context(|| format!("cannot copy {}", handwritten.display()))?;
+    scratch.edit(
+        "caps/blake3/Cargo.toml",
+        "source = \"generated\"",
+        "source = \"ext/blake3_cap.c\"",
+    )?;
     let hand = per_call(&scratch)?;
     Ok(vec![Row {
-        what: format!("generated binding per call, `_blake3_cap.hash(data, 32)`, 64 B, best of 3 x {CALLS}"),
+        what: format!(
+            "generated binding per call, `_blake3_cap.hash(data, 32)`, 64 B, best of 3 x {CALLS}"
+        ),
         pylon: format!("{:.3} µs", generated * 1e6),
         baseline: format!("{:.3} µs hand-written C extension", hand * 1e6),
         ratio: format!("{:.2}x", generated / hand),

@@ -55,7 +55,9 @@ fn data() -> Vec<u8> {
     (0..BIG)
         .map(|i| match (i >> 16) % 3 {
             0 => {
-                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 (seed >> 56) as u8
             }
             1 => (i / 3) as u8,
@@ -74,11 +76,13 @@ struct Native {
 }
 
 fn best_of_3(mut f: impl FnMut()) -> f64 {
-    (0..3).map(|_| {
-        let start = Instant::now();
-        f();
-        start.elapsed().as_secs_f64()
-    }).fold(f64::MAX, f64::min)
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min)
 }
 
 fn per_call(mut f: impl FnMut()) -> f64 {
@@ -93,18 +97,44 @@ fn per_call(mut f: impl FnMut()) -> f64 {
 fn native(data: &[u8]) -> Result<Native> {
     use std::hint::black_box;
     let small = &data[..64];
-    let packed = snap::raw::Encoder::new().compress_vec(data).context("snap failed on the benchmark data")?;
+    let packed = snap::raw::Encoder::new()
+        .compress_vec(data)
+        .context("snap failed on the benchmark data")?;
     Ok(Native {
-        crc_call: per_call(|| { black_box(crc32c::crc32c(black_box(small))); }),
-        crc_big: best_of_3(|| { black_box(crc32c::crc32c(black_box(data))); }),
-        compress_call: per_call(|| { black_box(snap::raw::Encoder::new().compress_vec(black_box(small)).ok()); }),
-        compress_big: best_of_3(|| { black_box(snap::raw::Encoder::new().compress_vec(black_box(data)).ok()); }),
-        decompress_big: best_of_3(|| { black_box(snap::raw::Decoder::new().decompress_vec(black_box(&packed)).ok()); }),
+        crc_call: per_call(|| {
+            black_box(crc32c::crc32c(black_box(small)));
+        }),
+        crc_big: best_of_3(|| {
+            black_box(crc32c::crc32c(black_box(data)));
+        }),
+        compress_call: per_call(|| {
+            black_box(
+                snap::raw::Encoder::new()
+                    .compress_vec(black_box(small))
+                    .ok(),
+            );
+        }),
+        compress_big: best_of_3(|| {
+            black_box(snap::raw::Encoder::new().compress_vec(black_box(data)).ok());
+        }),
+        decompress_big: best_of_3(|| {
+            black_box(
+                snap::raw::Decoder::new()
+                    .decompress_vec(black_box(&packed))
+                    .ok(),
+            );
+        }),
     })
 }
 
 /// One run of the script with `args` before `-c` and `keys` (all when empty) after it.
-fn run_script(scratch: &Scratch, grant: &str, args: &[&str], keys: &[&str], dynamic: bool) -> Result<Value> {
+fn run_script(
+    scratch: &Scratch,
+    grant: &str,
+    args: &[&str],
+    keys: &[&str],
+    dynamic: bool,
+) -> Result<Value> {
     let code = SCRIPT.replace("__CALLS__", &CALLS.to_string());
     let args = [&["probe"], args, &["--dir", grant, "-c", &code], keys].concat();
     let mut cmd = scratch.command(&args);
@@ -112,7 +142,11 @@ fn run_script(scratch: &Scratch, grant: &str, args: &[&str], keys: &[&str], dyna
         cmd.env("PYLON_LINK_DYNAMIC", "1");
     }
     let out = cmd.output().context("cannot run cargo-pylon probe")?;
-    anyhow::ensure!(out.status.success(), "the dynlink benchmark failed: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "the dynlink benchmark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).context("the dynlink benchmark printed no JSON")
 }
 
@@ -131,7 +165,9 @@ fn inside(scratch: &Scratch, grant: &str, plan: &str, rounds: usize) -> Result<(
 
 /// Per key, the smaller time (`packed` is the same in every run).
 fn keep_fastest(best: Value, run: Value) -> Value {
-    let (Value::Object(mut best), Value::Object(run)) = (best, run.clone()) else { return run };
+    let (Value::Object(mut best), Value::Object(run)) = (best, run.clone()) else {
+        return run;
+    };
     for (key, value) in run {
         let faster = match (best.get(&key).and_then(Value::as_f64), value.as_f64()) {
             (Some(old), Some(new)) => new < old,
@@ -148,46 +184,92 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
     let scratch = Scratch::new(root, &["crc32c", "snappy"])?;
     let dir = tempfile::tempdir().context("cannot make a folder for the benchmark data")?;
     let data = data();
-    std::fs::write(dir.path().join("data.bin"), &data).context("cannot write the benchmark data")?;
+    std::fs::write(dir.path().join("data.bin"), &data)
+        .context("cannot write the benchmark data")?;
     let grant = format!("{}:/bench", dir.path().display());
 
     // The caps as they ship, linked at launch: kept aside with their plan...
     scratch.pylon(&["compose"])?;
     let linked_dir = dir.path().join("linked");
     std::fs::create_dir_all(&linked_dir).context("cannot make a folder for the benchmark")?;
-    for file in ["pylon.wasm", pylon_runtime::PREINIT_FILE_NAME, pylon_runtime::plan::FILE_NAME] {
-        std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file)).with_context(|| format!("cannot copy {file}"))?;
+    for file in [
+        "pylon.wasm",
+        pylon_runtime::PREINIT_FILE_NAME,
+        pylon_runtime::plan::FILE_NAME,
+    ] {
+        std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file))
+            .with_context(|| format!("cannot copy {file}"))?;
     }
-    crate::scaffolding::scratch::copy_dir(&scratch.ws.join("out").join(pylon_runtime::plan::PROVIDERS_DIR), &linked_dir.join(pylon_runtime::plan::PROVIDERS_DIR))?;
-    let plan = linked_dir.join(pylon_runtime::plan::FILE_NAME).display().to_string();
+    crate::scaffolding::scratch::copy_dir(
+        &scratch
+            .ws
+            .join("out")
+            .join(pylon_runtime::plan::PROVIDERS_DIR),
+        &linked_dir.join(pylon_runtime::plan::PROVIDERS_DIR),
+    )?;
+    let plan = linked_dir
+        .join(pylon_runtime::plan::FILE_NAME)
+        .display()
+        .to_string();
     // ...then the same caps plugged in at compose time, measured in turns with them.
     for cap in ["crc32c", "snappy"] {
-        scratch.edit(&format!("caps/{cap}/Cargo.toml"), "linkage = \"dynlink\"", "linkage = \"static\"")?;
+        scratch.edit(
+            &format!("caps/{cap}/Cargo.toml"),
+            "linkage = \"dynlink\"",
+            "linkage = \"static\"",
+        )?;
     }
     scratch.pylon(&["compose"])?;
     let (linked, fixed) = inside(&scratch, &grant, &plan, 3)?;
     // What the typed path saves: crc32c forced through dynamic values (one run; slow).
-    let dynamic = run_script(&scratch, &grant, &["--plan", &plan], &["crc_call", "crc_big"], true)?;
-    let starts = median_walls(&mut [
-        &mut || scratch.command(&["probe", "--plan", &plan, "-c", "pass"]),
-        &mut || scratch.command(&["probe", "-c", "pass"]),
-    ], runs)?;
+    let dynamic = run_script(
+        &scratch,
+        &grant,
+        &["--plan", &plan],
+        &["crc_call", "crc_big"],
+        true,
+    )?;
+    let starts = median_walls(
+        &mut [
+            &mut || scratch.command(&["probe", "--plan", &plan, "-c", "pass"]),
+            &mut || scratch.command(&["probe", "-c", "pass"]),
+        ],
+        runs,
+    )?;
     let host = native(&data)?;
 
-    let get = |v: &Value, k: &str| v[k].as_f64().with_context(|| format!("no {k} in the benchmark output"));
+    let get = |v: &Value, k: &str| {
+        v[k].as_f64()
+            .with_context(|| format!("no {k} in the benchmark output"))
+    };
     let us = |s: f64| format!("{:.2} µs", s * 1e6);
     let mibs = |s: f64| format!("{:.0} MiB/s", (BIG as f64 / (1 << 20) as f64) / s);
     // Per call (64 B, time per call: lower is better) or throughput (one 16 MiB buffer,
     // shown as MiB/s); `builtin` is `binascii.crc32`'s key, where it compares.
-    let row = |what: &str, per_call: bool, key: &str, builtin: Option<&str>, native: f64| -> Result<Row> {
+    let row = |what: &str,
+               per_call: bool,
+               key: &str,
+               builtin: Option<&str>,
+               native: f64|
+     -> Result<Row> {
         let (d, s) = (get(&linked, key)?, get(&fixed, key)?);
-        let (unit, size): (&dyn Fn(f64) -> String, String) =
-            if per_call { (&us, format!("64 B x {CALLS}")) } else { (&mibs, "one 16 MiB buffer".into()) };
+        let (unit, size): (&dyn Fn(f64) -> String, String) = if per_call {
+            (&us, format!("64 B x {CALLS}"))
+        } else {
+            (&mibs, "one 16 MiB buffer".into())
+        };
         let same = match builtin {
-            Some(k) => format!("{} binascii.crc32 (same interpreter); ", unit(get(&fixed, k)?)),
+            Some(k) => format!(
+                "{} binascii.crc32 (same interpreter); ",
+                unit(get(&fixed, k)?)
+            ),
             None => String::new(),
         };
-        let ratio = if per_call { format!("{:.2}x static; {:.0}x native", d / s, d / native) } else { format!("{:.2}x static; {:.2}x native", s / d, native / d) };
+        let ratio = if per_call {
+            format!("{:.2}x static; {:.0}x native", d / s, d / native)
+        } else {
+            format!("{:.2}x static; {:.2}x native", s / d, native / d)
+        };
         Ok(Row {
             what: format!("{what}, {size}"),
             pylon: format!("{} dynlink", unit(d)),

@@ -56,14 +56,31 @@ fn native_big() -> f64 {
 }
 
 pub fn rows(composed: &Composed, cache_dir: &std::path::Path) -> Result<Vec<Row>> {
-    let code = SCRIPT.replace("__CALLS__", &CALLS.to_string()).replace("__BIG__", &BIG.to_string());
-    let mut launch = Launch::new(composed, Program::Code { code, args: Vec::new() }, cache_dir.to_path_buf());
+    let code = SCRIPT
+        .replace("__CALLS__", &CALLS.to_string())
+        .replace("__BIG__", &BIG.to_string());
+    let mut launch = Launch::new(
+        composed,
+        Program::Code {
+            code,
+            args: Vec::new(),
+        },
+        cache_dir.to_path_buf(),
+    );
     let captured = Captured::new(1 << 16);
     launch.sandbox.capture = Some(captured.clone());
     let code = launch.run()?;
-    anyhow::ensure!(code == 0, "the hashing benchmark failed inside pylon: {}", captured.stderr_text());
-    let r: serde_json::Value = serde_json::from_str(captured.stdout_text().trim()).context("the benchmark printed no JSON")?;
-    let get = |k: &str| r[k].as_f64().with_context(|| format!("no {k} in the benchmark output"));
+    anyhow::ensure!(
+        code == 0,
+        "the hashing benchmark failed inside pylon: {}",
+        captured.stderr_text()
+    );
+    let r: serde_json::Value = serde_json::from_str(captured.stdout_text().trim())
+        .context("the benchmark printed no JSON")?;
+    let get = |k: &str| {
+        r[k].as_f64()
+            .with_context(|| format!("no {k} in the benchmark output"))
+    };
     let (native_call, native_big) = (native_per_call(), native_big());
     let us = |s: f64| format!("{:.2} µs", s * 1e6);
     let mibs = |s: f64| format!("{:.0} MiB/s", (BIG as f64 / (1 << 20) as f64) / s);
@@ -71,20 +88,44 @@ pub fn rows(composed: &Composed, cache_dir: &std::path::Path) -> Result<Vec<Row>
         Row {
             what: format!("blake3 per call, `blake3(data).digest()`, 64 B x {CALLS}"),
             pylon: us(get("blake3_call")?),
-            baseline: format!("{} hashlib.blake2b (same interpreter); {} native crate", us(get("blake2b_call")?), us(native_call)),
-            ratio: format!("{:.2}x blake2b; {:.0}x native", get("blake3_call")? / get("blake2b_call")?, get("blake3_call")? / native_call),
+            baseline: format!(
+                "{} hashlib.blake2b (same interpreter); {} native crate",
+                us(get("blake2b_call")?),
+                us(native_call)
+            ),
+            ratio: format!(
+                "{:.2}x blake2b; {:.0}x native",
+                get("blake3_call")? / get("blake2b_call")?,
+                get("blake3_call")? / native_call
+            ),
         },
         Row {
             what: format!("blake3 per call, one-shot `_blake3_cap.hash(data, 32)`, 64 B x {CALLS}"),
             pylon: us(get("cap_call")?),
-            baseline: format!("{} hashlib.blake2b; {} native crate", us(get("blake2b_call")?), us(native_call)),
-            ratio: format!("{:.2}x blake2b; {:.0}x native", get("cap_call")? / get("blake2b_call")?, get("cap_call")? / native_call),
+            baseline: format!(
+                "{} hashlib.blake2b; {} native crate",
+                us(get("blake2b_call")?),
+                us(native_call)
+            ),
+            ratio: format!(
+                "{:.2}x blake2b; {:.0}x native",
+                get("cap_call")? / get("blake2b_call")?,
+                get("cap_call")? / native_call
+            ),
         },
         Row {
             what: "blake3 throughput, one 16 MiB buffer".into(),
             pylon: mibs(get("blake3_big")?),
-            baseline: format!("{} hashlib.blake2b (same interpreter); {} native crate", mibs(get("blake2b_big")?), mibs(native_big)),
-            ratio: format!("{:.2}x blake2b; {:.2}x native", get("blake2b_big")? / get("blake3_big")?, native_big / get("blake3_big")?),
+            baseline: format!(
+                "{} hashlib.blake2b (same interpreter); {} native crate",
+                mibs(get("blake2b_big")?),
+                mibs(native_big)
+            ),
+            ratio: format!(
+                "{:.2}x blake2b; {:.2}x native",
+                get("blake2b_big")? / get("blake3_big")?,
+                native_big / get("blake3_big")?
+            ),
         },
     ])
 }

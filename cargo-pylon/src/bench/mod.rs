@@ -30,19 +30,29 @@ pub struct Row {
 
 /// Median wall time of each command over `runs` rounds (after two warm-up rounds). The
 /// commands take turns within a round, so a drift in the machine's speed hits all alike.
-pub(crate) fn median_walls(makers: &mut [&mut dyn FnMut() -> Command], runs: usize) -> Result<Vec<Duration>> {
-    let mut trials: Vec<Trial<'_>> = makers.iter_mut().map(|make| -> Trial<'_> {
-        Box::new(move || {
-            let mut cmd = make();
-            let started = Instant::now();
-            let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().with_context(|| format!("cannot run {cmd:?}"))?;
-            let elapsed = started.elapsed();
-            if !status.success() {
-                bail!("{cmd:?} failed ({status}) during the benchmark");
-            }
-            Ok(elapsed)
+pub(crate) fn median_walls(
+    makers: &mut [&mut dyn FnMut() -> Command],
+    runs: usize,
+) -> Result<Vec<Duration>> {
+    let mut trials: Vec<Trial<'_>> = makers
+        .iter_mut()
+        .map(|make| -> Trial<'_> {
+            Box::new(move || {
+                let mut cmd = make();
+                let started = Instant::now();
+                let status = cmd
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .with_context(|| format!("cannot run {cmd:?}"))?;
+                let elapsed = started.elapsed();
+                if !status.success() {
+                    bail!("{cmd:?} failed ({status}) during the benchmark");
+                }
+                Ok(elapsed)
+            })
         })
-    }).collect();
+        .collect();
     median_times(&mut trials, runs)
 }
 
@@ -61,10 +71,13 @@ pub(crate) fn median_times(trials: &mut [Trial<'_>], runs: usize) -> Result<Vec<
             }
         }
     }
-    Ok(times.into_iter().map(|mut t| {
-        t.sort();
-        t[t.len() / 2]
-    }).collect())
+    Ok(times
+        .into_iter()
+        .map(|mut t| {
+            t.sort();
+            t[t.len() / 2]
+        })
+        .collect())
 }
 
 pub(crate) fn ms(d: Duration) -> String {
@@ -82,18 +95,32 @@ pub enum Start {
 
 /// `probe -c CODE` (run by `probe`, a command in a workspace folder) against native
 /// `python -c CODE`; both warm (the compiled component cached, files in the page cache).
-pub fn start(interp: &Interpreter, probe: &mut dyn FnMut() -> Command, code: &str, start: Start, what: &str, runs: usize) -> Result<Row> {
-    let times = median_walls(&mut [
-        &mut || {
-            let mut c = probe();
-            c.args(["probe", "-c", code]);
-            if let Start::Cold = start {
-                c.env("PYLON_COLD", "1");
-            }
-            c
-        },
-        &mut || { let mut c = Command::new(interp.cpython.native_python()); c.args(["-c", code]); c },
-    ], runs)?;
+pub fn start(
+    interp: &Interpreter,
+    probe: &mut dyn FnMut() -> Command,
+    code: &str,
+    start: Start,
+    what: &str,
+    runs: usize,
+) -> Result<Row> {
+    let times = median_walls(
+        &mut [
+            &mut || {
+                let mut c = probe();
+                c.args(["probe", "-c", code]);
+                if let Start::Cold = start {
+                    c.env("PYLON_COLD", "1");
+                }
+                c
+            },
+            &mut || {
+                let mut c = Command::new(interp.cpython.native_python());
+                c.args(["-c", code]);
+                c
+            },
+        ],
+        runs,
+    )?;
     let (pylon, native) = (times[0], times[1]);
     let how = match start {
         Start::Preinitialized => "pre-initialized",
@@ -120,9 +147,20 @@ pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>
         }
     }
     let preloaded = compose::Scratch::new(root, &[])?;
-    preloaded.edit("Cargo.toml", "[workspace.metadata.pylon]\n", "[workspace.metadata.pylon]\npreload = [\"json\", \"re\", \"decimal\", \"asyncio\"]\n")?;
+    preloaded.edit(
+        "Cargo.toml",
+        "[workspace.metadata.pylon]\n",
+        "[workspace.metadata.pylon]\npreload = [\"json\", \"re\", \"decimal\", \"asyncio\"]\n",
+    )?;
     preloaded.pylon(&["compose"])?;
-    rows.push(start(interp, &mut || preloaded.command(&[]), IMPORTS, Start::Preinitialized, " with those modules preloaded", runs)?);
+    rows.push(start(
+        interp,
+        &mut || preloaded.command(&[]),
+        IMPORTS,
+        Start::Preinitialized,
+        " with those modules preloaded",
+        runs,
+    )?);
     Ok(rows)
 }
 
@@ -130,22 +168,36 @@ pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>
 /// long-lived host): `pass` with output captured, pre-initialized and cold.
 pub fn sandboxes(interp: &Interpreter, cache: &Path, runs: usize) -> Result<Vec<Row>> {
     let interpreter = pylon_runtime::Interpreter::load(launch::files(interp), cache.to_path_buf())?;
-    let starts = [(None, "pre-initialized"), (Some(("PYTHONHASHSEED", "random")), "cold (a PYTHON* variable set)")];
-    let mut trials: Vec<Trial<'_>> = starts.iter().map(|(env, _)| -> Trial<'_> {
-        let interpreter = &interpreter;
-        Box::new(move || {
-            let mut sandbox = pylon_runtime::Sandbox::new(launch::Program::Code { code: "pass".into(), args: Vec::new() });
-            sandbox.env.extend(env.map(|(k, v): (&str, &str)| (k.to_string(), v.to_string())));
-            sandbox.capture = Some(launch::Captured::new(1 << 16));
-            let started = Instant::now();
-            let code = interpreter.run(&sandbox)?;
-            let elapsed = started.elapsed();
-            if code != 0 {
-                bail!("a `pass` sandbox exited {code} during the benchmark");
-            }
-            Ok(elapsed)
+    let starts = [
+        (None, "pre-initialized"),
+        (
+            Some(("PYTHONHASHSEED", "random")),
+            "cold (a PYTHON* variable set)",
+        ),
+    ];
+    let mut trials: Vec<Trial<'_>> = starts
+        .iter()
+        .map(|(env, _)| -> Trial<'_> {
+            let interpreter = &interpreter;
+            Box::new(move || {
+                let mut sandbox = pylon_runtime::Sandbox::new(launch::Program::Code {
+                    code: "pass".into(),
+                    args: Vec::new(),
+                });
+                sandbox
+                    .env
+                    .extend(env.map(|(k, v): (&str, &str)| (k.to_string(), v.to_string())));
+                sandbox.capture = Some(launch::Captured::new(1 << 16));
+                let started = Instant::now();
+                let code = interpreter.run(&sandbox)?;
+                let elapsed = started.elapsed();
+                if code != 0 {
+                    bail!("a `pass` sandbox exited {code} during the benchmark");
+                }
+                Ok(elapsed)
+            })
         })
-    }).collect();
+        .collect();
     let medians = median_times(&mut trials, runs)?;
     let warm = medians[0];
     Ok(starts.iter().zip(&medians).map(|((_, how), time)| Row {
@@ -158,28 +210,48 @@ pub fn sandboxes(interp: &Interpreter, cache: &Path, runs: usize) -> Result<Vec<
 
 /// Compiling an interpreter component from scratch, as the first run does.
 pub fn first_compile(what: &str, component: &Path) -> Result<Row> {
-    let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
+    let bytes =
+        std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
     let engine = launch::engine()?;
     let started = Instant::now();
     launch::precompile(&engine, &bytes)?;
     let secs = started.elapsed().as_secs_f64();
-    Ok(Row { what: format!("first-run compile of {what}"), pylon: format!("{secs:.1} s"), baseline: "-".into(), ratio: "-".into() })
+    Ok(Row {
+        what: format!("first-run compile of {what}"),
+        pylon: format!("{secs:.1} s"),
+        baseline: "-".into(),
+        ratio: "-".into(),
+    })
 }
 
 /// The CPython build's step times, as recorded when it ran.
 pub fn first_build(interp: &Interpreter) -> Result<Row> {
     let path = interp.cpython.build_times_file();
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{} is missing; the build predates timing, remove its folder to rebuild", path.display()))?;
-    let record: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} is missing; the build predates timing, remove its folder to rebuild",
+            path.display()
+        )
+    })?;
+    let record: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
     let steps = record["steps"].as_array().context("no steps recorded")?;
     let total: f64 = steps.iter().filter_map(|s| s["seconds"].as_f64()).sum();
     let detail: Vec<String> = steps
         .iter()
-        .map(|s| format!("{} {:.0}s", s["step"].as_str().unwrap_or("?"), s["seconds"].as_f64().unwrap_or(0.0)))
+        .map(|s| {
+            format!(
+                "{} {:.0}s",
+                s["step"].as_str().unwrap_or("?"),
+                s["seconds"].as_f64().unwrap_or(0.0)
+            )
+        })
         .collect();
     Ok(Row {
-        what: format!("full first CPython build (make -j{})", record["jobs"].as_str().unwrap_or("?")),
+        what: format!(
+            "full first CPython build (make -j{})",
+            record["jobs"].as_str().unwrap_or("?")
+        ),
         pylon: format!("{:.1} min", total / 60.0),
         baseline: detail.join("; "),
         ratio: "-".into(),
@@ -187,14 +259,26 @@ pub fn first_build(interp: &Interpreter) -> Result<Row> {
 }
 
 pub fn size(what: &str, path: &Path) -> Result<Row> {
-    let len = std::fs::metadata(path).with_context(|| format!("cannot stat {}", path.display()))?.len();
-    Ok(Row { what: what.into(), pylon: format!("{:.1} MiB", len as f64 / (1 << 20) as f64), baseline: "-".into(), ratio: "-".into() })
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("cannot stat {}", path.display()))?
+        .len();
+    Ok(Row {
+        what: what.into(),
+        pylon: format!("{:.1} MiB", len as f64 / (1 << 20) as f64),
+        baseline: "-".into(),
+        ratio: "-".into(),
+    })
 }
 
 pub fn markdown(rows: &[Row]) -> String {
-    let mut out = String::from("| measurement | pylon | baseline (same run) | ratio |\n| --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "| measurement | pylon | baseline (same run) | ratio |\n| --- | --- | --- | --- |\n",
+    );
     for row in rows {
-        out.push_str(&format!("| {} | {} | {} | {} |\n", row.what, row.pylon, row.baseline, row.ratio));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            row.what, row.pylon, row.baseline, row.ratio
+        ));
     }
     out
 }

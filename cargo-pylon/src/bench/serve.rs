@@ -55,13 +55,24 @@ impl Drop for Running {
 
 fn start_pylon(app: &std::path::Path) -> Result<Running> {
     let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
-    let mut child = Command::new(exe).arg("serve").arg(app).args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("cannot start cargo pylon serve")?;
+    let mut child = Command::new(exe)
+        .arg("serve")
+        .arg(app)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo pylon serve")?;
     let stderr = child.stderr.take().context("no stderr")?;
     for line in BufReader::new(stderr).lines() {
         let line = line?;
         if let Some(rest) = line.strip_prefix(crate::serving::server::BANNER) {
-            let port = rest.split('/').next().and_then(|a| a.rsplit(':').next()).and_then(|p| p.parse().ok()).context("no port in serve's banner")?;
+            let port = rest
+                .split('/')
+                .next()
+                .and_then(|a| a.rsplit(':').next())
+                .and_then(|p| p.parse().ok())
+                .context("no port in serve's banner")?;
             return Ok(Running(child, port));
         }
     }
@@ -69,11 +80,20 @@ fn start_pylon(app: &std::path::Path) -> Result<Running> {
 }
 
 fn start_native(composed: &Composed, folder: &std::path::Path) -> Result<Running> {
-    let mut child = Command::new(composed.cpython.native_python()).arg("-c").arg(NATIVE_SERVER).arg(folder)
-        .stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("cannot start the native server")?;
+    let mut child = Command::new(composed.cpython.native_python())
+        .arg("-c")
+        .arg(NATIVE_SERVER)
+        .arg(folder)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start the native server")?;
     let mut line = String::new();
     BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
-    let port = line.trim().parse().context("the native server printed no port")?;
+    let port = line
+        .trim()
+        .parse()
+        .context("the native server printed no port")?;
     Ok(Running(child, port))
 }
 
@@ -86,7 +106,10 @@ fn request(port: u16, head: &[u8], body: &[u8]) -> Result<Duration> {
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply)?;
     if !reply.starts_with(b"HTTP/1.1 200") && !reply.starts_with(b"HTTP/1.0 200") {
-        bail!("a benchmark request failed: {}", String::from_utf8_lossy(&reply[..reply.len().min(200)]));
+        bail!(
+            "a benchmark request failed: {}",
+            String::from_utf8_lossy(&reply[..reply.len().min(200)])
+        );
     }
     Ok(started.elapsed())
 }
@@ -103,14 +126,29 @@ fn load(port: u16, path: &str, body: &[u8], concurrency: usize, count: usize) ->
     let started = Instant::now();
     let per = count / concurrency;
     let results: Vec<Result<Vec<Duration>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..concurrency).map(|_| scope.spawn(|| (0..per).map(|_| request(port, head.as_bytes(), body)).collect())).collect();
-        workers.into_iter().map(|w| w.join().expect("a load thread panicked")).collect()
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..per)
+                        .map(|_| request(port, head.as_bytes(), body))
+                        .collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a load thread panicked"))
+            .collect()
     });
     let elapsed = started.elapsed();
     let mut times: Vec<Duration> = results.into_iter().collect::<Result<Vec<_>>>()?.concat();
     times.sort();
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    Ok(Load { rps: times.len() as f64 / elapsed.as_secs_f64(), p50: at(0.5), p99: at(0.99) })
+    Ok(Load {
+        rps: times.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.5),
+        p99: at(0.99),
+    })
 }
 
 pub fn rows(composed: &Composed) -> Result<Vec<Row>> {
@@ -135,7 +173,9 @@ pub fn rows(composed: &Composed) -> Result<Vec<Row>> {
         let theirs = load(native.1, path, body, concurrency, count)?;
         let show = |l: &Load| format!("{:.0} req/s, p50 {}, p99 {}", l.rps, ms(l.p50), ms(l.p99));
         rows.push(Row {
-            what: format!("serve {what}, concurrency {concurrency} ({count} requests, a connection each)"),
+            what: format!(
+                "serve {what}, concurrency {concurrency} ({count} requests, a connection each)"
+            ),
             pylon: show(&ours),
             baseline: format!("{} native wsgiref (threads)", show(&theirs)),
             ratio: format!("{:.2}x throughput", ours.rps / theirs.rps),

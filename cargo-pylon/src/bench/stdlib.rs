@@ -52,40 +52,79 @@ fn figures(stdout: &str) -> Result<serde_json::Value> {
 }
 
 pub fn rows(composed: &Composed, cache_dir: &std::path::Path) -> Result<Vec<Row>> {
-    let mut launch = Launch::new(composed, Program::Code { code: SCRIPT.into(), args: Vec::new() }, cache_dir.to_path_buf());
+    let mut launch = Launch::new(
+        composed,
+        Program::Code {
+            code: SCRIPT.into(),
+            args: Vec::new(),
+        },
+        cache_dir.to_path_buf(),
+    );
     let captured = Captured::new(1 << 16);
     launch.sandbox.capture = Some(captured.clone());
-    anyhow::ensure!(launch.run()? == 0, "the stdlib benchmark failed inside pylon: {}", captured.stderr_text());
+    anyhow::ensure!(
+        launch.run()? == 0,
+        "the stdlib benchmark failed inside pylon: {}",
+        captured.stderr_text()
+    );
     let pylon = figures(&captured.stdout_text())?;
-    let out = Command::new(composed.cpython.native_python()).args(["-c", SCRIPT]).output().context("cannot run the native CPython")?;
-    anyhow::ensure!(out.status.success(), "the stdlib benchmark failed in native CPython: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(composed.cpython.native_python())
+        .args(["-c", SCRIPT])
+        .output()
+        .context("cannot run the native CPython")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "the stdlib benchmark failed in native CPython: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let native = figures(&String::from_utf8_lossy(&out.stdout))?;
-    let get = |v: &serde_json::Value, key: &str| v[key].as_f64().with_context(|| format!("no {key} in the benchmark output"));
+    let get = |v: &serde_json::Value, key: &str| {
+        v[key]
+            .as_f64()
+            .with_context(|| format!("no {key} in the benchmark output"))
+    };
     let mut rows = Vec::new();
     for lib in ["zlib", "lzma"] {
         let ratio = get(&pylon, &format!("{lib}_ratio"))? * 100.0;
-        for (op, what) in [("compress", format!("compress (to {ratio:.0}%)")), ("decompress", "decompress".to_string())] {
+        for (op, what) in [
+            ("compress", format!("compress (to {ratio:.0}%)")),
+            ("decompress", "decompress".to_string()),
+        ] {
             let key = format!("{lib}_{op}");
             let (p, n) = (get(&pylon, &key)?, get(&native, &key)?);
             rows.push(Row {
                 what: format!("{lib} {what}, one 16 MiB buffer, best of 3"),
                 pylon: format!("{:.0} MiB/s", 16.0 / p),
-                baseline: format!("{:.0} MiB/s native CPython 3.13 (its {lib}: the system's)", 16.0 / n),
+                baseline: format!(
+                    "{:.0} MiB/s native CPython 3.13 (its {lib}: the system's)",
+                    16.0 / n
+                ),
                 ratio: format!("{:.2}x native", n / p),
             });
         }
     }
     for (key, what, library) in [
-        ("sqlite_insert", "sqlite3: 100k inserts in one transaction, then an index", "sqlite"),
+        (
+            "sqlite_insert",
+            "sqlite3: 100k inserts in one transaction, then an index",
+            "sqlite",
+        ),
         ("sqlite_query", "sqlite3: 10k indexed lookups", "sqlite"),
-        ("pbkdf2", "hashlib.pbkdf2_hmac sha256, 100k iterations", "OpenSSL"),
+        (
+            "pbkdf2",
+            "hashlib.pbkdf2_hmac sha256, 100k iterations",
+            "OpenSSL",
+        ),
         ("scrypt", "hashlib.scrypt n=2**14 r=8 p=1", "OpenSSL"),
     ] {
         let (p, n) = (get(&pylon, key)?, get(&native, key)?);
         rows.push(Row {
             what: format!("{what}, best of 3"),
             pylon: format!("{:.0} ms", p * 1e3),
-            baseline: format!("{:.0} ms native CPython 3.13 (its {library}: the system's)", n * 1e3),
+            baseline: format!(
+                "{:.0} ms native CPython 3.13 (its {library}: the system's)",
+                n * 1e3
+            ),
             ratio: format!("{:.2}x", p / n),
         });
     }

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::workspace::discover::Cap;
 use super::facts::FacadeFacts;
+use crate::workspace::discover::Cap;
 
 /// Modules and attributes that are gone from CPython from a given minor version on (or
 /// moved elsewhere), with what to use instead.
@@ -30,7 +30,11 @@ const REMOVED: &[(&str, &str, &str)] = &[
     ("telnetlib", "3.13", "a maintained package (PEP 594)"),
     ("uu", "3.13", "base64 (PEP 594)"),
     ("xdrlib", "3.13", "a maintained package (PEP 594)"),
-    ("_compression", "3.14", "compression._common._streams (moved in 3.14), or your own stream base class"),
+    (
+        "_compression",
+        "3.14",
+        "compression._common._streams (moved in 3.14), or your own stream base class",
+    ),
     ("ast.Num", "3.14", "ast.Constant"),
     ("ast.Str", "3.14", "ast.Constant"),
     ("ast.Bytes", "3.14", "ast.Constant"),
@@ -39,7 +43,11 @@ const REMOVED: &[(&str, &str, &str)] = &[
     ("pkgutil.find_loader", "3.14", "importlib.util.find_spec"),
     ("pkgutil.get_loader", "3.14", "importlib.util.find_spec"),
     ("urllib.request.URLopener", "3.14", "urllib.request.urlopen"),
-    ("urllib.request.FancyURLopener", "3.14", "urllib.request.urlopen"),
+    (
+        "urllib.request.FancyURLopener",
+        "3.14",
+        "urllib.request.urlopen",
+    ),
 ];
 
 #[derive(Debug, Serialize)]
@@ -60,7 +68,12 @@ fn targets(cap: &Cap) -> Vec<&'static str> {
     pylon_sys::profile::ALL
         .iter()
         .map(|p| p.minor())
-        .filter(|m| cap.meta.profiles.as_ref().is_none_or(|list| list.iter().any(|p| p == m || p.starts_with(&format!("{m}.")))))
+        .filter(|m| {
+            cap.meta.profiles.as_ref().is_none_or(|list| {
+                list.iter()
+                    .any(|p| p == m || p.starts_with(&format!("{m}.")))
+            })
+        })
         .collect()
 }
 
@@ -71,7 +84,13 @@ pub fn provided_modules(cap: &Cap) -> Vec<String> {
     if let Some(provides) = &cap.meta.provides {
         names.push(provides.module.clone());
     }
-    names.extend(cap.meta.packages.iter().filter(|p| !p.contains('*')).cloned());
+    names.extend(
+        cap.meta
+            .packages
+            .iter()
+            .filter(|p| !p.contains('*'))
+            .cloned(),
+    );
     names.sort();
     names.dedup();
     names
@@ -79,46 +98,120 @@ pub fn provided_modules(cap: &Cap) -> Vec<String> {
 
 pub fn check(cap: &Cap, facts: Option<&FacadeFacts>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut add = |check, ok, detail: String| out.push(Finding { cap: cap.package.clone(), check, ok, detail });
+    let mut add = |check, ok, detail: String| {
+        out.push(Finding {
+            cap: cap.package.clone(),
+            check,
+            ok,
+            detail,
+        })
+    };
 
     // One user-facing name per cap.
-    let tops: std::collections::BTreeSet<&str> = cap.meta.packages.iter().map(|p| p.split('.').next().unwrap_or(p)).collect();
+    let tops: std::collections::BTreeSet<&str> = cap
+        .meta
+        .packages
+        .iter()
+        .map(|p| p.split('.').next().unwrap_or(p))
+        .collect();
     match &cap.meta.provides {
         Some(provides) => {
-            let top = provides.module.split('.').next().unwrap_or(&provides.module);
+            let top = provides
+                .module
+                .split('.')
+                .next()
+                .unwrap_or(&provides.module);
             let ok = tops.len() == 1 && tops.contains(top) && !top.starts_with('_');
-            add("one-name", ok, if ok { format!("`{top}`") } else { format!("packages {:?} and provides.module `{}` must name one public top-level module", cap.meta.packages, provides.module) });
+            add(
+                "one-name",
+                ok,
+                if ok {
+                    format!("`{top}`")
+                } else {
+                    format!("packages {:?} and provides.module `{}` must name one public top-level module", cap.meta.packages, provides.module)
+                },
+            );
         }
-        None => add("one-name", tops.len() <= 1, format!("packages {:?}", cap.meta.packages)),
+        None => add(
+            "one-name",
+            tops.len() <= 1,
+            format!("packages {:?}", cap.meta.packages),
+        ),
     }
     let Some(facts) = facts else { return out };
 
     for (module, error) in &facts.imported {
-        add("imports", error.is_none(), match error {
-            None => format!("`{module}` imports inside pylon"),
-            Some(e) => format!("`{module}` does not import inside pylon: {e}"),
-        });
+        add(
+            "imports",
+            error.is_none(),
+            match error {
+                None => format!("`{module}` imports inside pylon"),
+                Some(e) => format!("`{module}` does not import inside pylon: {e}"),
+            },
+        );
     }
 
     let minors = targets(cap);
     let mut broken = Vec::new();
     for (name, since, instead) in REMOVED {
-        let affected: Vec<&str> = minors.iter().copied().filter(|m| minor_key(m) >= minor_key(since)).collect();
+        let affected: Vec<&str> = minors
+            .iter()
+            .copied()
+            .filter(|m| minor_key(m) >= minor_key(since))
+            .collect();
         if affected.is_empty() {
             continue;
         }
-        let used = facts.imports.iter().chain(&facts.attributes).any(|u| u == name || u.starts_with(&format!("{name}.")));
+        let used = facts
+            .imports
+            .iter()
+            .chain(&facts.attributes)
+            .any(|u| u == name || u.starts_with(&format!("{name}.")));
         if used {
-            broken.push(format!("uses `{name}`, gone in CPython {since} (targets {}): use {instead}", affected.join(", ")));
+            broken.push(format!(
+                "uses `{name}`, gone in CPython {since} (targets {}): use {instead}",
+                affected.join(", ")
+            ));
         }
     }
-    add("target-cpython", broken.is_empty(), if broken.is_empty() { format!("nothing removed in CPython {}", minors.join("/")) } else { broken.join("; ") });
+    add(
+        "target-cpython",
+        broken.is_empty(),
+        if broken.is_empty() {
+            format!("nothing removed in CPython {}", minors.join("/"))
+        } else {
+            broken.join("; ")
+        },
+    );
 
-    let mut leaks: Vec<String> = facts.dynlink.iter().map(|d| format!("mentions `{d}`")).collect();
-    leaks.extend(facts.private_aliases.iter().map(|a| format!("exposes a private module as `{a}`")));
+    let mut leaks: Vec<String> = facts
+        .dynlink
+        .iter()
+        .map(|d| format!("mentions `{d}`"))
+        .collect();
+    leaks.extend(
+        facts
+            .private_aliases
+            .iter()
+            .map(|a| format!("exposes a private module as `{a}`")),
+    );
     if facts.all_declared {
-        leaks.extend(facts.public.iter().filter(|n| n.starts_with('_')).map(|n| format!("__all__ lists private `{n}`")));
+        leaks.extend(
+            facts
+                .public
+                .iter()
+                .filter(|n| n.starts_with('_'))
+                .map(|n| format!("__all__ lists private `{n}`")),
+        );
     }
-    add("hygiene", leaks.is_empty(), if leaks.is_empty() { "no private or _dynlink names leak".into() } else { leaks.join("; ") });
+    add(
+        "hygiene",
+        leaks.is_empty(),
+        if leaks.is_empty() {
+            "no private or _dynlink names leak".into()
+        } else {
+            leaks.join("; ")
+        },
+    );
     out
 }

@@ -7,10 +7,10 @@ use anyhow::{Context, Result};
 use cargo_metadata::MetadataCommand;
 use serde::Serialize;
 
-use crate::generation::bindgen::Wit;
-use crate::workspace::discover::{Cap, Workspace};
 use super::facts::Api;
 use super::pypi;
+use crate::generation::bindgen::Wit;
+use crate::workspace::discover::{Cap, Workspace};
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -40,20 +40,41 @@ impl Row {
 /// (a) Every interface a cap's extension imports is exported by its component at the
 /// same version.
 pub fn wit(cap: &Cap, exports: &BTreeSet<String>) -> Result<Vec<Row>> {
-    let wit = Wit::load(&cap.path(&cap.meta.extension.wit), &cap.meta.extension.world)?;
+    let wit = Wit::load(
+        &cap.path(&cap.meta.extension.wit),
+        &cap.meta.extension.world,
+    )?;
     Ok(wit
         .imported_interfaces()
         .into_iter()
         .filter(|i| !crate::composing::inspect::is_wasi(i))
         .map(|import| {
             let base = import.split('@').next().unwrap_or(&import).to_string();
-            let offered: Vec<&String> = exports.iter().filter(|e| e.split('@').next() == Some(base.as_str())).collect();
-            let status = if exports.contains(&import) { Status::Ok } else { Status::Drift };
+            let offered: Vec<&String> = exports
+                .iter()
+                .filter(|e| e.split('@').next() == Some(base.as_str()))
+                .collect();
+            let status = if exports.contains(&import) {
+                Status::Ok
+            } else {
+                Status::Drift
+            };
             Row {
                 check: "wit",
                 subject: format!("{}: {base}", cap.package),
                 expected: format!("extension imports {}", version_of(&import)),
-                found: if offered.is_empty() { "component exports nothing of it".into() } else { format!("component exports {}", offered.iter().map(|o| version_of(o)).collect::<Vec<_>>().join(", ")) },
+                found: if offered.is_empty() {
+                    "component exports nothing of it".into()
+                } else {
+                    format!(
+                        "component exports {}",
+                        offered
+                            .iter()
+                            .map(|o| version_of(o))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
                 status,
             }
         })
@@ -61,16 +82,31 @@ pub fn wit(cap: &Cap, exports: &BTreeSet<String>) -> Result<Vec<Row>> {
 }
 
 fn version_of(qualified: &str) -> &str {
-    qualified.split_once('@').map(|(_, v)| v).unwrap_or("(unversioned)")
+    qualified
+        .split_once('@')
+        .map(|(_, v)| v)
+        .unwrap_or("(unversioned)")
 }
 
-const BINDGEN_FAMILY: &[&str] = &["wit-bindgen", "wit-bindgen-c", "wit-bindgen-core", "wit-bindgen-rust", "wit-bindgen-rt"];
+const BINDGEN_FAMILY: &[&str] = &[
+    "wit-bindgen",
+    "wit-bindgen-c",
+    "wit-bindgen-core",
+    "wit-bindgen-rust",
+    "wit-bindgen-rt",
+];
 
 /// (b) wit-bindgen and wit-parser: one version each across the workspace's members, and
 /// wit-parser the one wit-bindgen-c is built on (so their `Resolve` types are shared).
 pub fn crates(ws: &Workspace) -> Result<Vec<Row>> {
-    let metadata = MetadataCommand::new().manifest_path(ws.root.join("Cargo.toml")).exec().context("`cargo metadata` failed")?;
-    let resolve = metadata.resolve.as_ref().context("cargo metadata returned no dependency graph")?;
+    let metadata = MetadataCommand::new()
+        .manifest_path(ws.root.join("Cargo.toml"))
+        .exec()
+        .context("`cargo metadata` failed")?;
+    let resolve = metadata
+        .resolve
+        .as_ref()
+        .context("cargo metadata returned no dependency graph")?;
     let version = |id: &cargo_metadata::PackageId| metadata[id].version.to_string();
     let mut used: BTreeMap<&'static str, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for node in &resolve.nodes {
@@ -87,20 +123,37 @@ pub fn crates(ws: &Workspace) -> Result<Vec<Row>> {
             };
             if member || (is_bindgen && family == "wit-parser") {
                 let user = metadata[&node.id].name.to_string();
-                used.entry(family).or_default().entry(version(&dep.pkg)).or_default().insert(format!("{user} -> {name}"));
+                used.entry(family)
+                    .or_default()
+                    .entry(version(&dep.pkg))
+                    .or_default()
+                    .insert(format!("{user} -> {name}"));
             }
         }
     }
     Ok(used
         .into_iter()
         .map(|(family, versions)| {
-            let found = versions.iter().map(|(v, users)| format!("{v} ({})", users.iter().cloned().collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join("; ");
+            let found = versions
+                .iter()
+                .map(|(v, users)| {
+                    format!(
+                        "{v} ({})",
+                        users.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
             Row {
                 check: "crates",
                 subject: family.to_string(),
                 expected: "one version".into(),
                 found,
-                status: if versions.len() == 1 { Status::Ok } else { Status::Drift },
+                status: if versions.len() == 1 {
+                    Status::Ok
+                } else {
+                    Status::Drift
+                },
             }
         })
         .collect())
@@ -114,7 +167,9 @@ pub fn library(cap: &Cap) -> Option<Row> {
     let source = library.version.as_ref()?;
     let declared = cap.meta.bundled.first();
     let path = located.dir.join(&source.file);
-    let found = std::fs::read_to_string(&path).ok().and_then(|text| source.read(&text));
+    let found = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| source.read(&text));
     let status = match (&found, declared) {
         (Some(found), Some(declared)) if *found == declared.version => Status::Ok,
         (Some(_), _) => Status::Drift,
@@ -122,9 +177,24 @@ pub fn library(cap: &Cap) -> Option<Row> {
     };
     Some(Row {
         check: "library",
-        subject: format!("{}: {} (crate {})", cap.package, declared.map_or("?", |b| b.name.as_str()), located.dir.file_name().unwrap_or_default().to_string_lossy()),
-        expected: declared.map_or_else(|| "a [[package.metadata.pylon.bundled]] entry".into(), |b| format!("{} (bundled entry)", b.version)),
-        found: found.map_or_else(|| format!("no {} in {}", source.defines.join(", "), path.display()), |v| format!("{v} ({})", source.file.display())),
+        subject: format!(
+            "{}: {} (crate {})",
+            cap.package,
+            declared.map_or("?", |b| b.name.as_str()),
+            located
+                .dir
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        ),
+        expected: declared.map_or_else(
+            || "a [[package.metadata.pylon.bundled]] entry".into(),
+            |b| format!("{} (bundled entry)", b.version),
+        ),
+        found: found.map_or_else(
+            || format!("no {} in {}", source.defines.join(", "), path.display()),
+            |v| format!("{v} ({})", source.file.display()),
+        ),
         status,
     })
 }
@@ -133,21 +203,38 @@ pub fn library(cap: &Cap) -> Option<Row> {
 pub fn pypi(cap: &Cap, index: Option<&str>, cache: &std::path::Path, offline: bool) -> Row {
     let upstream = cap.meta.upstream.as_ref().expect("caller checks upstream");
     let subject = format!("{}: PyPI {}", cap.package, upstream.pypi);
-    let answer = index.map(|i| pypi::latest(&upstream.pypi, i, cache, offline)).unwrap_or(Ok(None));
+    let answer = index
+        .map(|i| pypi::latest(&upstream.pypi, i, cache, offline))
+        .unwrap_or(Ok(None));
     let (found, status) = match answer {
         Ok(Some(latest)) => {
-            let status = match (pypi::release_key(&upstream.version), pypi::release_key(&latest.version)) {
+            let status = match (
+                pypi::release_key(&upstream.version),
+                pypi::release_key(&latest.version),
+            ) {
                 (Some(ours), Some(theirs)) if ours == theirs => Status::Ok,
                 (Some(ours), Some(theirs)) if ours < theirs => Status::Behind,
                 (Some(_), Some(_)) => Status::Ahead,
                 _ => Status::Unknown,
             };
-            (format!("{} (latest, from {})", latest.version, latest.source), status)
+            (
+                format!("{} (latest, from {})", latest.version, latest.source),
+                status,
+            )
         }
-        Ok(None) => ("unknown: offline and nothing cached".into(), Status::Unknown),
+        Ok(None) => (
+            "unknown: offline and nothing cached".into(),
+            Status::Unknown,
+        ),
         Err(err) => (format!("unknown: {err:#}"), Status::Unknown),
     };
-    Row { check: "pypi", subject, expected: upstream.version.clone(), found, status }
+    Row {
+        check: "pypi",
+        subject,
+        expected: upstream.version.clone(),
+        found,
+        status,
+    }
 }
 
 /// (d) The facade's public modules and names against the upstream release's, read from
@@ -158,7 +245,15 @@ pub fn api(cap: &Cap, upstream: Result<&Api, &str>, facade: &Api) -> Row {
     let expected = format!("{} {}", up.pypi, up.version);
     let upstream = match upstream {
         Ok(api) => api,
-        Err(why) => return Row { check: "api", subject, expected, found: format!("unknown: {why}"), status: Status::Unknown },
+        Err(why) => {
+            return Row {
+                check: "api",
+                subject,
+                expected,
+                found: format!("unknown: {why}"),
+                status: Status::Unknown,
+            }
+        }
     };
     let mut missing = Vec::new();
     for (module, names) in upstream {
@@ -166,7 +261,13 @@ pub fn api(cap: &Cap, upstream: Result<&Api, &str>, facade: &Api) -> Row {
             None => missing.push(format!("module {module}")),
             Some(have) => {
                 let have: BTreeSet<&str> = have.iter().flatten().map(String::as_str).collect();
-                missing.extend(names.iter().flatten().filter(|n| !have.contains(n.as_str())).map(|n| format!("{module}.{n}")));
+                missing.extend(
+                    names
+                        .iter()
+                        .flatten()
+                        .filter(|n| !have.contains(n.as_str()))
+                        .map(|n| format!("{module}.{n}")),
+                );
             }
         }
     }
@@ -177,5 +278,11 @@ pub fn api(cap: &Cap, upstream: Result<&Api, &str>, facade: &Api) -> Row {
     } else {
         (format!("missing {}", missing.join(", ")), Status::Drift)
     };
-    Row { check: "api", subject, expected, found, status }
+    Row {
+        check: "api",
+        subject,
+        expected,
+        found,
+        status,
+    }
 }

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::composing::compose::Composed;
-use crate::workspace::discover::Cap;
 use crate::running::launch::{Captured, Grant, Launch, Program};
+use crate::workspace::discover::Cap;
 
 const SCRIPT: &str = include_str!("../../runtime/facade_facts.py");
 
@@ -33,13 +33,22 @@ pub struct FacadeFacts {
 
 /// Gather facts for each cap's facade inside `interpreter`; `modules` lists the module
 /// names to try importing (only meaningful in an interpreter composed with the caps).
-pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> Vec<String>, cache_dir: PathBuf) -> Result<Vec<FacadeFacts>> {
+pub fn gather(
+    interpreter: &Composed,
+    caps: &[&Cap],
+    modules: impl Fn(&Cap) -> Vec<String>,
+    cache_dir: PathBuf,
+) -> Result<Vec<FacadeFacts>> {
     let staged = tempfile::tempdir().context("cannot make a folder for the facades")?;
     let mut facades = Vec::new();
     for cap in caps {
-        let Some(entry) = cap.facade_entry() else { continue };
+        let Some(entry) = cap.facade_entry() else {
+            continue;
+        };
         let mut files = Vec::new();
-        for (from, dest) in crate::composing::stage::copy_facade(cap, &staged.path().join(&cap.package))? {
+        for (from, dest) in
+            crate::composing::stage::copy_facade(cap, &staged.path().join(&cap.package))?
+        {
             if from.extension().is_none_or(|e| e != "py") {
                 continue;
             }
@@ -50,19 +59,32 @@ pub fn gather(interpreter: &Composed, caps: &[&Cap], modules: impl Fn(&Cap) -> V
                 files.push(guest);
             }
         }
-        facades.push(serde_json::json!({ "cap": cap.package, "paths": files, "modules": modules(cap) }));
+        facades.push(
+            serde_json::json!({ "cap": cap.package, "paths": files, "modules": modules(cap) }),
+        );
     }
     if facades.is_empty() {
         return Ok(Vec::new());
     }
     let request = serde_json::json!({ "facades": facades }).to_string();
-    let mut launch = Launch::new(interpreter, Program::Code { code: SCRIPT.to_string(), args: vec![request] }, cache_dir);
+    let mut launch = Launch::new(
+        interpreter,
+        Program::Code {
+            code: SCRIPT.to_string(),
+            args: vec![request],
+        },
+        cache_dir,
+    );
     launch.sandbox.timeout = Some(std::time::Duration::from_secs(60));
     launch.sandbox.grants = vec![Grant::read_only(staged.path(), "/facades")];
     let captured = Captured::new(1 << 20);
     launch.sandbox.capture = Some(captured.clone());
     let code = launch.run()?;
-    anyhow::ensure!(code == 0, "reading the facades inside pylon failed:\n{}", captured.stderr_text());
+    anyhow::ensure!(
+        code == 0,
+        "reading the facades inside pylon failed:\n{}",
+        captured.stderr_text()
+    );
     serde_json::from_str(captured.stdout_text().trim()).context("the facade reader printed no JSON")
 }
 
@@ -82,7 +104,11 @@ pub struct ApiTree {
 pub type Api = BTreeMap<String, Option<Vec<String>>>;
 
 /// The public modules and names of each tree, read with CPython's `ast` inside `interpreter`.
-pub fn module_api(interpreter: &Composed, trees: &[ApiTree], cache_dir: PathBuf) -> Result<BTreeMap<String, Api>> {
+pub fn module_api(
+    interpreter: &Composed,
+    trees: &[ApiTree],
+    cache_dir: PathBuf,
+) -> Result<BTreeMap<String, Api>> {
     if trees.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -92,13 +118,28 @@ pub fn module_api(interpreter: &Composed, trees: &[ApiTree], cache_dir: PathBuf)
         .map(|(i, t)| serde_json::json!({ "id": t.id, "root": format!("/api/{i}"), "top": t.top, "available": t.available }))
         .collect();
     let request = serde_json::json!({ "trees": request }).to_string();
-    let mut launch = Launch::new(interpreter, Program::Code { code: MODULE_API.to_string(), args: vec![request] }, cache_dir);
+    let mut launch = Launch::new(
+        interpreter,
+        Program::Code {
+            code: MODULE_API.to_string(),
+            args: vec![request],
+        },
+        cache_dir,
+    );
     launch.sandbox.timeout = Some(std::time::Duration::from_secs(60));
-    launch.sandbox.grants = trees.iter().enumerate().map(|(i, t)| Grant::read_only(&t.root, format!("/api/{i}"))).collect();
+    launch.sandbox.grants = trees
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Grant::read_only(&t.root, format!("/api/{i}")))
+        .collect();
     let captured = Captured::new(1 << 20);
     launch.sandbox.capture = Some(captured.clone());
     let code = launch.run()?;
-    anyhow::ensure!(code == 0, "reading module APIs inside pylon failed:\n{}", captured.stderr_text());
+    anyhow::ensure!(
+        code == 0,
+        "reading module APIs inside pylon failed:\n{}",
+        captured.stderr_text()
+    );
     serde_json::from_str(captured.stdout_text().trim()).context("the API reader printed no JSON")
 }
 

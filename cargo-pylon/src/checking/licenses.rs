@@ -53,33 +53,54 @@ pub struct Report {
 
 /// Every shipped component of the workspace and its parts.
 pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
-    let mut interpreter: Vec<Part> = pylon_sys::bundled::bundled()?.into_iter().map(bundled).collect();
+    let mut interpreter: Vec<Part> = pylon_sys::bundled::bundled()?
+        .into_iter()
+        .map(bundled)
+        .collect();
     interpreter.push(Part {
         name: "pylon runtime glue".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         license: env!("CARGO_PKG_LICENSE").into(),
         kind: "bundled",
     });
-    interpreter.extend(ws.settings.site.iter().map(|site| Part { name: site.pypi.clone(), version: site.version.clone(), license: site.license.clone(), kind: "bundled" }));
+    interpreter.extend(ws.settings.site.iter().map(|site| Part {
+        name: site.pypi.clone(),
+        version: site.version.clone(),
+        license: site.license.clone(),
+        kind: "bundled",
+    }));
     let mut components = vec![("pylon.wasm (interpreter)".to_string(), interpreter)];
     if ws.caps.is_empty() {
         return Ok(components);
     }
     let metadata = MetadataCommand::new()
         .manifest_path(ws.root.join("Cargo.toml"))
-        .other_options(vec!["--filter-platform".into(), crate::composing::capbuild::TARGET.into()])
+        .other_options(vec![
+            "--filter-platform".into(),
+            crate::composing::capbuild::TARGET.into(),
+        ])
         .exec()
         .context("`cargo metadata --filter-platform wasm32-wasip2` failed")?;
-    let resolve = metadata.resolve.as_ref().context("cargo metadata returned no dependency graph")?;
+    let resolve = metadata
+        .resolve
+        .as_ref()
+        .context("cargo metadata returned no dependency graph")?;
     let nodes: HashMap<&PackageId, _> = resolve.nodes.iter().map(|n| (&n.id, n)).collect();
     let packages: HashMap<&PackageId, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
     for cap in &ws.caps {
         if cap.meta.linkage == crate::workspace::manifest::Linkage::Interpreter {
             // No Rust of a library cap ships: its C library is compiled into the interpreter.
-            components.push((format!("{} (compiled into pylon.wasm)", cap.package), cap.meta.bundled.iter().cloned().map(bundled).collect()));
+            components.push((
+                format!("{} (compiled into pylon.wasm)", cap.package),
+                cap.meta.bundled.iter().cloned().map(bundled).collect(),
+            ));
             continue;
         }
-        let root = metadata.packages.iter().find(|p| p.name.as_str() == cap.package).with_context(|| format!("cargo metadata does not list {}", cap.package))?;
+        let root = metadata
+            .packages
+            .iter()
+            .find(|p| p.name.as_str() == cap.package)
+            .with_context(|| format!("cargo metadata does not list {}", cap.package))?;
         let mut seen = BTreeSet::new();
         let mut stack = vec![&root.id];
         let mut parts = Vec::new();
@@ -99,7 +120,11 @@ pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
             });
             if let Some(node) = nodes.get(id) {
                 for dep in &node.deps {
-                    if dep.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal) {
+                    if dep
+                        .dep_kinds
+                        .iter()
+                        .any(|k| k.kind == DependencyKind::Normal)
+                    {
                         stack.push(&dep.pkg);
                     }
                 }
@@ -113,11 +138,20 @@ pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
 }
 
 fn bundled(b: pylon_sys::bundled::Bundled) -> Part {
-    Part { name: b.name, version: b.version, license: b.license, kind: "bundled" }
+    Part {
+        name: b.name,
+        version: b.version,
+        license: b.license,
+        kind: "bundled",
+    }
 }
 
 /// Check every part against `allow`, and the texts in `licenses_dir`.
-pub fn check(components: Vec<(String, Vec<Part>)>, allow: &[String], licenses_dir: &Path) -> Result<Report> {
+pub fn check(
+    components: Vec<(String, Vec<Part>)>,
+    allow: &[String],
+    licenses_dir: &Path,
+) -> Result<Report> {
     let accepted = allow
         .iter()
         .map(|a| Licensee::parse(a).with_context(|| format!("[workspace.metadata.pylon.licenses] allow: {a:?} is not an SPDX licence (with an optional WITH exception)")))
@@ -137,13 +171,27 @@ pub fn check(components: Vec<(String, Vec<Part>)>, allow: &[String], licenses_di
                     shipping.insert(piece.to_string(), ());
                 }
             }
-            verdicts.push(PartVerdict { part, ships, violation });
+            verdicts.push(PartVerdict {
+                part,
+                ships,
+                violation,
+            });
         }
-        reports.push(ComponentReport { component, parts: verdicts });
+        reports.push(ComponentReport {
+            component,
+            parts: verdicts,
+        });
     }
-    let missing_texts: Vec<String> = shipping.into_keys().filter(|id| !licenses_dir.join(format!("{id}.txt")).is_file()).collect();
+    let missing_texts: Vec<String> = shipping
+        .into_keys()
+        .filter(|id| !licenses_dir.join(format!("{id}.txt")).is_file())
+        .collect();
     violations += missing_texts.len();
-    Ok(Report { components: reports, missing_texts, violations })
+    Ok(Report {
+        components: reports,
+        missing_texts,
+        violations,
+    })
 }
 
 fn verdict(part: &Part, accepted: &[Licensee], allow: &[String]) -> (Vec<String>, Option<String>) {
@@ -152,7 +200,15 @@ fn verdict(part: &Part, accepted: &[Licensee], allow: &[String]) -> (Vec<String>
     }
     let expr = match Expression::parse_mode(&part.license, ParseMode::LAX) {
         Ok(expr) => expr,
-        Err(err) => return (Vec::new(), Some(format!("{:?} is not an SPDX expression ({err}); fix the package's `license`", part.license))),
+        Err(err) => {
+            return (
+                Vec::new(),
+                Some(format!(
+                    "{:?} is not an SPDX expression ({err}); fix the package's `license`",
+                    part.license
+                )),
+            )
+        }
     };
     match expr.minimized_requirements(accepted) {
         Ok(reqs) => (reqs.iter().map(|r| r.to_string()).collect(), None),
@@ -171,18 +227,35 @@ mod tests {
     use super::*;
 
     fn part(license: &str) -> Part {
-        Part { name: "p".into(), version: "1".into(), license: license.into(), kind: "crate" }
+        Part {
+            name: "p".into(),
+            version: "1".into(),
+            license: license.into(),
+            kind: "crate",
+        }
     }
 
     #[test]
     fn chooses_allowed_licences_in_preference_order() {
         let allow = vec!["MIT".to_string(), "Apache-2.0".to_string()];
         let accepted: Vec<Licensee> = allow.iter().map(|a| Licensee::parse(a).unwrap()).collect();
-        assert_eq!(verdict(&part("Apache-2.0 OR MIT"), &accepted, &allow).0, vec!["MIT"]);
-        assert_eq!(verdict(&part("MIT/Apache-2.0"), &accepted, &allow).0, vec!["MIT"]);
-        assert_eq!(verdict(&part("CC0-1.0 OR Apache-2.0"), &accepted, &allow).0, vec!["Apache-2.0"]);
+        assert_eq!(
+            verdict(&part("Apache-2.0 OR MIT"), &accepted, &allow).0,
+            vec!["MIT"]
+        );
+        assert_eq!(
+            verdict(&part("MIT/Apache-2.0"), &accepted, &allow).0,
+            vec!["MIT"]
+        );
+        assert_eq!(
+            verdict(&part("CC0-1.0 OR Apache-2.0"), &accepted, &allow).0,
+            vec!["Apache-2.0"]
+        );
         let (ships, violation) = verdict(&part("GPL-3.0-only"), &accepted, &allow);
         assert!(ships.is_empty() && violation.unwrap().contains("does not satisfy"));
-        assert!(verdict(&part(""), &accepted, &allow).1.unwrap().contains("no licence"));
+        assert!(verdict(&part(""), &accepted, &allow)
+            .1
+            .unwrap()
+            .contains("no licence"));
     }
 }

@@ -8,7 +8,7 @@ use pylon_sys::Home;
 
 use super::output::Output;
 use crate::checking::audit;
-use crate::{workspace::discover, checking::facts, composing::interpreter};
+use crate::{checking::facts, composing::interpreter, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,18 +23,36 @@ impl Args {
         // Composing proves every path in the manifests resolves and every import is satisfied.
         let composed = interpreter::prepare(&home)?;
         let caps: Vec<_> = composed.caps.iter().collect();
-        let facts = facts::gather(&composed, &caps, audit::provided_modules, home.dir("precompiled")?)?;
+        let facts = facts::gather(
+            &composed,
+            &caps,
+            audit::provided_modules,
+            home.dir("precompiled")?,
+        )?;
         let mut findings = Vec::new();
         for cap in &ws.caps {
-            findings.extend(audit::check(cap, facts.iter().find(|f| f.cap == cap.package)));
+            findings.extend(audit::check(
+                cap,
+                facts.iter().find(|f| f.cap == cap.package),
+            ));
         }
         let failed = findings.iter().filter(|f| !f.ok).count();
         self.output.emit(&findings, |findings| {
             for f in findings {
-                println!("{} {:<16} {:<15} {}", if f.ok { "ok  " } else { "FAIL" }, f.cap, f.check, f.detail);
+                println!(
+                    "{} {:<16} {:<15} {}",
+                    if f.ok { "ok  " } else { "FAIL" },
+                    f.cap,
+                    f.check,
+                    f.detail
+                );
             }
             println!("{} checks, {failed} failed", findings.len());
         })?;
-        Ok(if failed > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
+        Ok(if failed > 0 {
+            ExitCode::from(crate::exit::FAILURE)
+        } else {
+            ExitCode::SUCCESS
+        })
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::{bench, workspace::discover, composing::interpreter};
+use crate::{bench, composing::interpreter, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,24 +39,50 @@ impl Args {
         }
         rows.extend([
             bench::first_compile("the interpreter component (pylon.wasm)", &composed.wasm)?,
-            bench::first_compile("the pre-initialized interpreter (pylon-preinit.wasm)", &composed.preinit)?,
+            bench::first_compile(
+                "the pre-initialized interpreter (pylon-preinit.wasm)",
+                &composed.preinit,
+            )?,
             bench::first_build(&composed)?,
         ]);
         if ws.caps.iter().any(|c| c.package == "blake3-cap") {
             rows.extend(bench::hashing::rows(&composed, &cache)?);
             rows.extend(bench::bindings::rows(&ws.root)?);
-            rows.extend(bench::compose::rows(&ws.root, "blake3", ("src/lib.rs", "struct Cap;", "/// Changed by the benchmark.\nstruct Cap;"))?);
+            rows.extend(bench::compose::rows(
+                &ws.root,
+                "blake3",
+                (
+                    "src/lib.rs",
+                    "struct Cap;",
+                    "/// Changed by the benchmark.\nstruct Cap;",
+                ),
+            )?);
         }
-        if ["crc32c-cap", "snappy-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
+        if ["crc32c-cap", "snappy-cap"]
+            .iter()
+            .all(|p| ws.caps.iter().any(|c| c.package == *p))
+        {
             rows.extend(bench::dynlink::rows(&ws.root, self.runs)?);
         }
-        if ["zlib-cap", "lzma-cap", "sqlite3-cap", "hashlib-cap"].iter().all(|p| ws.caps.iter().any(|c| c.package == *p)) {
+        if ["zlib-cap", "lzma-cap", "sqlite3-cap", "hashlib-cap"]
+            .iter()
+            .all(|p| ws.caps.iter().any(|c| c.package == *p))
+        {
             rows.extend(bench::stdlib::rows(&composed, &cache)?);
         }
         rows.extend(bench::serve::rows(&composed)?);
-        rows.push(bench::size("pylon.wasm (composed interpreter with every cap)", &composed.wasm)?);
-        rows.push(bench::size("pylon-preinit.wasm (the same, pre-initialized)", &composed.preinit)?);
-        rows.push(bench::size("python.wasm (CPython's core module, before componentizing)", &composed.cpython.interpreter())?);
+        rows.push(bench::size(
+            "pylon.wasm (composed interpreter with every cap)",
+            &composed.wasm,
+        )?);
+        rows.push(bench::size(
+            "pylon-preinit.wasm (the same, pre-initialized)",
+            &composed.preinit,
+        )?);
+        rows.push(bench::size(
+            "python.wasm (CPython's core module, before componentizing)",
+            &composed.cpython.interpreter(),
+        )?);
         print!("{}", bench::markdown(&rows));
         Ok(ExitCode::SUCCESS)
     }

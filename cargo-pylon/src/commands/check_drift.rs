@@ -6,11 +6,13 @@ use anyhow::Result;
 use pylon_sys::Home;
 
 use super::output::Output;
-use crate::composing::compose::{self, Target};
 use crate::checking::drift::{self, Row};
 use crate::checking::facts::ApiTree;
+use crate::composing::compose::{self, Target};
 use crate::workspace::manifest::Linkage;
-use crate::{composing::capbuild, workspace::discover, checking::facts, checking::pypi, running::upstream};
+use crate::{
+    checking::facts, checking::pypi, composing::capbuild, running::upstream, workspace::discover,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,8 +32,17 @@ impl Args {
         let build = target.out_dir.join("build");
         std::fs::create_dir_all(&build)?;
         // Library caps have no component, hence no WIT to compare.
-        let with_components: Vec<_> = caps.iter().copied().filter(|c| c.meta.linkage != Linkage::Interpreter).collect();
-        let components = compose::build_components(&with_components, &target, &build, &target.out_dir.join("compose.log"))?;
+        let with_components: Vec<_> = caps
+            .iter()
+            .copied()
+            .filter(|c| c.meta.linkage != Linkage::Interpreter)
+            .collect();
+        let components = compose::build_components(
+            &with_components,
+            &target,
+            &build,
+            &target.out_dir.join("compose.log"),
+        )?;
 
         let mut rows: Vec<Row> = Vec::new();
         for (cap, component) in with_components.iter().zip(&components) {
@@ -39,12 +50,21 @@ impl Args {
         }
         rows.extend(drift::crates(&ws)?);
         rows.extend(caps.iter().filter_map(|cap| drift::library(cap)));
-        let mirrored: Vec<_> = caps.iter().copied().filter(|c| c.meta.upstream.is_some()).collect();
+        let mirrored: Vec<_> = caps
+            .iter()
+            .copied()
+            .filter(|c| c.meta.upstream.is_some())
+            .collect();
         if !mirrored.is_empty() {
             let index = pypi::index_url(ws.settings.pypi_index.as_deref());
             let cache = pypi::cache_dir(&home)?;
             for cap in &mirrored {
-                rows.push(drift::pypi(cap, index.as_deref().ok(), &cache, self.offline));
+                rows.push(drift::pypi(
+                    cap,
+                    index.as_deref().ok(),
+                    &cache,
+                    self.offline,
+                ));
             }
             // Facades are parsed by CPython's own `ast` in the bare interpreter: a drifted
             // cap may not compose, and parsing needs none of the caps.
@@ -52,26 +72,47 @@ impl Args {
             let bare = Target::bare(&cpython);
             let interpreter = compose::compose(&toolchain, cpython, &[], &bare)?;
             // The upstream release's API, read from its wheel, against each facade's.
-            let source = upstream::Source { index: index.as_deref().ok(), cache: &cache, offline: self.offline };
+            let source = upstream::Source {
+                index: index.as_deref().ok(),
+                cache: &cache,
+                offline: self.offline,
+            };
             let mut trees = Vec::new();
             let mut staged = Vec::new();
             let mut wheels = Vec::new();
             for cap in &mirrored {
-                let Some(provides) = &cap.meta.provides else { continue };
+                let Some(provides) = &cap.meta.provides else {
+                    continue;
+                };
                 let facade = facts::staged_facade(cap)?;
-                trees.push(ApiTree { id: format!("facade {}", cap.package), root: facade.path().to_path_buf(), top: provides.module.clone(), available: true });
+                trees.push(ApiTree {
+                    id: format!("facade {}", cap.package),
+                    root: facade.path().to_path_buf(),
+                    top: provides.module.clone(),
+                    available: true,
+                });
                 staged.push(facade);
                 let wheel = upstream::wheel(cap, &home, &source).map_err(|e| format!("{e:#}"));
                 if let Ok(dir) = &wheel {
-                    trees.push(ApiTree { id: format!("upstream {}", cap.package), root: dir.clone(), top: provides.module.clone(), available: false });
+                    trees.push(ApiTree {
+                        id: format!("upstream {}", cap.package),
+                        root: dir.clone(),
+                        top: provides.module.clone(),
+                        available: false,
+                    });
                 }
                 wheels.push((cap, wheel));
             }
             let apis = facts::module_api(&interpreter, &trees, home.dir("precompiled")?)?;
             for (cap, wheel) in wheels {
-                let facade = apis.get(&format!("facade {}", cap.package)).cloned().unwrap_or_default();
+                let facade = apis
+                    .get(&format!("facade {}", cap.package))
+                    .cloned()
+                    .unwrap_or_default();
                 let upstream = match &wheel {
-                    Ok(_) => apis.get(&format!("upstream {}", cap.package)).ok_or("the API reader skipped it"),
+                    Ok(_) => apis
+                        .get(&format!("upstream {}", cap.package))
+                        .ok_or("the API reader skipped it"),
                     Err(why) => Err(why.as_str()),
                 };
                 rows.push(drift::api(cap, upstream, &facade));
@@ -79,13 +120,26 @@ impl Args {
         }
         let failed = rows.iter().filter(|r| r.failed()).count();
         self.output.emit(&rows, |rows| {
-            println!("{:<7} {:<8} {:<44} {:<28} found", "status", "check", "subject", "expected");
+            println!(
+                "{:<7} {:<8} {:<44} {:<28} found",
+                "status", "check", "subject", "expected"
+            );
             for row in rows {
-                let status = serde_json::to_value(row.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-                println!("{status:<7} {:<8} {:<44} {:<28} {}", row.check, row.subject, row.expected, row.found);
+                let status = serde_json::to_value(row.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                println!(
+                    "{status:<7} {:<8} {:<44} {:<28} {}",
+                    row.check, row.subject, row.expected, row.found
+                );
             }
             println!("{} checks, {failed} drifted", rows.len());
         })?;
-        Ok(if failed > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
+        Ok(if failed > 0 {
+            ExitCode::from(crate::exit::FAILURE)
+        } else {
+            ExitCode::SUCCESS
+        })
     }
 }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::output::Output;
-use crate::workspace::discover;
 use crate::checking::licenses::{self, Report};
+use crate::workspace::discover;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,9 +21,17 @@ impl Args {
         let policy = ws.settings.licenses.clone().with_context(|| {
             format!("{}: no licence policy; add [workspace.metadata.pylon.licenses] allow = [\"MIT\", \"Apache-2.0\", ...]", ws.root.join("Cargo.toml").display())
         })?;
-        let report = licenses::check(licenses::gather(&ws)?, &policy.allow, &ws.root.join("LICENSES"))?;
+        let report = licenses::check(
+            licenses::gather(&ws)?,
+            &policy.allow,
+            &ws.root.join("LICENSES"),
+        )?;
         self.output.emit(&report, print_table)?;
-        Ok(if report.violations > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
+        Ok(if report.violations > 0 {
+            ExitCode::from(crate::exit::FAILURE)
+        } else {
+            ExitCode::SUCCESS
+        })
     }
 }
 
@@ -38,7 +46,11 @@ fn print_table(report: &Report) {
             match &verdict.violation {
                 None => {
                     shipping.extend(verdict.ships.iter().cloned());
-                    println!("  ok    {who:<44} {:<48} ships {}", verdict.part.license, verdict.ships.join(" AND "));
+                    println!(
+                        "  ok    {who:<44} {:<48} ships {}",
+                        verdict.part.license,
+                        verdict.ships.join(" AND ")
+                    );
                 }
                 Some(why) => println!("  FAIL  {who:<44} {}\n        {why}", verdict.part.license),
             }

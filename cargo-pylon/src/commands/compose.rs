@@ -28,7 +28,17 @@ impl Args {
         ws.settings.debug |= self.debug;
         let composed = compose::workspace(&home, &ws)?;
         let modules = |linkage: Linkage| -> Vec<&str> {
-            composed.caps.iter().filter(|c| c.meta.linkage == linkage).map(|c| c.meta.provides.as_ref().map_or(c.meta.extension.module.as_str(), |p| p.module.as_str())).collect()
+            composed
+                .caps
+                .iter()
+                .filter(|c| c.meta.linkage == linkage)
+                .map(|c| {
+                    c.meta
+                        .provides
+                        .as_ref()
+                        .map_or(c.meta.extension.module.as_str(), |p| p.module.as_str())
+                })
+                .collect()
         };
         let (statics, dynlinks) = (modules(Linkage::Static), modules(Linkage::Dynlink));
         let count = composed.caps.len();
@@ -37,10 +47,21 @@ impl Args {
             summary += &format!(": {}", statics.join(", "));
         }
         println!("{} ({summary})", composed.wasm.display());
-        let preloaded = if ws.settings.preload.is_empty() { String::new() } else { format!(", with {} preloaded", ws.settings.preload.join(", ")) };
-        println!("{} (the same, pre-initialized{preloaded}: runs start from it)", composed.preinit.display());
+        let preloaded = if ws.settings.preload.is_empty() {
+            String::new()
+        } else {
+            format!(", with {} preloaded", ws.settings.preload.join(", "))
+        };
+        println!(
+            "{} (the same, pre-initialized{preloaded}: runs start from it)",
+            composed.preinit.display()
+        );
         if let Some(plan) = &composed.plan {
-            println!("{} (linked at launch: {})", plan.display(), dynlinks.join(", "));
+            println!(
+                "{} (linked at launch: {})",
+                plan.display(),
+                dynlinks.join(", ")
+            );
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -24,7 +24,9 @@ impl Args {
         let mut missing = 0;
         for check in toolchain::inspect(&home)? {
             match check.state {
-                State::Found { at, version } => println!("  ok       {:<30} {at}  {version}", check.part),
+                State::Found { at, version } => {
+                    println!("  ok       {:<30} {at}  {version}", check.part)
+                }
                 State::Missing { fix } => {
                     missing += 1;
                     println!("  MISSING  {:<30} fix: {fix}", check.part);
@@ -32,10 +34,18 @@ impl Args {
             }
         }
         let profile = Profile::from_env()?;
-        let built = Toolchain::ensure_found(&home).and_then(|tc| Cpython::find(&home, profile, &tc));
+        let built =
+            Toolchain::ensure_found(&home).and_then(|tc| Cpython::find(&home, profile, &tc));
         match built {
-            Some(cpython) => println!("  ok       {:<30} {}", format!("CPython {} (WASI)", profile.version), cpython.root.display()),
-            None => println!("  pending  {:<30} built once on the first `cargo pylon probe` or `compose`", format!("CPython {} (WASI)", profile.version)),
+            Some(cpython) => println!(
+                "  ok       {:<30} {}",
+                format!("CPython {} (WASI)", profile.version),
+                cpython.root.display()
+            ),
+            None => println!(
+                "  pending  {:<30} built once on the first `cargo pylon probe` or `compose`",
+                format!("CPython {} (WASI)", profile.version)
+            ),
         }
         if missing > 0 {
             println!("\n{missing} part(s) missing; `cargo pylon doctor --fix` installs them (apt packages need root)");

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use crate::scaffolding::newcap::{self, Spec};
 use crate::workspace::discover;
 use crate::workspace::manifest::Linkage;
-use crate::scaffolding::newcap::{self, Spec};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LinkageArg {

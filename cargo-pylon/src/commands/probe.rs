@@ -16,7 +16,12 @@ pub struct Args {
     #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
     /// The Python file to run, then the arguments for sys.argv (with -c: only arguments)
-    #[arg(value_name = "FILE.py [ARGS]", required_unless_present = "code", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "FILE.py [ARGS]",
+        required_unless_present = "code",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     args: Vec<String>,
     #[command(flatten)]
     sandbox: super::SandboxArgs,
@@ -27,11 +32,20 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let program = match self.code {
-            Some(code) => Program::Code { code, args: self.args },
+            Some(code) => Program::Code {
+                code,
+                args: self.args,
+            },
             None => {
                 let mut args = self.args.into_iter();
-                let path = args.next().expect("clap requires FILE.py without -c").into();
-                Program::Script { path, args: args.collect() }
+                let path = args
+                    .next()
+                    .expect("clap requires FILE.py without -c")
+                    .into();
+                Program::Script {
+                    path,
+                    args: args.collect(),
+                }
             }
         };
         let home = Home::from_env()?;

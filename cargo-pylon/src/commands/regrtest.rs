@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Result;
 use pylon_sys::Home;
 
-use crate::running::launch::{Grant, Launch, Program};
 use crate::composing::interpreter;
+use crate::running::launch::{Grant, Launch, Program};
 
 /// Where the pinned source's `Lib` is mounted (read-only); appended to `sys.path`, so the
 /// interpreter's own standard library still wins and only `test` comes from there.
@@ -38,7 +38,14 @@ impl Args {
         self.plan.apply(&mut composed);
         let lib = composed.cpython.source_dir().join("Lib");
         let args = self.regrtest.iter().chain(&self.tests).cloned().collect();
-        let mut launch = Launch::new(&composed, Program::Code { code: DRIVER.into(), args }, home.dir("precompiled")?);
+        let mut launch = Launch::new(
+            &composed,
+            Program::Code {
+                code: DRIVER.into(),
+                args,
+            },
+            home.dir("precompiled")?,
+        );
         launch.sandbox.timeout = Some(Duration::from_secs(self.timeout));
         launch.sandbox.grants = vec![Grant::read_only(lib, LIB)];
         Ok(ExitCode::from(launch.run()?))

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use pylon_sys::Home;
 
-use crate::exit::Outcome;
 use crate::composing::interpreter;
+use crate::exit::Outcome;
 use crate::running::launch;
 use crate::serving::server::{self, Server, Settings};
 use crate::serving::snapshot::{self, App, Host};
@@ -40,17 +40,30 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let file = self.app.canonicalize().map_err(|_| {
-            Outcome::Usage(format!("cannot serve {}: no such file (give the Python file that defines `application`)", self.app.display()))
+            Outcome::Usage(format!(
+                "cannot serve {}: no such file (give the Python file that defines `application`)",
+                self.app.display()
+            ))
         })?;
         if self.emit.is_some() && !self.sandbox.dirs.is_empty() {
-            return Err(Outcome::Usage("--dir cannot go with --emit: a wasi:http/proxy component has no file system".into()).into());
+            return Err(Outcome::Usage(
+                "--dir cannot go with --emit: a wasi:http/proxy component has no file system"
+                    .into(),
+            )
+            .into());
         }
-        let app = App { file, env: self.sandbox.env, grants: self.sandbox.dirs, preload: self.preload };
+        let app = App {
+            file,
+            env: self.sandbox.env,
+            grants: self.sandbox.dirs,
+            preload: self.preload,
+        };
         let home = Home::from_env()?;
         let composed = interpreter::prepare_with(&home, true)?;
         if let Some(out) = &self.emit {
             let component = snapshot::component(&composed, &app, Host::Proxy)?;
-            std::fs::copy(&component, out).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::copy(&component, out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
             println!("wrote {} ({:.1} MiB), a wasi:http/proxy component; run it with `wasmtime serve {}`", out.display(), size as f64 / (1 << 20) as f64, out.display());
             return Ok(ExitCode::SUCCESS);
@@ -59,13 +72,18 @@ impl Args {
         let mut settings = Settings::new(&composed, &app)?;
         settings.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
         settings.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
         let engine = launch::engine()?;
         let loaded = launch::load(&engine, &component, &home.dir("precompiled")?)?;
         let server = Arc::new(Server::new(&engine, &loaded, settings)?);
         let _ticker = launch::Ticker::start(&engine, Duration::from_millis(10));
         runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind(self.addr).await.with_context(|| format!("cannot listen on {}", self.addr))?;
+            let listener = tokio::net::TcpListener::bind(self.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", self.addr))?;
             server::run(server, listener, &self.app, Duration::from_secs(self.grace)).await
         })?;
         Ok(ExitCode::SUCCESS)

@@ -30,7 +30,12 @@ impl Args {
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
         for file in files {
             let outcome = smoke::run(&composed, &file, &cache, require_fat)?;
-            let shown = outcome.file.strip_prefix(&ws.root).unwrap_or(&outcome.file).display().to_string();
+            let shown = outcome
+                .file
+                .strip_prefix(&ws.root)
+                .unwrap_or(&outcome.file)
+                .display()
+                .to_string();
             match outcome.verdict {
                 Verdict::Pass => {
                     passed += 1;
@@ -42,16 +47,32 @@ impl Args {
                 }
                 Verdict::Fail(detail) => {
                     failed += 1;
-                    println!("FAIL {shown} ({:.2}s)\n{}", outcome.seconds, indent(&detail));
+                    println!(
+                        "FAIL {shown} ({:.2}s)\n{}",
+                        outcome.seconds,
+                        indent(&detail)
+                    );
                 }
             }
         }
-        let skips = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
+        let skips = if skipped > 0 {
+            format!(", {skipped} skipped")
+        } else {
+            String::new()
+        };
         println!("{passed} passed, {failed} failed{skips}");
-        Ok(if failed > 0 { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
+        Ok(if failed > 0 {
+            ExitCode::from(crate::exit::FAILURE)
+        } else {
+            ExitCode::SUCCESS
+        })
     }
 }
 
 fn indent(text: &str) -> String {
-    text.trim_end().lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.trim_end()
+        .lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use pylon_sys::Home;
 
 use crate::running::upstream::{self, Source};
-use crate::{composing::compose, workspace::discover, checking::pypi};
+use crate::{checking::pypi, composing::compose, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,14 +29,22 @@ impl Args {
         for name in &self.caps {
             if !ws.caps.iter().any(|c| &c.package == name) {
                 let known: Vec<&str> = ws.caps.iter().map(|c| c.package.as_str()).collect();
-                bail!("no cap named {name:?} in this workspace (caps: {})", known.join(", "));
+                bail!(
+                    "no cap named {name:?} in this workspace (caps: {})",
+                    known.join(", ")
+                );
             }
         }
         let chosen: Vec<_> = ws
             .caps
             .iter()
             .filter(|c| self.caps.is_empty() || self.caps.contains(&c.package))
-            .filter(|c| c.meta.upstream.as_ref().is_some_and(|u| !u.tests.is_empty()))
+            .filter(|c| {
+                c.meta
+                    .upstream
+                    .as_ref()
+                    .is_some_and(|u| !u.tests.is_empty())
+            })
             .collect();
         if chosen.is_empty() {
             bail!("no cap names upstream tests: add `tests` to a cap's [package.metadata.pylon.upstream]");
@@ -45,22 +53,44 @@ impl Args {
         self.plan.apply(&mut composed);
         let index = pypi::index_url(ws.settings.pypi_index.as_deref()).ok();
         let cache = pypi::cache_dir(&home)?;
-        let source = Source { index: index.as_deref(), cache: &cache, offline: self.offline };
+        let source = Source {
+            index: index.as_deref(),
+            cache: &cache,
+            offline: self.offline,
+        };
         let harness = upstream::harness(&home, &source)?;
         let precompiled = home.dir("precompiled")?;
         let mut results = Vec::new();
         for cap in &chosen {
             let up = cap.meta.upstream.as_ref().expect("filtered on upstream");
-            println!("== {}: {} {} (upstream tests) ==", cap.package, up.pypi, up.version);
+            println!(
+                "== {}: {} {} (upstream tests) ==",
+                cap.package, up.pypi, up.version
+            );
             let sdist = upstream::sdist(cap, &home, &source)?;
             let code = upstream::run(&composed, cap, &harness, &sdist, &self.pytest, &precompiled)?;
             results.push((cap.package.clone(), code));
         }
-        let failed: Vec<&str> = results.iter().filter(|(_, code)| *code != 0).map(|(name, _)| name.as_str()).collect();
+        let failed: Vec<&str> = results
+            .iter()
+            .filter(|(_, code)| *code != 0)
+            .map(|(name, _)| name.as_str())
+            .collect();
         for (name, code) in &results {
-            println!("{} {name} (pytest exit {code})", if *code == 0 { "PASS" } else { "FAIL" });
+            println!(
+                "{} {name} (pytest exit {code})",
+                if *code == 0 { "PASS" } else { "FAIL" }
+            );
         }
-        println!("{} passed, {} failed", results.len() - failed.len(), failed.len());
-        Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(crate::exit::FAILURE) })
+        println!(
+            "{} passed, {} failed",
+            results.len() - failed.len(),
+            failed.len()
+        );
+        Ok(if failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(crate::exit::FAILURE)
+        })
     }
 }

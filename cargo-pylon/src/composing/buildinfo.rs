@@ -40,10 +40,19 @@ pub struct CapInfo {
 pub fn hash_files(paths: &[PathBuf], relative_to: &Path) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for root in paths {
-        for entry in WalkDir::new(root).sort_by_file_name().into_iter().filter_entry(|e| e.file_name() != "target") {
+        for entry in WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.file_name() != "target")
+        {
             let entry = entry.with_context(|| format!("cannot walk {}", root.display()))?;
             if entry.file_type().is_file() {
-                let name = entry.path().strip_prefix(relative_to).unwrap_or(entry.path()).display().to_string();
+                let name = entry
+                    .path()
+                    .strip_prefix(relative_to)
+                    .unwrap_or(entry.path())
+                    .display()
+                    .to_string();
                 out.insert(name, pylon_sys::source::sha256_file(entry.path())?);
             }
         }
@@ -53,7 +62,8 @@ pub fn hash_files(paths: &[PathBuf], relative_to: &Path) -> Result<BTreeMap<Stri
 
 impl BuildManifest {
     pub fn write(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).context("cannot serialize the build manifest")?;
+        let json =
+            serde_json::to_vec_pretty(self).context("cannot serialize the build manifest")?;
         super::component::write_atomically(path, &json)
     }
 }

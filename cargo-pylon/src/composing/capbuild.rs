@@ -13,7 +13,10 @@ pub const TARGET: &str = "wasm32-wasip2";
 
 /// The component file cargo writes for `cap` under `target_dir`.
 pub fn component_path(target_dir: &Path, cap: &Cap) -> PathBuf {
-    target_dir.join(TARGET).join("release").join(format!("{}.wasm", cap.lib_name))
+    target_dir
+        .join(TARGET)
+        .join("release")
+        .join(format!("{}.wasm", cap.lib_name))
 }
 
 /// `cargo build --release --target wasm32-wasip2` for all `caps` at once.
@@ -29,11 +32,15 @@ pub fn build(step: &Step, workspace_root: &Path, target_dir: &Path, caps: &[&Cap
     for cap in caps {
         cmd.args(["--package", &cap.package]);
     }
-    step.run(&mut cmd).context("building the cap components failed")
+    step.run(&mut cmd)
+        .context("building the cap components failed")
 }
 
 /// `ns:pkg/iface@version` of every interface the component exports.
 pub fn exports(component: &Path) -> Result<BTreeSet<String>> {
-    let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
-    Ok(super::inspect::interfaces(&bytes).with_context(|| format!("cannot inspect {}", component.display()))?.exports)
+    let bytes =
+        std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
+    Ok(super::inspect::interfaces(&bytes)
+        .with_context(|| format!("cannot inspect {}", component.display()))?
+        .exports)
 }

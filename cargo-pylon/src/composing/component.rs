@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use wasi_preview1_component_adapter_provider::{WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER};
+use wasi_preview1_component_adapter_provider::{
+    WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+};
 use wit_component::ComponentEncoder;
 
 /// Encode `core` (a preview1 command module) as a component at `out`, unless `out` is
@@ -14,11 +16,14 @@ pub fn ensure_command(core: &Path, out: &Path, debug: bool) -> Result<()> {
     if is_newer(out, core) {
         return Ok(());
     }
-    let mut module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
+    let mut module =
+        std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
     if !debug {
-        module = strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
+        module = strip_debug(&module)
+            .with_context(|| format!("cannot read the sections of {}", core.display()))?;
     }
-    let component = encode(&module, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER).with_context(|| format!("cannot encode {} as a component", core.display()))?;
+    let component = encode(&module, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER)
+        .with_context(|| format!("cannot encode {} as a component", core.display()))?;
     write_atomically(out, &component)
 }
 

@@ -38,10 +38,17 @@ pub fn interfaces(component: &[u8]) -> Result<Interfaces> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    Ok(Interfaces { imports: names(&resolve, world.imports.iter()), exports: names(&resolve, world.exports.iter()), exported_resources })
+    Ok(Interfaces {
+        imports: names(&resolve, world.imports.iter()),
+        exports: names(&resolve, world.exports.iter()),
+        exported_resources,
+    })
 }
 
-fn names<'a>(resolve: &Resolve, items: impl Iterator<Item = (&'a WorldKey, &'a WorldItem)>) -> BTreeSet<String> {
+fn names<'a>(
+    resolve: &Resolve,
+    items: impl Iterator<Item = (&'a WorldKey, &'a WorldItem)>,
+) -> BTreeSet<String> {
     items
         .filter_map(|(_, item)| match item {
             WorldItem::Interface { id, .. } => resolve.id_of(*id),

@@ -14,10 +14,10 @@ use pylon_sys::Toolchain;
 use walkdir::WalkDir;
 
 use super::cext::{Compiler, Flavor};
+use super::stamp::Fingerprint;
+use crate::scaffolding::scratch::copy_dir;
 use crate::workspace::discover::{Cap, LocatedLibrary};
 use crate::workspace::manifest::{Configure, Library};
-use crate::scaffolding::scratch::copy_dir;
-use super::stamp::Fingerprint;
 
 /// What a configured library's build runs besides the WASI toolchain: (package, program).
 const BUILD_TOOLS: &[(&str, &str)] = &[("make", "/usr/bin/make"), ("perl", "/usr/bin/perl")];
@@ -31,22 +31,45 @@ pub struct Built {
 }
 
 /// The library of `cap`, from the cache under `cache` or built into it.
-pub fn ensure(cap: &Cap, compiler: &Compiler, toolchain: &Toolchain, cache: &Path, log: &Path) -> Result<Built> {
+pub fn ensure(
+    cap: &Cap,
+    compiler: &Compiler,
+    toolchain: &Toolchain,
+    cache: &Path,
+    log: &Path,
+) -> Result<Built> {
     let (Some(library), Some(located)) = (&cap.meta.library, &cap.located) else {
-        bail!("cap {}: a library cap whose library was not located; run `cargo metadata` to see why", cap.package);
+        bail!(
+            "cap {}: a library cap whose library was not located; run `cargo metadata` to see why",
+            cap.package
+        );
     };
     let key = key(library, located, compiler, toolchain)?;
-    let crate_dir = located.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| library.krate.clone());
+    let crate_dir = located
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| library.krate.clone());
     let dest = cache.join(format!("{crate_dir}-{}", &key[..16]));
     if !pylon_sys::home::is_published(&dest) {
-        std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
+        std::fs::create_dir_all(cache)
+            .with_context(|| format!("cannot create {}", cache.display()))?;
         let lock_path = pylon_sys::home::lock_path(&dest);
-        let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
-        lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        let lock = std::fs::File::create(&lock_path)
+            .with_context(|| format!("cannot create {}", lock_path.display()))?;
+        lock.lock()
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
         if !pylon_sys::home::is_published(&dest) {
-            let scratch = tempfile::Builder::new().prefix(".build-").tempdir_in(cache).with_context(|| format!("cannot create a scratch folder in {}", cache.display()))?;
+            let scratch = tempfile::Builder::new()
+                .prefix(".build-")
+                .tempdir_in(cache)
+                .with_context(|| {
+                    format!("cannot create a scratch folder in {}", cache.display())
+                })?;
             match &library.configure {
-                Some(configure) => configured(cap, configure, located, toolchain, scratch.path(), log)?,
+                Some(configure) => {
+                    configured(cap, configure, located, toolchain, scratch.path(), log)?
+                }
                 None => compiled(cap, library, located, compiler, scratch.path(), log)?,
             }
             pylon_sys::home::publish(scratch, &dest)?;
@@ -54,17 +77,38 @@ pub fn ensure(cap: &Cap, compiler: &Compiler, toolchain: &Toolchain, cache: &Pat
     }
     Ok(match &library.configure {
         Some(configure) => Built {
-            objects: configure.archives.iter().map(|a| dest.join("lib").join(a.file_name().expect("validated"))).collect(),
-            include: library.include.iter().map(|i| dest.join("include").join(i)).collect(),
+            objects: configure
+                .archives
+                .iter()
+                .map(|a| dest.join("lib").join(a.file_name().expect("validated")))
+                .collect(),
+            include: library
+                .include
+                .iter()
+                .map(|i| dest.join("include").join(i))
+                .collect(),
         },
         None => Built {
-            objects: located.sources.iter().map(|s| dest.join(object_name(&located.dir, s))).collect(),
-            include: library.include.iter().map(|i| located.dir.join(i)).collect(),
+            objects: located
+                .sources
+                .iter()
+                .map(|s| dest.join(object_name(&located.dir, s)))
+                .collect(),
+            include: library
+                .include
+                .iter()
+                .map(|i| located.dir.join(i))
+                .collect(),
         },
     })
 }
 
-fn key(library: &Library, located: &LocatedLibrary, compiler: &Compiler, toolchain: &Toolchain) -> Result<String> {
+fn key(
+    library: &Library,
+    located: &LocatedLibrary,
+    compiler: &Compiler,
+    toolchain: &Toolchain,
+) -> Result<String> {
     let mut fp = Fingerprint::new("library");
     fp.text(&toolchain.identity);
     match &library.configure {
@@ -76,13 +120,24 @@ fn key(library: &Library, located: &LocatedLibrary, compiler: &Compiler, toolcha
             for entry in WalkDir::new(&root).sort_by_file_name() {
                 let entry = entry.with_context(|| format!("cannot walk {}", root.display()))?;
                 if entry.file_type().is_file() {
-                    fp.text(&entry.path().strip_prefix(&root).expect("below root").display().to_string());
-                    fp.bytes(&std::fs::read(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?);
+                    fp.text(
+                        &entry
+                            .path()
+                            .strip_prefix(&root)
+                            .expect("below root")
+                            .display()
+                            .to_string(),
+                    );
+                    fp.bytes(
+                        &std::fs::read(entry.path())
+                            .with_context(|| format!("cannot read {}", entry.path().display()))?,
+                    );
                 }
             }
         }
         None => {
-            fp.text(&serde_json::to_string(library)?).text(&compiler.recipe.module_cflags.join(" "));
+            fp.text(&serde_json::to_string(library)?)
+                .text(&compiler.recipe.module_cflags.join(" "));
             for dir in &library.include {
                 fp.headers(&located.dir.join(dir))?;
             }
@@ -97,30 +152,71 @@ fn key(library: &Library, located: &LocatedLibrary, compiler: &Compiler, toolcha
 /// An object named by its source's path below `root`, so same-named files of two folders
 /// differ.
 pub fn object_name(root: &Path, source: &Path) -> String {
-    format!("{}.o", source.strip_prefix(root).unwrap_or(source).to_string_lossy().replace(['/', '.'], "_"))
+    format!(
+        "{}.o",
+        source
+            .strip_prefix(root)
+            .unwrap_or(source)
+            .to_string_lossy()
+            .replace(['/', '.'], "_")
+    )
 }
 
 /// Compile each of the library's C files, on every core.
-fn compiled(cap: &Cap, library: &Library, located: &LocatedLibrary, compiler: &Compiler, out: &Path, log: &Path) -> Result<()> {
-    let step = Step::start(format!("compile {} ({} C files, once per version)", library.krate, located.sources.len())).log_to(log)?;
-    let includes: Vec<PathBuf> = library.include.iter().map(|i| located.dir.join(i)).collect();
+fn compiled(
+    cap: &Cap,
+    library: &Library,
+    located: &LocatedLibrary,
+    compiler: &Compiler,
+    out: &Path,
+    log: &Path,
+) -> Result<()> {
+    let step = Step::start(format!(
+        "compile {} ({} C files, once per version)",
+        library.krate,
+        located.sources.len()
+    ))
+    .log_to(log)?;
+    let includes: Vec<PathBuf> = library
+        .include
+        .iter()
+        .map(|i| located.dir.join(i))
+        .collect();
     let includes: Vec<&Path> = includes.iter().map(PathBuf::as_path).collect();
     let defines: Vec<String> = library.defines.iter().map(|d| format!("-D{d}")).collect();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<()>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| -> Result<()> {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(source) = located.sources.get(i) else { return Ok(()) };
-                step.message(&source.file_name().expect("file").to_string_lossy());
-                compiler.compile(&step, source, &out.join(object_name(&located.dir, source)), &includes, &defines, Flavor::Builtin, false)?;
-            }
-        })).collect();
-        handles.into_iter().map(|h| h.join().expect("compile worker panicked")).collect()
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(source) = located.sources.get(i) else {
+                            return Ok(());
+                        };
+                        step.message(&source.file_name().expect("file").to_string_lossy());
+                        compiler.compile(
+                            &step,
+                            source,
+                            &out.join(object_name(&located.dir, source)),
+                            &includes,
+                            &defines,
+                            Flavor::Builtin,
+                            false,
+                        )?;
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("compile worker panicked"))
+            .collect()
     });
     for result in results {
-        result.with_context(|| format!("cap {}: building {} for WASI", cap.package, library.krate))?;
+        result
+            .with_context(|| format!("cap {}: building {} for WASI", cap.package, library.krate))?;
     }
     step.finish();
     Ok(())
@@ -128,12 +224,33 @@ fn compiled(cap: &Cap, library: &Library, located: &LocatedLibrary, compiler: &C
 
 /// Run the library's own configure and make in a copy of its tree, with pylon's WASI
 /// toolchain, and keep the archives and headers.
-fn configured(cap: &Cap, configure: &Configure, located: &LocatedLibrary, toolchain: &Toolchain, out: &Path, log: &Path) -> Result<()> {
-    let step = Step::start(format!("build {} for WASI (configure and make, once per version)", located.dir.file_name().unwrap_or_default().to_string_lossy())).log_to(log)?;
+fn configured(
+    cap: &Cap,
+    configure: &Configure,
+    located: &LocatedLibrary,
+    toolchain: &Toolchain,
+    out: &Path,
+    log: &Path,
+) -> Result<()> {
+    let step = Step::start(format!(
+        "build {} for WASI (configure and make, once per version)",
+        located
+            .dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+    ))
+    .log_to(log)?;
     // Installed on first need, like the rest of the toolchain.
-    let missing: Vec<&str> = BUILD_TOOLS.iter().filter(|(_, path)| !Path::new(path).exists()).map(|(package, _)| *package).collect();
+    let missing: Vec<&str> = BUILD_TOOLS
+        .iter()
+        .filter(|(_, path)| !Path::new(path).exists())
+        .map(|(package, _)| *package)
+        .collect();
     if !missing.is_empty() {
-        pylon_sys::debian::install(&missing, &step).with_context(|| format!("cap {}: its library builds with make and perl", cap.package))?;
+        pylon_sys::debian::install(&missing, &step).with_context(|| {
+            format!("cap {}: its library builds with make and perl", cap.package)
+        })?;
     }
     let tree = out.join("src");
     step.message("copy the sources");
@@ -150,27 +267,47 @@ fn configured(cap: &Cap, configure: &Configure, located: &LocatedLibrary, toolch
     let mut cmd = Command::new(program);
     cmd.args(args);
     with_tools(&mut cmd);
-    step.run(&mut cmd).with_context(|| format!("cap {}: configuring {}", cap.package, located.dir.display()))?;
+    step.run(&mut cmd)
+        .with_context(|| format!("cap {}: configuring {}", cap.package, located.dir.display()))?;
     step.message("make");
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut cmd = Command::new("make");
     cmd.arg(format!("-j{jobs}")).args(&configure.make);
     with_tools(&mut cmd);
-    step.run(&mut cmd).with_context(|| format!("cap {}: make {} in a copy of {}", cap.package, configure.make.join(" "), located.dir.display()))?;
+    step.run(&mut cmd).with_context(|| {
+        format!(
+            "cap {}: make {} in a copy of {}",
+            cap.package,
+            configure.make.join(" "),
+            located.dir.display()
+        )
+    })?;
     let lib = out.join("lib");
     std::fs::create_dir_all(&lib).with_context(|| format!("cannot create {}", lib.display()))?;
     for archive in &configure.archives {
         let from = tree.join(archive);
         let to = lib.join(archive.file_name().expect("validated"));
-        std::fs::rename(&from, &to).with_context(|| format!("cap {}: the build left no {}; check `archives`", cap.package, archive.display()))?;
+        std::fs::rename(&from, &to).with_context(|| {
+            format!(
+                "cap {}: the build left no {}; check `archives`",
+                cap.package,
+                archive.display()
+            )
+        })?;
     }
     if let Some(cap_library) = &cap.meta.library {
         for dir in &cap_library.include {
-            copy_dir(&tree.join(dir), &out.join("include").join(dir))
-                .with_context(|| format!("cap {}: library.include {} after the build", cap.package, dir.display()))?;
+            copy_dir(&tree.join(dir), &out.join("include").join(dir)).with_context(|| {
+                format!(
+                    "cap {}: library.include {} after the build",
+                    cap.package,
+                    dir.display()
+                )
+            })?;
         }
     }
-    std::fs::remove_dir_all(&tree).with_context(|| format!("cannot remove the build tree {}", tree.display()))?;
+    std::fs::remove_dir_all(&tree)
+        .with_context(|| format!("cannot remove the build tree {}", tree.display()))?;
     step.finish();
     Ok(())
 }

@@ -11,8 +11,13 @@ use wac_graph::{CompositionGraph, EncodeOptions};
 /// interpreter exports (wasi:cli/run).
 pub fn plug(interpreter: &[u8], caps: &[(String, PathBuf)]) -> Result<Vec<u8>> {
     let mut graph = CompositionGraph::new();
-    let socket = Package::from_bytes("pylon:interpreter", None, interpreter.to_vec(), graph.types_mut())
-        .context("the interpreter is not a component wac-graph can read")?;
+    let socket = Package::from_bytes(
+        "pylon:interpreter",
+        None,
+        interpreter.to_vec(),
+        graph.types_mut(),
+    )
+    .context("the interpreter is not a component wac-graph can read")?;
     let socket = graph.register_package(socket)?;
     let mut plugs = Vec::new();
     for (name, path) in caps {
@@ -20,29 +25,53 @@ pub fn plug(interpreter: &[u8], caps: &[(String, PathBuf)]) -> Result<Vec<u8>> {
             .with_context(|| format!("cannot read the component {}", path.display()))?;
         plugs.push(graph.register_package(package)?);
     }
-    wac_graph::plug(&mut graph, plugs, socket).context("plugging the caps into the interpreter failed")?;
-    graph.encode(EncodeOptions::default()).context("encoding the composed interpreter failed")
+    wac_graph::plug(&mut graph, plugs, socket)
+        .context("plugging the caps into the interpreter failed")?;
+    graph
+        .encode(EncodeOptions::default())
+        .context("encoding the composed interpreter failed")
 }
 
 /// Non-WASI imports of a component: what is still unsatisfied after plugging.
 pub fn foreign_imports(component: &[u8]) -> Result<BTreeSet<String>> {
-    let imports = super::inspect::interfaces(component).context("cannot inspect the composed interpreter")?.imports;
-    Ok(imports.into_iter().filter(|name| !super::inspect::is_host_provided(name)).collect())
+    let imports = super::inspect::interfaces(component)
+        .context("cannot inspect the composed interpreter")?
+        .imports;
+    Ok(imports
+        .into_iter()
+        .filter(|name| !super::inspect::is_host_provided(name))
+        .collect())
 }
 
 /// Fail, naming the interface, the version wanted and what was offered.
 pub fn check_satisfied(unsatisfied: &BTreeSet<String>, offered: &BTreeSet<String>) -> Result<()> {
-    let Some(first) = unsatisfied.iter().next() else { return Ok(()) };
+    let Some(first) = unsatisfied.iter().next() else {
+        return Ok(());
+    };
     let base = first.split('@').next().unwrap_or(first);
-    let same_interface: Vec<&String> = offered.iter().filter(|o| o.split('@').next() == Some(base)).collect();
+    let same_interface: Vec<&String> = offered
+        .iter()
+        .filter(|o| o.split('@').next() == Some(base))
+        .collect();
     let offer = if same_interface.is_empty() {
         format!("no cap exports {base} at all (offered: {})", list(offered))
     } else {
-        format!("caps offer {}", same_interface.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "caps offer {}",
+            same_interface
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     bail!("the interpreter imports {first}, which no static cap satisfies: {offer}\n  fix: make the WIT package versions agree, or add the cap that exports it")
 }
 
 fn list(set: &BTreeSet<String>) -> String {
-    if set.is_empty() { "nothing".into() } else { set.iter().cloned().collect::<Vec<_>>().join(", ") }
+    if set.is_empty() {
+        "nothing".into()
+    } else {
+        set.iter().cloned().collect::<Vec<_>>().join(", ")
+    }
 }

@@ -21,14 +21,25 @@ use super::{component, plug};
 /// (without DWARF unless `debug`; the name section stays, so traps still name functions),
 /// encoded with the preview1 `adapter`, and the caps `plugged` composed in. `failed` says
 /// what a failing initialization means.
-pub fn build(step: &Step, core: &Path, debug: bool, wasi: WasiCtxBuilder, adapter: &[u8], plugged: &[(String, PathBuf)], failed: impl FnOnce() -> String) -> Result<Vec<u8>> {
-    let mut module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
+pub fn build(
+    step: &Step,
+    core: &Path,
+    debug: bool,
+    wasi: WasiCtxBuilder,
+    adapter: &[u8],
+    plugged: &[(String, PathBuf)],
+    failed: impl FnOnce() -> String,
+) -> Result<Vec<u8>> {
+    let mut module =
+        std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
     if !debug {
-        module = component::strip_debug(&module).with_context(|| format!("cannot read the sections of {}", core.display()))?;
+        module = component::strip_debug(&module)
+            .with_context(|| format!("cannot read the sections of {}", core.display()))?;
     }
     let snapshot = snapshot(&module, wasi).with_context(failed)?;
     step.message("encode as a component");
-    let encoded = component::encode(&snapshot, adapter).context("cannot encode the snapshot as a component")?;
+    let encoded = component::encode(&snapshot, adapter)
+        .context("cannot encode the snapshot as a component")?;
     if plugged.is_empty() {
         return Ok(encoded);
     }
@@ -47,7 +58,10 @@ fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
     let mut store = wasmtime::Store::new(&engine, wasi.build_p1());
     let mut linker = wasmtime::Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_async(&mut linker, |cx| cx).map_err(anyhow::Error::from)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let mut wizer = wasmtime_wizer::Wizer::new();
     wizer.init_func("wizer.initialize");
     let snapshot = runtime.block_on(wizer.run(&mut store, module, async |store, module| {
@@ -77,13 +91,24 @@ pub struct Inputs<'a> {
 /// Write the pre-initialized interpreter to `out` unless its inputs are unchanged.
 pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<()> {
     for name in inputs.preload {
-        if name.is_empty() || !name.split('.').all(|part| part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && part.chars().all(|c| c.is_alphanumeric() || c == '_')) {
+        if name.is_empty()
+            || !name.split('.').all(|part| {
+                part.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+        {
             bail!("{}: [workspace.metadata.pylon] preload: {name:?} is not a module name\n  fix: list importable modules, such as \"json\" or \"email.message\"", where_set(inputs));
         }
     }
     let mut fp = Fingerprint::new("preinit");
-    fp.identity(inputs.core)?.tree(inputs.site_packages.0)?.text(&inputs.prefix.display().to_string()).text(inputs.site_packages.1);
-    fp.text(&inputs.preload.join(",")).text(if inputs.debug { "dwarf" } else { "stripped" });
+    fp.identity(inputs.core)?
+        .tree(inputs.site_packages.0)?
+        .text(&inputs.prefix.display().to_string())
+        .text(inputs.site_packages.1);
+    fp.text(&inputs.preload.join(","))
+        .text(if inputs.debug { "dwarf" } else { "stripped" });
     for (package, path) in inputs.statics {
         fp.text(package).identity(path)?;
     }
@@ -99,20 +124,34 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
     }
     let (site, site_guest) = inputs.site_packages;
     for (host, guest) in [(inputs.prefix, GUEST_PREFIX), (site, site_guest)] {
-        wasi.preopened_dir(host, guest, FsPerms::ReadOnly).map_err(anyhow::Error::from).with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
+        wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
     }
-    let built = build(&step, inputs.core, inputs.debug, wasi, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER, inputs.statics, || {
-        if inputs.preload.is_empty() {
-            format!("pre-initializing the interpreter failed (Python's account is above; the compose log is {})\n  fix: run `cargo pylon doctor` to check the CPython build, then compose again", log.display())
-        } else {
-            format!("pre-initializing the interpreter with preload = {:?} failed (Python's account is above)\n  fix: correct `preload` in {}", inputs.preload, where_set(inputs))
-        }
-    })?;
+    let built = build(
+        &step,
+        inputs.core,
+        inputs.debug,
+        wasi,
+        WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        inputs.statics,
+        || {
+            if inputs.preload.is_empty() {
+                format!("pre-initializing the interpreter failed (Python's account is above; the compose log is {})\n  fix: run `cargo pylon doctor` to check the CPython build, then compose again", log.display())
+            } else {
+                format!("pre-initializing the interpreter with preload = {:?} failed (Python's account is above)\n  fix: correct `preload` in {}", inputs.preload, where_set(inputs))
+            }
+        },
+    )?;
     component::write_atomically(out, &built)?;
     step.finish();
     stamp.record()
 }
 
 fn where_set(inputs: &Inputs) -> String {
-    inputs.manifest.map_or("the workspace's Cargo.toml".to_string(), |m| m.display().to_string())
+    inputs
+        .manifest
+        .map_or("the workspace's Cargo.toml".to_string(), |m| {
+            m.display().to_string()
+        })
 }

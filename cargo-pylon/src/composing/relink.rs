@@ -9,24 +9,78 @@ use pylon_sys::progress::Step;
 
 /// Link the interpreter from CPython's objects, with `config_object` in place of its
 /// builtin-module table and `extra` objects (extensions, bindings, glue) beside them.
-pub fn link(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path, extra: &[PathBuf], out: &Path) -> Result<()> {
+pub fn link(
+    step: &Step,
+    clang: &Path,
+    recipe: &LinkRecipe,
+    config_object: &Path,
+    extra: &[PathBuf],
+    out: &Path,
+) -> Result<()> {
     let wrapped = WRAPPED.iter().map(|symbol| format!("-Wl,--wrap={symbol}"));
-    run(step, clang, recipe, config_object, extra, out, &[], wrapped.collect(), |_| true)
+    run(
+        step,
+        clang,
+        recipe,
+        config_object,
+        extra,
+        out,
+        &[],
+        wrapped.collect(),
+        |_| true,
+    )
 }
 
 /// As [`link`], as a reactor (a library the host calls into, with no `main`); without
 /// `exit_shim` it keeps wasi-libc's own `proc_exit`.
-pub fn link_reactor(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path, extra: &[PathBuf], out: &Path, exit_shim: bool) -> Result<()> {
-    let wrapped = WRAPPED.iter().filter(|s| exit_shim || **s != "__wasi_proc_exit").map(|symbol| format!("-Wl,--wrap={symbol}"));
-    run(step, clang, recipe, config_object, extra, out, &["-mexec-model=reactor"], wrapped.collect(), |o| !o.ends_with(MAIN_OBJECT))
+pub fn link_reactor(
+    step: &Step,
+    clang: &Path,
+    recipe: &LinkRecipe,
+    config_object: &Path,
+    extra: &[PathBuf],
+    out: &Path,
+    exit_shim: bool,
+) -> Result<()> {
+    let wrapped = WRAPPED
+        .iter()
+        .filter(|s| exit_shim || **s != "__wasi_proc_exit")
+        .map(|symbol| format!("-Wl,--wrap={symbol}"));
+    run(
+        step,
+        clang,
+        recipe,
+        config_object,
+        extra,
+        out,
+        &["-mexec-model=reactor"],
+        wrapped.collect(),
+        |o| !o.ends_with(MAIN_OBJECT),
+    )
 }
 
 /// CPython's `main`, which a reactor leaves out.
 const MAIN_OBJECT: &str = "Programs/python.o";
 
 #[allow(clippy::too_many_arguments)]
-fn run(step: &Step, clang: &Path, recipe: &LinkRecipe, config_object: &Path, extra: &[PathBuf], out: &Path, flags: &[&str], wrapped: Vec<String>, keep: impl Fn(&Path) -> bool) -> Result<()> {
-    let objects = recipe.objects.iter().filter(|o| keep(o)).map(|o| if *o == recipe.config_object { config_object } else { o.as_path() });
+fn run(
+    step: &Step,
+    clang: &Path,
+    recipe: &LinkRecipe,
+    config_object: &Path,
+    extra: &[PathBuf],
+    out: &Path,
+    flags: &[&str],
+    wrapped: Vec<String>,
+    keep: impl Fn(&Path) -> bool,
+) -> Result<()> {
+    let objects = recipe.objects.iter().filter(|o| keep(o)).map(|o| {
+        if *o == recipe.config_object {
+            config_object
+        } else {
+            o.as_path()
+        }
+    });
     let mut cmd = Command::new(clang);
     cmd.args(&recipe.ldflags)
         .args(flags)

@@ -9,7 +9,10 @@ use crate::workspace::discover::Cap;
 /// Guest path of the facade tree: CPython's own site-packages, so `site` puts it on
 /// `sys.path` with no configuration.
 pub fn guest_site_packages(python_minor: &str) -> String {
-    format!("{}/lib/python{python_minor}/site-packages", pylon_sys::cpython::GUEST_PREFIX)
+    format!(
+        "{}/lib/python{python_minor}/site-packages",
+        pylon_sys::cpython::GUEST_PREFIX
+    )
 }
 
 /// Rebuild `dir` with every cap's facade at its destination, `stubs` (`.pyi` files of
@@ -17,9 +20,11 @@ pub fn guest_site_packages(python_minor: &str) -> String {
 pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path) -> Result<()> {
     let scratch = dir.with_extension("new");
     if scratch.exists() {
-        std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot clear {}", scratch.display()))?;
+        std::fs::remove_dir_all(&scratch)
+            .with_context(|| format!("cannot clear {}", scratch.display()))?;
     }
-    std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
     for cap in caps {
         copy_facade(cap, &scratch)?;
     }
@@ -28,12 +33,15 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path)
     }
     for stub in stubs {
         let name = stub.file_name().context("a stub without a file name")?;
-        std::fs::copy(stub, scratch.join(name)).with_context(|| format!("cannot stage {}", stub.display()))?;
+        std::fs::copy(stub, scratch.join(name))
+            .with_context(|| format!("cannot stage {}", stub.display()))?;
     }
     if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot replace {}", dir.display()))?;
     }
-    std::fs::rename(&scratch, dir).with_context(|| format!("cannot move the facades into {}", dir.display()))?;
+    std::fs::rename(&scratch, dir)
+        .with_context(|| format!("cannot move the facades into {}", dir.display()))?;
     Ok(())
 }
 
@@ -44,15 +52,26 @@ pub fn copy_facade(cap: &Cap, into: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     for (from, dest) in &files {
         let to = into.join(dest);
         if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::copy(from, &to).with_context(|| format!("cannot stage {} of {} at {}", from.display(), cap.package, dest.display()))?;
+        std::fs::copy(from, &to).with_context(|| {
+            format!(
+                "cannot stage {} of {} at {}",
+                from.display(),
+                cap.package,
+                dest.display()
+            )
+        })?;
     }
     Ok(files)
 }
 
 /// Unpack a wheel (a zip file) into `into`.
 pub fn unzip(wheel: &Path, into: &Path) -> Result<()> {
-    let file = std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
-    zip::ZipArchive::new(file).and_then(|mut archive| archive.extract(into)).with_context(|| format!("cannot unpack {}", wheel.display()))
+    let file =
+        std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
+    zip::ZipArchive::new(file)
+        .and_then(|mut archive| archive.extract(into))
+        .with_context(|| format!("cannot unpack {}", wheel.display()))
 }

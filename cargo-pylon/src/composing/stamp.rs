@@ -30,15 +30,20 @@ impl Fingerprint {
 
     /// A file's contents.
     pub fn file(&mut self, path: &Path) -> Result<&mut Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         self.text(&path.display().to_string());
         Ok(self.bytes(&bytes))
     }
 
     /// The contents of every C header (`*.h`) directly in `dir`.
     pub fn headers(&mut self, dir: &Path) -> Result<&mut Self> {
-        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+        for entry in
+            std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?
+        {
+            let path = entry
+                .with_context(|| format!("cannot list {}", dir.display()))?
+                .path();
             if path.extension().is_some_and(|e| e == "h") {
                 self.file(&path)?;
             }
@@ -49,12 +54,26 @@ impl Fingerprint {
     /// Names, sizes and modification times of every file under `dir` except `target/`
     /// folders: cheap, and enough to notice any edit (cargo decides what to rebuild).
     pub fn tree(&mut self, dir: &Path) -> Result<&mut Self> {
-        let walk = WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| e.file_name() != "target");
+        let walk = WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.file_name() != "target");
         for entry in walk {
             let entry = entry.with_context(|| format!("cannot walk {}", dir.display()))?;
-            let meta = entry.metadata().with_context(|| format!("cannot stat {}", entry.path().display()))?;
-            let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
-            self.text(&format!("{}|{}|{}", entry.path().display(), meta.len(), mtime.as_nanos()));
+            let meta = entry
+                .metadata()
+                .with_context(|| format!("cannot stat {}", entry.path().display()))?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            self.text(&format!(
+                "{}|{}|{}",
+                entry.path().display(),
+                meta.len(),
+                mtime.as_nanos()
+            ));
         }
         Ok(self)
     }
@@ -64,7 +83,9 @@ impl Fingerprint {
     pub fn identity(&mut self, path: &Path) -> Result<&mut Self> {
         for entry in WalkDir::new(path).sort_by_file_name() {
             let entry = entry.with_context(|| format!("cannot walk {}", path.display()))?;
-            let meta = entry.metadata().with_context(|| format!("cannot stat {}", entry.path().display()))?;
+            let meta = entry
+                .metadata()
+                .with_context(|| format!("cannot stat {}", entry.path().display()))?;
             self.text(&format!("{}|{}", entry.path().display(), identity(&meta)));
         }
         Ok(self)
@@ -85,19 +106,25 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn new(dir: &Path, step: &str, fingerprint: &Fingerprint) -> Self {
-        Self { path: dir.join(format!("{step}.stamp")), key: fingerprint.finish() }
+        Self {
+            path: dir.join(format!("{step}.stamp")),
+            key: fingerprint.finish(),
+        }
     }
 
     /// True when the inputs are unchanged and every output is still there.
     pub fn fresh(&self, outputs: &[&Path]) -> bool {
-        outputs.iter().all(|o| o.exists()) && std::fs::read_to_string(&self.path).is_ok_and(|k| k == self.key)
+        outputs.iter().all(|o| o.exists())
+            && std::fs::read_to_string(&self.path).is_ok_and(|k| k == self.key)
     }
 
     pub fn record(&self) -> Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        std::fs::write(&self.path, &self.key).with_context(|| format!("cannot write {}", self.path.display()))
+        std::fs::write(&self.path, &self.key)
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 
     pub fn key(&self) -> &str {

@@ -15,7 +15,9 @@ pub struct Wit {
 impl Wit {
     pub fn load(dir: &Path, world: &str) -> Result<Self> {
         let mut resolve = Resolve::default();
-        let (package, _) = resolve.push_dir(dir).with_context(|| format!("cannot parse the WIT in {}", dir.display()))?;
+        let (package, _) = resolve
+            .push_dir(dir)
+            .with_context(|| format!("cannot parse the WIT in {}", dir.display()))?;
         let world = resolve
             .select_world(&[package], Some(world))
             .with_context(|| format!("{} has no world `{world}`; name the extension's import world in `extension.world`", dir.display()))?;
@@ -32,7 +34,10 @@ impl Wit {
         self.interfaces(|w| &w.exports)
     }
 
-    fn interfaces(&self, items: impl Fn(&wit_parser::World) -> &wit_parser::IndexMap<WorldKey, WorldItem>) -> BTreeSet<String> {
+    fn interfaces(
+        &self,
+        items: impl Fn(&wit_parser::World) -> &wit_parser::IndexMap<WorldKey, WorldItem>,
+    ) -> BTreeSet<String> {
         items(&self.resolve.worlds[self.world])
             .iter()
             .filter_map(|(_, item)| match item {
@@ -75,8 +80,14 @@ pub fn generate(wit: &mut Wit, dir: &Path) -> Result<Bindings> {
             type_object = Some(path);
         }
     }
-    let Some(type_object) = type_object else { bail!("wit-bindgen-c produced no component-type object") };
-    Ok(Bindings { dir: dir.to_path_buf(), sources, type_object })
+    let Some(type_object) = type_object else {
+        bail!("wit-bindgen-c produced no component-type object")
+    };
+    Ok(Bindings {
+        dir: dir.to_path_buf(),
+        sources,
+        type_object,
+    })
 }
 
 /// Leave unchanged files alone so their timestamps keep later steps incremental.

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use pylon_sys::progress::Step;
 
-pub use pylon_runtime::{engine, load, phases, precompile, Bounds, Captured, Files, Grant, Limited, Program, Route, Sandbox, Ticker, ISOLATION};
+pub use pylon_runtime::{
+    engine, load, phases, precompile, Bounds, Captured, Files, Grant, Limited, Program, Route,
+    Sandbox, Ticker, ISOLATION,
+};
 
 use crate::composing::compose::Composed;
 
@@ -23,7 +26,11 @@ impl Launch {
     pub fn new(composed: &Composed, program: Program, cache_dir: PathBuf) -> Self {
         let mut sandbox = Sandbox::new(program);
         sandbox.stop_on_signals = true;
-        Self { files: files(composed), sandbox, cache_dir }
+        Self {
+            files: files(composed),
+            sandbox,
+            cache_dir,
+        }
     }
 
     /// Run to completion; `Ok(code)` is Python's own exit code.
@@ -32,7 +39,12 @@ impl Launch {
         let interpreter = pylon_runtime::Interpreter::new(self.files, self.cache_dir.clone())?;
         let start = interpreter.files().start_component(&self.sandbox);
         let step = (!pylon_runtime::is_compiled(interpreter.engine(), start, &self.cache_dir))
-            .then(|| Step::start(format!("compiling {} (first run only)", start.file_name().unwrap_or_default().to_string_lossy())));
+            .then(|| {
+                Step::start(format!(
+                    "compiling {} (first run only)",
+                    start.file_name().unwrap_or_default().to_string_lossy()
+                ))
+            });
         interpreter.prepare(&self.sandbox)?;
         if let Some(step) = step {
             step.finish();
@@ -53,7 +65,13 @@ pub fn files(composed: &Composed) -> Files {
         component: composed.wasm.clone(),
         preinit: Some(composed.preinit.clone()),
         plan: composed.plan.clone(),
-        prefix: (composed.prefix.clone(), pylon_sys::cpython::GUEST_PREFIX.to_string()),
-        site_packages: Some((composed.site_packages.clone(), crate::composing::stage::guest_site_packages(minor))),
+        prefix: (
+            composed.prefix.clone(),
+            pylon_sys::cpython::GUEST_PREFIX.to_string(),
+        ),
+        site_packages: Some((
+            composed.site_packages.clone(),
+            crate::composing::stage::guest_site_packages(minor),
+        )),
     }
 }

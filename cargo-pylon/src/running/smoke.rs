@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::composing::compose::Composed;
 use super::launch::{Captured, Grant, Launch, Program};
+use crate::composing::compose::Composed;
 
 /// The exit code that means "skipped" (automake's convention).
 pub const SKIP_EXIT: u8 = 77;
@@ -39,47 +39,94 @@ pub fn files(workspace_root: &Path, composed: &Composed) -> Result<Vec<PathBuf>>
     let dir = workspace_root.join("tests");
     let mut files = Vec::new();
     if dir.is_dir() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
+        {
             let path = entry?.path();
-            if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("_smoke.py")) {
+            if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with("_smoke.py"))
+            {
                 files.push(path);
             }
         }
     }
     files.sort();
     for cap in &composed.caps {
-        files.extend([&cap.meta.smoke, &cap.meta.hostile].into_iter().flatten().map(|s| cap.path(s)));
+        files.extend(
+            [&cap.meta.smoke, &cap.meta.hostile]
+                .into_iter()
+                .flatten()
+                .map(|s| cap.path(s)),
+        );
     }
     Ok(files)
 }
 
-pub fn run(composed: &Composed, file: &Path, cache_dir: &Path, require_fat: bool) -> Result<Outcome> {
+pub fn run(
+    composed: &Composed,
+    file: &Path,
+    cache_dir: &Path,
+    require_fat: bool,
+) -> Result<Outcome> {
     let started = Instant::now();
-    let mut launch = Launch::new(composed, Program::Script { path: file.to_path_buf(), args: Vec::new() }, cache_dir.to_path_buf());
+    let mut launch = Launch::new(
+        composed,
+        Program::Script {
+            path: file.to_path_buf(),
+            args: Vec::new(),
+        },
+        cache_dir.to_path_buf(),
+    );
     launch.sandbox.timeout = Some(TIMEOUT);
     let helper = tempfile::tempdir().context("cannot make a folder for the test helper")?;
-    std::fs::write(helper.path().join("pylon_hostile.py"), HOSTILE_HELPER).context("cannot write the test helper")?;
+    std::fs::write(helper.path().join("pylon_hostile.py"), HOSTILE_HELPER)
+        .context("cannot write the test helper")?;
     launch.sandbox.grants = vec![Grant::read_only(helper.path(), HELPER_DIR)];
     launch.sandbox.env = vec![("PYTHONPATH".into(), HELPER_DIR.into())];
-    launch.sandbox.env.extend(std::env::var("PYLON_HOSTILE_SEED").ok().map(|seed| ("PYLON_HOSTILE_SEED".to_string(), seed)));
+    launch.sandbox.env.extend(
+        std::env::var("PYLON_HOSTILE_SEED")
+            .ok()
+            .map(|seed| ("PYLON_HOSTILE_SEED".to_string(), seed)),
+    );
     let captured = Captured::new(OUTPUT_LIMIT);
     launch.sandbox.capture = Some(captured.clone());
     let verdict = match launch.run() {
         Ok(0) => Verdict::Pass,
         Ok(SKIP_EXIT) => {
-            let reason = last_line(&captured.stdout_text()).or_else(|| last_line(&captured.stderr_text())).unwrap_or_default();
+            let reason = last_line(&captured.stdout_text())
+                .or_else(|| last_line(&captured.stderr_text()))
+                .unwrap_or_default();
             if require_fat {
-                Verdict::Fail(format!("skipped ({reason}), and PYLON_REQUIRE_FAT=1 turns skips into failures"))
+                Verdict::Fail(format!(
+                    "skipped ({reason}), and PYLON_REQUIRE_FAT=1 turns skips into failures"
+                ))
             } else {
                 Verdict::Skip(reason)
             }
         }
-        Ok(code) => Verdict::Fail(format!("exit code {code}\n{}{}", captured.stdout_text(), captured.stderr_text())),
-        Err(err) => Verdict::Fail(format!("{err:#}\n{}{}", captured.stdout_text(), captured.stderr_text())),
+        Ok(code) => Verdict::Fail(format!(
+            "exit code {code}\n{}{}",
+            captured.stdout_text(),
+            captured.stderr_text()
+        )),
+        Err(err) => Verdict::Fail(format!(
+            "{err:#}\n{}{}",
+            captured.stdout_text(),
+            captured.stderr_text()
+        )),
     };
-    Ok(Outcome { file: file.to_path_buf(), verdict, seconds: started.elapsed().as_secs_f64() })
+    Ok(Outcome {
+        file: file.to_path_buf(),
+        verdict,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 fn last_line(text: &str) -> Option<String> {
-    text.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string())
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
 }

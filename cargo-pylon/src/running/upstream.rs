@@ -10,17 +10,33 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::composing::compose::Composed;
-use crate::workspace::discover::Cap;
 use super::launch::{Grant, Launch, Program};
+use crate::composing::compose::Composed;
 use crate::composing::stamp::Fingerprint;
+use crate::workspace::discover::Cap;
 
 /// pytest and what it imports on CPython 3.13: (project, version, sha256 of its wheel).
 const PYTEST: &[(&str, &str, &str)] = &[
-    ("pytest", "8.3.5", "c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820"),
-    ("pluggy", "1.5.0", "44e1ad92c8ca002de6377e165f3e0f1be63266ab4d554740532335b9d75ea669"),
-    ("iniconfig", "2.0.0", "b6a85871a79d2e3b22d2d1b94ac2824226a63c6b741c88f7ae975f18b6778374"),
-    ("packaging", "24.2", "09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759"),
+    (
+        "pytest",
+        "8.3.5",
+        "c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820",
+    ),
+    (
+        "pluggy",
+        "1.5.0",
+        "44e1ad92c8ca002de6377e165f3e0f1be63266ab4d554740532335b9d75ea669",
+    ),
+    (
+        "iniconfig",
+        "2.0.0",
+        "b6a85871a79d2e3b22d2d1b94ac2824226a63c6b741c88f7ae975f18b6778374",
+    ),
+    (
+        "packaging",
+        "24.2",
+        "09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759",
+    ),
 ];
 
 const PLUGIN: &str = include_str!("../../runtime/upstream_plugin.py");
@@ -61,13 +77,26 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
     for (project, version, sha) in PYTEST {
         key.text(&format!("{project} {version} {sha}"));
     }
-    let dir = home.dir("upstream")?.join(format!("pytest-{}", &key.finish()[..16]));
+    let dir = home
+        .dir("upstream")?
+        .join(format!("pytest-{}", &key.finish()[..16]));
     if pylon_sys::home::is_published(&dir) {
         return Ok(dir);
     }
-    let scratch = tempfile::Builder::new().prefix(".pytest-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for pytest")?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".pytest-")
+        .tempdir_in(dir.parent().expect("in the pylon home"))
+        .context("cannot make a folder for pytest")?;
     for (project, version, sha) in PYTEST {
-        let wheel = crate::checking::pypi::download(project, version, &|name| name.ends_with("-py3-none-any.whl"), Some(sha), source.index()?, source.cache, source.offline)?;
+        let wheel = crate::checking::pypi::download(
+            project,
+            version,
+            &|name| name.ends_with("-py3-none-any.whl"),
+            Some(sha),
+            source.index()?,
+            source.cache,
+            source.offline,
+        )?;
         crate::composing::stage::unzip(&wheel, scratch.path())?;
     }
     pylon_sys::home::publish(scratch, &dir)?;
@@ -76,37 +105,84 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
 
 /// The cap's upstream source distribution, unpacked (fetched once): its top folder.
 pub fn sdist(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
-    let upstream = cap.meta.upstream.as_ref().with_context(|| format!("{}: the cap names no [package.metadata.pylon.upstream]", cap.manifest_path.display()))?;
+    let upstream = cap.meta.upstream.as_ref().with_context(|| {
+        format!(
+            "{}: the cap names no [package.metadata.pylon.upstream]",
+            cap.manifest_path.display()
+        )
+    })?;
     let Some(sha) = upstream.sdist_sha256.as_deref() else {
         bail!(
             "{}: [package.metadata.pylon.upstream] has tests but no `sdist-sha256`\n  fix: pin the sha256 of {} {}'s source distribution (the index lists it)",
             cap.manifest_path.display(), upstream.pypi, upstream.version
         );
     };
-    let dir = home.dir("upstream")?.join(format!("{}-{}-{}", upstream.pypi, upstream.version, &sha[..16.min(sha.len())]));
+    let dir = home.dir("upstream")?.join(format!(
+        "{}-{}-{}",
+        upstream.pypi,
+        upstream.version,
+        &sha[..16.min(sha.len())]
+    ));
     if !pylon_sys::home::is_published(&dir) {
-        let archive = crate::checking::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".tar.gz"), Some(sha), source.index()?, source.cache, source.offline)?;
-        let scratch = tempfile::Builder::new().prefix(".sdist-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for the source distribution")?;
-        let file = std::fs::File::open(&archive).with_context(|| format!("cannot open {}", archive.display()))?;
-        tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(scratch.path()).with_context(|| format!("cannot unpack {}", archive.display()))?;
+        let archive = crate::checking::pypi::download(
+            &upstream.pypi,
+            &upstream.version,
+            &|name| name.ends_with(".tar.gz"),
+            Some(sha),
+            source.index()?,
+            source.cache,
+            source.offline,
+        )?;
+        let scratch = tempfile::Builder::new()
+            .prefix(".sdist-")
+            .tempdir_in(dir.parent().expect("in the pylon home"))
+            .context("cannot make a folder for the source distribution")?;
+        let file = std::fs::File::open(&archive)
+            .with_context(|| format!("cannot open {}", archive.display()))?;
+        tar::Archive::new(flate2::read::GzDecoder::new(file))
+            .unpack(scratch.path())
+            .with_context(|| format!("cannot unpack {}", archive.display()))?;
         pylon_sys::home::publish(scratch, &dir)?;
     }
     // An sdist holds one top folder, `<name>-<version>`.
-    let mut tops = std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?.filter_map(|e| e.ok()).filter(|e| e.path().is_dir());
+    let mut tops = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir());
     match (tops.next(), tops.next()) {
         (Some(top), None) => Ok(top.path()),
-        _ => bail!("{}: a source distribution must hold exactly one top folder", dir.display()),
+        _ => bail!(
+            "{}: a source distribution must hold exactly one top folder",
+            dir.display()
+        ),
     }
 }
 
 /// Run the cap's upstream tests (and `extra` pytest arguments) inside `composed`; returns
 /// pytest's exit code. Output streams to the terminal.
-pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: &[String], cache_dir: &Path) -> Result<u8> {
-    let upstream = cap.meta.upstream.as_ref().context("the cap names no upstream")?;
+pub fn run(
+    composed: &Composed,
+    cap: &Cap,
+    harness: &Path,
+    sdist: &Path,
+    extra: &[String],
+    cache_dir: &Path,
+) -> Result<u8> {
+    let upstream = cap
+        .meta
+        .upstream
+        .as_ref()
+        .context("the cap names no upstream")?;
     if upstream.tests.is_empty() {
-        bail!("{}: [package.metadata.pylon.upstream] lists no `tests`", cap.manifest_path.display());
+        bail!(
+            "{}: [package.metadata.pylon.upstream] lists no `tests`",
+            cap.manifest_path.display()
+        );
     }
-    let work = tempfile::Builder::new().prefix("pylon-upstream-").tempdir().context("cannot make a folder for the upstream tests")?;
+    let work = tempfile::Builder::new()
+        .prefix("pylon-upstream-")
+        .tempdir()
+        .context("cannot make a folder for the upstream tests")?;
     let tree = work.path().join("src");
     crate::scaffolding::scratch::copy_dir(sdist, &tree)?;
     for test in &upstream.tests {
@@ -116,10 +192,27 @@ pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: 
     }
     let plugin = work.path().join("plugin");
     std::fs::create_dir_all(&plugin).context("cannot make the plugin folder")?;
-    std::fs::write(plugin.join("pylon_upstream.py"), PLUGIN).context("cannot write the pytest plugin")?;
-    let skips: Vec<(&str, &str)> = upstream.skip.iter().map(|s| (s.test.as_str(), s.why.as_str())).collect();
-    let args: Vec<String> = upstream.tests.iter().cloned().chain(extra.iter().cloned()).collect();
-    let mut launch = Launch::new(composed, Program::Code { code: DRIVER.to_string(), args }, cache_dir.to_path_buf());
+    std::fs::write(plugin.join("pylon_upstream.py"), PLUGIN)
+        .context("cannot write the pytest plugin")?;
+    let skips: Vec<(&str, &str)> = upstream
+        .skip
+        .iter()
+        .map(|s| (s.test.as_str(), s.why.as_str()))
+        .collect();
+    let args: Vec<String> = upstream
+        .tests
+        .iter()
+        .cloned()
+        .chain(extra.iter().cloned())
+        .collect();
+    let mut launch = Launch::new(
+        composed,
+        Program::Code {
+            code: DRIVER.to_string(),
+            args,
+        },
+        cache_dir.to_path_buf(),
+    );
     launch.sandbox.timeout = Some(TIMEOUT);
     launch.sandbox.env = vec![("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?)];
     launch.sandbox.grants = vec![
@@ -130,15 +223,31 @@ pub fn run(composed: &Composed, cap: &Cap, harness: &Path, sdist: &Path, extra: 
     launch.run()
 }
 
-
 /// A wheel of the cap's upstream release, unpacked (fetched once): its public API is read
 /// from it. Any wheel of the release will do; the Python API is the same on every platform.
 pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
-    let upstream = cap.meta.upstream.as_ref().context("the cap names no upstream")?;
-    let dir = home.dir("upstream")?.join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
+    let upstream = cap
+        .meta
+        .upstream
+        .as_ref()
+        .context("the cap names no upstream")?;
+    let dir = home
+        .dir("upstream")?
+        .join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
     if !pylon_sys::home::is_published(&dir) {
-        let wheel = crate::checking::pypi::download(&upstream.pypi, &upstream.version, &|name| name.ends_with(".whl"), None, source.index()?, source.cache, source.offline)?;
-        let scratch = tempfile::Builder::new().prefix(".wheel-").tempdir_in(dir.parent().expect("in the pylon home")).context("cannot make a folder for the wheel")?;
+        let wheel = crate::checking::pypi::download(
+            &upstream.pypi,
+            &upstream.version,
+            &|name| name.ends_with(".whl"),
+            None,
+            source.index()?,
+            source.cache,
+            source.offline,
+        )?;
+        let scratch = tempfile::Builder::new()
+            .prefix(".wheel-")
+            .tempdir_in(dir.parent().expect("in the pylon home"))
+            .context("cannot make a folder for the wheel")?;
         crate::composing::stage::unzip(&wheel, scratch.path())?;
         pylon_sys::home::publish(scratch, &dir)?;
     }

@@ -8,9 +8,14 @@ use anyhow::{Context, Result};
 /// Write a workspace at `dest` with `root`'s workspace package and dependency tables,
 /// its `Cargo.lock`, a copy of each cap in `caps`, and pylon's output in `dest/out/`.
 pub fn copy_workspace(root: &Path, caps: &[&str], dest: &Path) -> Result<()> {
-    let cargo_toml = std::fs::read_to_string(root.join("Cargo.toml")).with_context(|| format!("cannot read {}/Cargo.toml", root.display()))?;
+    let cargo_toml = std::fs::read_to_string(root.join("Cargo.toml"))
+        .with_context(|| format!("cannot read {}/Cargo.toml", root.display()))?;
     // cargo refuses a members glob that matches nothing.
-    let members = if caps.is_empty() { "[]" } else { "[\"caps/*\"]" };
+    let members = if caps.is_empty() {
+        "[]"
+    } else {
+        "[\"caps/*\"]"
+    };
     let mut text = format!("[workspace]\nresolver = \"2\"\nmembers = {members}\n\n");
     for header in ["[workspace.package]", "[workspace.dependencies]"] {
         text.push_str(&section(&cargo_toml, header));
@@ -21,7 +26,8 @@ pub fn copy_workspace(root: &Path, caps: &[&str], dest: &Path) -> Result<()> {
     std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
     std::fs::write(dest.join("Cargo.toml"), text).context("cannot write the scratch Cargo.toml")?;
     if root.join("Cargo.lock").is_file() {
-        std::fs::copy(root.join("Cargo.lock"), dest.join("Cargo.lock")).context("cannot copy Cargo.lock")?;
+        std::fs::copy(root.join("Cargo.lock"), dest.join("Cargo.lock"))
+            .context("cannot copy Cargo.lock")?;
     }
     for cap in caps {
         copy_dir(&root.join("caps").join(cap), &dest.join("caps").join(cap))?;
@@ -33,7 +39,9 @@ pub fn copy_workspace(root: &Path, caps: &[&str], dest: &Path) -> Result<()> {
 }
 
 fn section(text: &str, header: &str) -> String {
-    let Some(start) = text.find(header) else { return String::new() };
+    let Some(start) = text.find(header) else {
+        return String::new();
+    };
     let rest = &text[start + header.len()..];
     let end = rest.find("\n[").map(|i| i + 1).unwrap_or(rest.len());
     format!("{header}{}", &rest[..end])
@@ -42,7 +50,9 @@ fn section(text: &str, header: &str) -> String {
 /// Copy a folder tree, leaving out `target/` folders.
 pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))?
+    {
         let entry = entry?;
         if entry.file_name() == "target" {
             continue;
@@ -51,7 +61,8 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            std::fs::copy(entry.path(), &target).with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
         }
     }
     Ok(())

@@ -8,7 +8,10 @@
 //! The stub is a core module written here, encoded as a component with wit-component.
 
 use anyhow::{Context, Result};
-use wasm_encoder::{CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, MemorySection, MemoryType, Module, TypeSection, ValType};
+use wasm_encoder::{
+    CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function, FunctionSection,
+    Instruction, MemorySection, MemoryType, Module, TypeSection, ValType,
+};
 
 /// The interfaces the stub provides (their names without version).
 pub const PROVIDED: &[&str] = &[
@@ -71,7 +74,9 @@ const ZEROES: u64 = 16;
 /// The stub component for wasi:cli `version` (for example `0.2.6`).
 pub fn component(version: &str) -> Result<Vec<u8>> {
     let mut resolve = wit_parser::Resolve::default();
-    let package = resolve.push_str("cli-stub.wit", &wit(version)).context("the wasi:cli stub's WIT does not parse")?;
+    let package = resolve
+        .push_str("cli-stub.wit", &wit(version))
+        .context("the wasi:cli stub's WIT does not parse")?;
     let world = resolve.select_world(&[package], Some("cli-stub"))?;
 
     let mut types = TypeSection::new();
@@ -91,28 +96,56 @@ pub fn component(version: &str) -> Result<Vec<u8>> {
     ];
     for (index, (iface, func)) in answers.iter().enumerate() {
         functions.function(0);
-        exports.export(&format!("{}#{func}", interface(iface)), ExportKind::Func, index as u32);
+        exports.export(
+            &format!("{}#{func}", interface(iface)),
+            ExportKind::Func,
+            index as u32,
+        );
         let mut body = Function::new([]);
-        body.instruction(&Instruction::I32Const(ZEROES as i32)).instruction(&Instruction::End);
+        body.instruction(&Instruction::I32Const(ZEROES as i32))
+            .instruction(&Instruction::End);
         code.function(&body);
     }
     functions.function(1);
-    exports.export(&format!("{}#exit", interface("exit")), ExportKind::Func, answers.len() as u32);
+    exports.export(
+        &format!("{}#exit", interface("exit")),
+        ExportKind::Func,
+        answers.len() as u32,
+    );
     let mut body = Function::new([]);
-    body.instruction(&Instruction::Unreachable).instruction(&Instruction::End);
+    body.instruction(&Instruction::Unreachable)
+        .instruction(&Instruction::End);
     code.function(&body);
 
     let mut memories = MemorySection::new();
-    memories.memory(MemoryType { minimum: 1, maximum: Some(1), memory64: false, shared: false, page_size_log2: None });
+    memories.memory(MemoryType {
+        minimum: 1,
+        maximum: Some(1),
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
     exports.export("memory", ExportKind::Memory, 0);
     let mut data = DataSection::new();
     data.active(0, &ConstExpr::i32_const(ZEROES as i32), [0u8; 16]);
 
     let mut module = Module::new();
-    module.section(&types).section(&functions).section(&memories).section(&exports).section(&code).section(&data);
+    module
+        .section(&types)
+        .section(&functions)
+        .section(&memories)
+        .section(&exports)
+        .section(&code)
+        .section(&data);
     let mut bytes = module.finish();
-    wit_component::embed_component_metadata(&mut bytes, &resolve, world, wit_component::StringEncoding::UTF8, false)
-        .context("cannot describe the wasi:cli stub")?;
+    wit_component::embed_component_metadata(
+        &mut bytes,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .context("cannot describe the wasi:cli stub")?;
     wit_component::ComponentEncoder::default()
         .validate(true)
         .module(&bytes)

@@ -48,7 +48,10 @@ impl Settings {
     pub fn new(composed: &crate::composing::compose::Composed, app: &App) -> Result<Self> {
         Ok(Self {
             prefix: composed.prefix.clone(),
-            site_packages: (composed.site_packages.clone(), crate::composing::stage::guest_site_packages(composed.cpython.profile.minor())),
+            site_packages: (
+                composed.site_packages.clone(),
+                crate::composing::stage::guest_site_packages(composed.cpython.profile.minor()),
+            ),
             app_folder: app.folder()?.to_path_buf(),
             grants: app.grants.clone(),
             env: app.environment()?,
@@ -62,13 +65,30 @@ impl Settings {
     /// folders, the application's environment, the server's stdout and stderr.
     pub(super) fn wasi_builder(&self) -> Result<WasiCtxBuilder> {
         let mut builder = WasiCtxBuilder::new();
-        builder.args(&["python3"]).envs(&self.env).inherit_stdout().inherit_stderr();
+        builder
+            .args(&["python3"])
+            .envs(&self.env)
+            .inherit_stdout()
+            .inherit_stderr();
         let (site, site_guest) = &self.site_packages;
-        let mounts = [(&self.prefix, GUEST_PREFIX, false), (site, site_guest.as_str(), false), (&self.app_folder, GUEST_APP, false)];
-        let grants = self.grants.iter().map(|g| (&g.host, g.guest.as_str(), !g.read_only));
+        let mounts = [
+            (&self.prefix, GUEST_PREFIX, false),
+            (site, site_guest.as_str(), false),
+            (&self.app_folder, GUEST_APP, false),
+        ];
+        let grants = self
+            .grants
+            .iter()
+            .map(|g| (&g.host, g.guest.as_str(), !g.read_only));
         for (host, guest, writable) in mounts.into_iter().chain(grants) {
-            let perms = if writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
-            builder.preopened_dir(host, guest, perms).map_err(anyhow::Error::from)
+            let perms = if writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            builder
+                .preopened_dir(host, guest, perms)
+                .map_err(anyhow::Error::from)
                 .with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
         }
         Ok(builder)
@@ -98,13 +118,20 @@ impl Limited for Exchange {
 
 impl WasiView for Exchange {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for Exchange {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 
@@ -117,7 +144,14 @@ impl WasiHttpHooks for NoOutgoing {
         _request: http::Request<wasmtime_wasi_http::WasiBody>,
         _options: Option<wasmtime_wasi_http::RequestOptions>,
         _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-    ) -> Box<dyn Future<Output = wasmtime_wasi_http::Result<(http::Response<wasmtime_wasi_http::WasiBody>, Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>)>> + Send> {
+    ) -> Box<
+        dyn Future<
+                Output = wasmtime_wasi_http::Result<(
+                    http::Response<wasmtime_wasi_http::WasiBody>,
+                    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+                )>,
+            > + Send,
+    > {
         Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
     }
 }
@@ -131,32 +165,68 @@ pub struct Server {
 impl Server {
     pub fn new(engine: &Engine, component: &Component, settings: Settings) -> Result<Self> {
         let mut linker = Linker::<Exchange>::new(engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("cannot link WASI")?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("cannot link wasi:http")?;
-        let pre = linker.instantiate_pre(component).map_err(anyhow::Error::from).context("the application's component does not link")?;
-        let pre = ProxyPre::new(pre).map_err(anyhow::Error::from).context("the application's component exports no wasi:http handler")?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link WASI")?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link wasi:http")?;
+        let pre = linker
+            .instantiate_pre(component)
+            .map_err(anyhow::Error::from)
+            .context("the application's component does not link")?;
+        let pre = ProxyPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the application's component exports no wasi:http handler")?;
         Ok(Self { pre, settings })
     }
 
-    async fn handle(self: Arc<Self>, request: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Response<HyperOutgoingBody>> {
-        let bounds = Bounds { max_memory: self.settings.max_memory };
-        let exchange = Exchange { wasi: self.settings.wasi()?, http: WasiHttpCtx::new(), table: ResourceTable::new(), limits: bounds.limits(), hooks: NoOutgoing };
+    async fn handle(
+        self: Arc<Self>,
+        request: hyper::Request<hyper::body::Incoming>,
+    ) -> Result<hyper::Response<HyperOutgoingBody>> {
+        let bounds = Bounds {
+            max_memory: self.settings.max_memory,
+        };
+        let exchange = Exchange {
+            wasi: self.settings.wasi()?,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            limits: bounds.limits(),
+            hooks: NoOutgoing,
+        };
         let mut store = Store::new(self.pre.engine(), exchange);
         bounds.apply(&mut store);
         let (method, path) = (request.method().clone(), request.uri().path().to_string());
-        let Ok(incoming) = store.data_mut().http().new_incoming_request(Scheme::Http, request) else {
+        let Ok(incoming) = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)
+        else {
             return Ok(plain(400, "Bad Request: no Host header\n"));
         };
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let outparam = store.data_mut().http().new_response_outparam(sender).map_err(anyhow::Error::from)?;
+        let outparam = store
+            .data_mut()
+            .http()
+            .new_response_outparam(sender)
+            .map_err(anyhow::Error::from)?;
         let (pre, timeout) = (self.pre.clone(), self.settings.timeout);
         let task = tokio::task::spawn(async move {
             let run = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
-                proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, outparam)
+                    .await
             };
             match timeout {
-                Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| Err(wasmtime::format_err!("timed out after {:.1} s (--timeout)", limit.as_secs_f64()))),
+                Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+                    Err(wasmtime::format_err!(
+                        "timed out after {:.1} s (--timeout)",
+                        limit.as_secs_f64()
+                    ))
+                }),
                 None => run.await,
             }
         });
@@ -180,23 +250,36 @@ impl Server {
 }
 
 fn plain(status: u16, text: &'static str) -> hyper::Response<HyperOutgoingBody> {
-    let body = Full::new(Bytes::from_static(text.as_bytes())).map_err(|never| match never {}).boxed_unsync();
+    let body = Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync();
     let mut response = hyper::Response::new(body);
-    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
 /// Announce that `app` is served ([`BANNER`]), accept connections until SIGINT or
 /// SIGTERM, then let in-flight requests finish (for at most `grace`) and return.
-pub async fn run(server: Arc<Server>, listener: TcpListener, app: &std::path::Path, grace: Duration) -> Result<()> {
+pub async fn run(
+    server: Arc<Server>,
+    listener: TcpListener,
+    app: &std::path::Path,
+    grace: Duration,
+) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // Watched from before the first accept, and across the loop, so no signal falls between
     // two listeners (a fresh `ctrl_c()` per turn would miss one sent meanwhile).
     use tokio::signal::unix::{signal, SignalKind};
     let mut sigint = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
     let mut sigterm = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
-    let addr = listener.local_addr().context("the listener has no address")?;
+    let addr = listener
+        .local_addr()
+        .context("the listener has no address")?;
     eprintln!("{BANNER}{addr}/ serves {} (Ctrl-C stops)", app.display());
     let signal = loop {
         let (stream, _peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
@@ -212,7 +295,9 @@ pub async fn run(server: Arc<Server>, listener: TcpListener, app: &std::path::Pa
         };
         let server = server.clone();
         let service = hyper::service::service_fn(move |request| server.clone().handle(request));
-        let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+        let connection = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(err) = watched.await {
@@ -224,8 +309,14 @@ pub async fn run(server: Arc<Server>, listener: TcpListener, app: &std::path::Pa
     };
     eprintln!("pylon serve: {signal}: finishing the requests in flight");
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        eprintln!("pylon serve: requests still running after {} s; stopping them", grace.as_secs());
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "pylon serve: requests still running after {} s; stopping them",
+            grace.as_secs()
+        );
     }
     Ok(())
 }

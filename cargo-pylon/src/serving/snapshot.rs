@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
-use wasi_preview1_component_adapter_provider::{WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER};
+use wasi_preview1_component_adapter_provider::{
+    WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+};
 
 use crate::composing::compose::Composed;
-use crate::running::launch::Grant;
 use crate::composing::stamp::Fingerprint;
+use crate::running::launch::Grant;
 
 /// Where the application's folder appears in the guest.
 pub const GUEST_APP: &str = "/app";
@@ -40,11 +42,16 @@ pub struct App {
 
 impl App {
     pub fn folder(&self) -> Result<&Path> {
-        self.file.parent().context("the application file has no folder")
+        self.file
+            .parent()
+            .context("the application file has no folder")
     }
 
     fn guest_file(&self) -> Result<String> {
-        let name = self.file.file_name().context("the application path has no file name")?;
+        let name = self
+            .file
+            .file_name()
+            .context("the application path has no file name")?;
         Ok(format!("{GUEST_APP}/{}", name.to_string_lossy()))
     }
 
@@ -62,22 +69,32 @@ impl App {
 /// The application's component for `host`, built once per version of its inputs and kept
 /// beside `pylon.wasm`.
 pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> {
-    let core = composed.http_core.as_deref().context("the composition has no wasi:http interpreter")?;
+    let core = composed
+        .http_core
+        .as_deref()
+        .context("the composition has no wasi:http interpreter")?;
     let mut fp = Fingerprint::new("serve");
     // pylon's own bridge and encoding are part of the running binary.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
-    fp.text(&format!("{host:?}")).identity(core)?.identity(&exe)?;
+    fp.text(&format!("{host:?}"))
+        .identity(core)?
+        .identity(&exe)?;
     fp.tree(app.folder()?)?.tree(&composed.site_packages)?;
     for (name, value) in app.environment()? {
         fp.text(&name).text(&value);
     }
     for grant in &app.grants {
-        fp.text(&grant.host.display().to_string()).text(&grant.guest);
+        fp.text(&grant.host.display().to_string())
+            .text(&grant.guest);
     }
     for (package, path) in &composed.components {
         fp.text(package).identity(path)?;
     }
-    let dir = composed.wasm.parent().context("pylon.wasm has no folder")?.join("serve");
+    let dir = composed
+        .wasm
+        .parent()
+        .context("pylon.wasm has no folder")?
+        .join("serve");
     let kind = match host {
         Host::Pylon => "pylon",
         Host::Proxy => "proxy",
@@ -86,7 +103,10 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
     if out.is_file() {
         return Ok(out);
     }
-    let step = Step::start(format!("snapshot {} with its interpreter", app.file.display()));
+    let step = Step::start(format!(
+        "snapshot {} with its interpreter",
+        app.file.display()
+    ));
     // Mounted as the server mounts them.
     let mut wasi = super::server::Settings::new(composed, app)?.wasi_builder()?;
     if host == Host::Proxy {
@@ -97,9 +117,17 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
         Host::Pylon => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
         Host::Proxy => WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER,
     };
-    let mut composed_bytes = crate::composing::preinit::build(&step, core, false, wasi, adapter, &composed.components, || {
-        format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
-    })?;
+    let mut composed_bytes = crate::composing::preinit::build(
+        &step,
+        core,
+        false,
+        wasi,
+        adapter,
+        &composed.components,
+        || {
+            format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
+        },
+    )?;
     if host == Host::Proxy {
         composed_bytes = answer_cli_imports(composed_bytes, &dir)?;
     }
@@ -113,13 +141,26 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
 /// Plug the wasi:cli stub in, at each version the caps import, for the interfaces the
 /// proxy world lacks.
 fn answer_cli_imports(mut component: Vec<u8>, dir: &Path) -> Result<Vec<u8>> {
-    let imports = crate::composing::inspect::interfaces(&component).context("cannot inspect the application's component")?.imports;
-    let versions: std::collections::BTreeSet<&str> = imports.iter().filter_map(|i| super::cli_stub::provides(i)).collect();
+    let imports = crate::composing::inspect::interfaces(&component)
+        .context("cannot inspect the application's component")?
+        .imports;
+    let versions: std::collections::BTreeSet<&str> = imports
+        .iter()
+        .filter_map(|i| super::cli_stub::provides(i))
+        .collect();
     for version in versions {
         let stub = dir.join(format!("cli-stub-{version}.wasm"));
-        crate::composing::component::write_atomically(&stub, &super::cli_stub::component(version)?)?;
-        component = crate::composing::plug::plug(&component, &[(format!("cli-stub-{version}"), stub)])
-            .with_context(|| format!("answering the caps' wasi:cli {version} imports inside the component failed"))?;
+        crate::composing::component::write_atomically(
+            &stub,
+            &super::cli_stub::component(version)?,
+        )?;
+        component = crate::composing::plug::plug(
+            &component,
+            &[(format!("cli-stub-{version}"), stub)],
+        )
+        .with_context(|| {
+            format!("answering the caps' wasi:cli {version} imports inside the component failed")
+        })?;
     }
     Ok(component)
 }
@@ -138,13 +179,21 @@ const PROXY_WORLD: &[&str] = &[
 ];
 
 fn check_imports(component: &[u8], host: Host) -> Result<()> {
-    let imports = crate::composing::inspect::interfaces(component).context("cannot inspect the application's component")?.imports;
-    let foreign: Vec<&String> = imports.iter().filter(|i| !crate::composing::inspect::is_wasi(i)).collect();
+    let imports = crate::composing::inspect::interfaces(component)
+        .context("cannot inspect the application's component")?
+        .imports;
+    let foreign: Vec<&String> = imports
+        .iter()
+        .filter(|i| !crate::composing::inspect::is_wasi(i))
+        .collect();
     if let Some(first) = foreign.first() {
         bail!("the application's component still imports {first}, which no cap satisfies\n  fix: add the cap that exports it to the workspace");
     }
     if host == Host::Proxy {
-        if let Some(outside) = imports.iter().find(|i| !PROXY_WORLD.iter().any(|p| i.starts_with(p))) {
+        if let Some(outside) = imports
+            .iter()
+            .find(|i| !PROXY_WORLD.iter().any(|p| i.starts_with(p)))
+        {
             bail!("the component imports {outside}, which is outside the wasi:http/proxy world; a stock wasi:http host would refuse it");
         }
     }
@@ -154,10 +203,23 @@ fn check_imports(component: &[u8], host: Host) -> Result<()> {
 /// Remove snapshots of the same kind unused for a day (each is several MiB); recent ones
 /// may belong to another application served from the same workspace.
 fn prune(dir: &Path, kind: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let stale = |meta: std::fs::Metadata| meta.accessed().or(meta.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() > 24 * 3600);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let stale = |meta: std::fs::Metadata| {
+        meta.accessed()
+            .or(meta.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 24 * 3600)
+    };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&format!("{kind}-")) && entry.metadata().is_ok_and(stale) {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{kind}-"))
+            && entry.metadata().is_ok_and(stale)
+        {
             let _ = std::fs::remove_file(entry.path());
         }
     }

@@ -55,17 +55,26 @@ impl Cap {
     /// The facade's files, each with where it goes under site-packages: the one module
     /// file, or every file of a package folder (bytecode caches left out), sorted.
     pub fn facade_files(&self) -> Result<Vec<(PathBuf, PathBuf)>> {
-        let Some(provides) = &self.meta.provides else { return Ok(Vec::new()) };
+        let Some(provides) = &self.meta.provides else {
+            return Ok(Vec::new());
+        };
         let source = self.path(&provides.facade);
         if source.is_file() {
             return Ok(vec![(source, provides.dest.clone())]);
         }
         let mut files = Vec::new();
-        let walk = walkdir::WalkDir::new(&source).sort_by_file_name().into_iter().filter_entry(|e| e.file_name() != "__pycache__");
+        let walk = walkdir::WalkDir::new(&source)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.file_name() != "__pycache__");
         for entry in walk {
-            let entry = entry.with_context(|| format!("cannot walk the facade {}", source.display()))?;
+            let entry =
+                entry.with_context(|| format!("cannot walk the facade {}", source.display()))?;
             if entry.file_type().is_file() {
-                let relative = entry.path().strip_prefix(&source).expect("walked below the facade");
+                let relative = entry
+                    .path()
+                    .strip_prefix(&source)
+                    .expect("walked below the facade");
                 files.push((entry.path().to_path_buf(), provides.dest.join(relative)));
             }
         }
@@ -77,14 +86,19 @@ impl Cap {
     pub fn facade_entry(&self) -> Option<PathBuf> {
         let provides = self.meta.provides.as_ref()?;
         let source = self.path(&provides.facade);
-        Some(if source.is_dir() { source.join("__init__.py") } else { source })
+        Some(if source.is_dir() {
+            source.join("__init__.py")
+        } else {
+            source
+        })
     }
 
     /// The hand-written C source of the extension, in the crate: none when the extension
     /// is generated, or is CPython's own module (a library cap).
     pub fn c_source(&self) -> Option<PathBuf> {
         let source = &self.meta.extension.source;
-        (source != "generated" && !source.starts_with(manifest::CPYTHON_SOURCE)).then(|| self.path(Path::new(source)))
+        (source != "generated" && !source.starts_with(manifest::CPYTHON_SOURCE))
+            .then(|| self.path(Path::new(source)))
     }
 }
 
@@ -98,7 +112,10 @@ impl Workspace {
 
     /// The folder compose writes into, beside `pylon.wasm`.
     pub fn out_dir(&self) -> PathBuf {
-        self.output().parent().map(Path::to_path_buf).unwrap_or_else(|| self.target_dir.join("pylon"))
+        self.output()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.target_dir.join("pylon"))
     }
 }
 
@@ -113,17 +130,27 @@ pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
         return Ok(None);
     }
     let mut key = Fingerprint::new("discover");
-    key.text(&cwd.display().to_string()).text(&std::env::var("CARGO_TARGET_DIR").unwrap_or_default());
-    let cache = home.dir("discover")?.join(format!("{}.json", &key.finish()[..24]));
+    key.text(&cwd.display().to_string())
+        .text(&std::env::var("CARGO_TARGET_DIR").unwrap_or_default());
+    let cache = home
+        .dir("discover")?
+        .join(format!("{}.json", &key.finish()[..24]));
     // A record written by another cargo-pylon may describe caps in another shape.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
-    let binary = crate::composing::stamp::identity(&std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?);
+    let binary = crate::composing::stamp::identity(
+        &std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?,
+    );
     if let Some(ws) = cached(&cache, &cwd, &binary) {
         return Ok(Some(ws));
     }
     let ws = workspace(None)?;
     let watched = watch_list(&cwd, &ws);
-    let record = Cached { binary, stamp: stamp(&watched), watched, workspace: ws };
+    let record = Cached {
+        binary,
+        stamp: stamp(&watched),
+        watched,
+        workspace: ws,
+    };
     if let Ok(json) = serde_json::to_vec(&record) {
         let _ = crate::composing::component::write_atomically(&cache, &json);
     }
@@ -142,7 +169,10 @@ struct Cached {
 
 fn cached(cache: &Path, cwd: &Path, binary: &str) -> Option<Workspace> {
     let record: Cached = serde_json::from_slice(&std::fs::read(cache).ok()?).ok()?;
-    (record.binary == binary && record.watched == watch_list(cwd, &record.workspace) && record.stamp == stamp(&record.watched)).then_some(record.workspace)
+    (record.binary == binary
+        && record.watched == watch_list(cwd, &record.workspace)
+        && record.stamp == stamp(&record.watched))
+    .then_some(record.workspace)
 }
 
 /// What discovery depends on: every `Cargo.toml` and `.cargo/` from the current folder
@@ -170,8 +200,16 @@ fn stamp(paths: &[PathBuf]) -> String {
     let mut fp = Fingerprint::new("watched");
     for path in paths {
         let meta = std::fs::metadata(path).ok();
-        let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        fp.text(&format!("{}|{:?}|{:?}", path.display(), meta.map(|m| m.len()), mtime));
+        let mtime = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        fp.text(&format!(
+            "{}|{:?}|{:?}",
+            path.display(),
+            meta.map(|m| m.len()),
+            mtime
+        ));
     }
     fp.finish()
 }
@@ -183,7 +221,9 @@ pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
     if let Some(path) = manifest_path {
         cmd.manifest_path(path);
     }
-    let metadata = cmd.exec().context("`cargo metadata` failed; run pylon inside a cargo workspace (or pass --manifest-path)")?;
+    let metadata = cmd.exec().context(
+        "`cargo metadata` failed; run pylon inside a cargo workspace (or pass --manifest-path)",
+    )?;
     let root = metadata.workspace_root.clone().into_std_path_buf();
     let settings = match metadata.workspace_metadata.get("pylon") {
         Some(value) => serde_path_to_error::deserialize(value).map_err(|err| {
@@ -198,7 +238,11 @@ pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
         None => WorkspaceSettings::default(),
     };
     let mut caps = Vec::new();
-    let members = metadata.workspace_packages().iter().map(|p| p.manifest_path.clone().into_std_path_buf()).collect();
+    let members = metadata
+        .workspace_packages()
+        .iter()
+        .map(|p| p.manifest_path.clone().into_std_path_buf())
+        .collect();
     for package in metadata.workspace_packages() {
         if let Some(value) = package.metadata.get("pylon") {
             caps.push(cap(package, value)?);
@@ -208,7 +252,13 @@ pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
     if caps.iter().any(|c| c.meta.library.is_some()) {
         locate_libraries(&mut caps, manifest_path)?;
     }
-    Ok(Workspace { root, target_dir: metadata.target_directory.into_std_path_buf(), settings, caps, members })
+    Ok(Workspace {
+        root,
+        target_dir: metadata.target_directory.into_std_path_buf(),
+        settings,
+        caps,
+        members,
+    })
 }
 
 /// Where cargo keeps each library cap's vendoring crate (`cargo metadata` with the
@@ -218,24 +268,50 @@ fn locate_libraries(caps: &mut [Cap], manifest_path: Option<&Path>) -> Result<()
     if let Some(path) = manifest_path {
         cmd.manifest_path(path);
     }
-    let metadata = cmd.exec().context("`cargo metadata` could not resolve the library caps' dependencies")?;
-    let resolve = metadata.resolve.as_ref().context("`cargo metadata` gave no dependency graph")?;
+    let metadata = cmd
+        .exec()
+        .context("`cargo metadata` could not resolve the library caps' dependencies")?;
+    let resolve = metadata
+        .resolve
+        .as_ref()
+        .context("`cargo metadata` gave no dependency graph")?;
     for cap in caps.iter_mut() {
-        let Some(library) = &cap.meta.library else { continue };
-        let node = resolve.nodes.iter().find(|n| metadata[&n.id].name.as_str() == cap.package).context("a cap missing from the dependency graph")?;
+        let Some(library) = &cap.meta.library else {
+            continue;
+        };
+        let node = resolve
+            .nodes
+            .iter()
+            .find(|n| metadata[&n.id].name.as_str() == cap.package)
+            .context("a cap missing from the dependency graph")?;
         let dep = node.deps.iter().find(|d| metadata[&d.pkg].name.as_str() == library.krate).with_context(|| {
             format!("{}: [package.metadata.pylon.library] crate {:?} is not a dependency of the cap\n  fix: add it under [dependencies]", cap.manifest_path.display(), library.krate)
         })?;
-        let dir = metadata[&dep.pkg].manifest_path.parent().context("a crate without a folder")?.as_std_path().to_path_buf();
+        let dir = metadata[&dep.pkg]
+            .manifest_path
+            .parent()
+            .context("a crate without a folder")?
+            .as_std_path()
+            .to_path_buf();
         // A configured library's headers may appear only with its build.
         if let Some(configure) = &library.configure {
             if !dir.join(&configure.root).is_dir() {
-                bail!("{}: [package.metadata.pylon.library.configure] root: {} is not a folder of {}", cap.manifest_path.display(), configure.root.display(), dir.display());
+                bail!(
+                    "{}: [package.metadata.pylon.library.configure] root: {} is not a folder of {}",
+                    cap.manifest_path.display(),
+                    configure.root.display(),
+                    dir.display()
+                );
             }
         } else if let Some(missing) = library.include.iter().find(|p| !dir.join(p).is_dir()) {
             bail!("{}: [package.metadata.pylon.library] include: {} is not a folder of {}\n  fix: name folders relative to that crate's folder", cap.manifest_path.display(), missing.display(), dir.display());
         }
-        let sources = library.files(&dir).with_context(|| format!("{}: [package.metadata.pylon.library]", cap.manifest_path.display()))?;
+        let sources = library.files(&dir).with_context(|| {
+            format!(
+                "{}: [package.metadata.pylon.library]",
+                cap.manifest_path.display()
+            )
+        })?;
         cap.located = Some(LocatedLibrary { dir, sources });
     }
     Ok(())
@@ -248,17 +324,36 @@ fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
     let meta: CapManifest = serde_path_to_error::deserialize(value).map_err(|err| {
         let key = err.path().to_string();
         let message = err.inner().to_string();
-        anyhow::anyhow!("{}: {message}\n  fix: {}", at(&key), manifest::hint(&message))
+        anyhow::anyhow!(
+            "{}: {message}\n  fix: {}",
+            at(&key),
+            manifest::hint(&message)
+        )
     })?;
-    let dir = manifest_path.parent().expect("manifest in a folder").to_path_buf();
-    let cdylib = package.targets.iter().find(|t| t.crate_types.iter().any(|k| k.to_string() == "cdylib")).map(|t| t.name.replace('-', "_"));
+    let dir = manifest_path
+        .parent()
+        .expect("manifest in a folder")
+        .to_path_buf();
+    let cdylib = package
+        .targets
+        .iter()
+        .find(|t| t.crate_types.iter().any(|k| k.to_string() == "cdylib"))
+        .map(|t| t.name.replace('-', "_"));
     let lib_name = match (meta.linkage, cdylib) {
         (_, Some(name)) => name,
         // A library cap has no component to build.
         (Linkage::Interpreter, None) => package.name.replace('-', "_"),
         _ => bail!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()),
     };
-    let cap = Cap { package: package.name.to_string(), version: package.version.to_string(), lib_name, located: None, dir, manifest_path, meta };
+    let cap = Cap {
+        package: package.name.to_string(),
+        version: package.version.to_string(),
+        lib_name,
+        located: None,
+        dir,
+        manifest_path,
+        meta,
+    };
     validate(&cap, &at)?;
     Ok(cap)
 }
@@ -282,13 +377,29 @@ fn validate_library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
         _ => {}
     }
     if let Some(missing) = library.glue.iter().find(|g| !cap.dir.join(g).is_file()) {
-        bail!("{}: {} is not a file of the cap\n  fix: name C files relative to {}", at("library.glue"), missing.display(), cap.dir.display());
+        bail!(
+            "{}: {} is not a file of the cap\n  fix: name C files relative to {}",
+            at("library.glue"),
+            missing.display(),
+            cap.dir.display()
+        );
     }
     let Some(file) = meta.extension.source.strip_prefix(manifest::CPYTHON_SOURCE) else {
         bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), meta.extension.source);
     };
-    if file.is_empty() || !meta.extension.module.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        bail!("{}: {:?} with module {:?} is not a CPython module", at("extension"), meta.extension.source, meta.extension.module);
+    if file.is_empty()
+        || !meta
+            .extension
+            .module
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        bail!(
+            "{}: {:?} with module {:?} is not a CPython module",
+            at("extension"),
+            meta.extension.source,
+            meta.extension.module
+        );
     }
     if !meta.requires.is_empty() || !meta.extension.world.is_empty() {
         bail!("{}: a library cap imports no interfaces\n  fix: remove `requires` and `extension.world`", at("requires"));
@@ -305,7 +416,11 @@ fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     if meta.extension.world.is_empty() {
         bail!("{}: missing\n  fix: name the WIT world the extension is built against, for example \"blake3-ext\"", at("extension.world"));
     }
-    if !module.starts_with('_') || !module[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !module.starts_with('_')
+        || !module[1..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         bail!("{}: {module:?} is not a private module name\n  fix: use `_<name>_cap`, for example \"_blake3_cap\"", at("extension.module"));
     }
     if let Some(source) = cap.c_source() {
@@ -315,23 +430,46 @@ fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     }
     let wit = cap.path(&meta.extension.wit);
     if !wit.is_dir() {
-        bail!("{}: {} is not a folder\n  fix: point it at the folder holding the cap's .wit files", at("extension.wit"), wit.display());
+        bail!(
+            "{}: {} is not a folder\n  fix: point it at the folder holding the cap's .wit files",
+            at("extension.wit"),
+            wit.display()
+        );
     }
     for (i, req) in meta.requires.iter().enumerate() {
-        let shape_ok = req.interface.split_once(':').is_some_and(|(ns, rest)| !ns.is_empty() && rest.split_once('/').is_some_and(|(p, i)| !p.is_empty() && !i.is_empty()));
+        let shape_ok = req.interface.split_once(':').is_some_and(|(ns, rest)| {
+            !ns.is_empty()
+                && rest
+                    .split_once('/')
+                    .is_some_and(|(p, i)| !p.is_empty() && !i.is_empty())
+        });
         if !shape_ok || req.interface.contains('@') {
             bail!("{}: {:?} is not `namespace:package/interface`\n  fix: for example \"pylon:blake3/hasher\" (the version goes in `version`)", at(&format!("requires[{i}].interface")), req.interface);
         }
-        Version::parse(&req.version)
-            .with_context(|| format!("{}: {:?} is not a semver version; write for example \"0.1.0\"", at(&format!("requires[{i}].version")), req.version))?;
+        Version::parse(&req.version).with_context(|| {
+            format!(
+                "{}: {:?} is not a semver version; write for example \"0.1.0\"",
+                at(&format!("requires[{i}].version")),
+                req.version
+            )
+        })?;
     }
     if let Some(provides) = &meta.provides {
         let facade = cap.path(&provides.facade);
         if !facade.is_file() && !facade.join("__init__.py").is_file() {
             bail!("{}: {} is neither a module nor a package folder with an __init__.py\n  fix: point it at the facade (a .py file, or a package folder, in the crate)", at("provides.facade"), facade.display());
         }
-        if provides.dest.is_absolute() || provides.dest.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-            bail!("{}: {} must be a relative path inside the module tree, such as \"blake3.py\"", at("provides.dest"), provides.dest.display());
+        if provides.dest.is_absolute()
+            || provides
+                .dest
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            bail!(
+                "{}: {} must be a relative path inside the module tree, such as \"blake3.py\"",
+                at("provides.dest"),
+                provides.dest.display()
+            );
         }
     }
     for (key, test) in [("smoke", &meta.smoke), ("hostile", &meta.hostile)] {

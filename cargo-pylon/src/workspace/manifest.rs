@@ -105,7 +105,8 @@ pub struct VersionSource {
 impl VersionSource {
     /// The version `text` (the file's contents) states; none when a define is missing.
     pub fn read(&self, text: &str) -> Option<String> {
-        let parts: Option<Vec<String>> = self.defines.iter().map(|key| value_of(text, key)).collect();
+        let parts: Option<Vec<String>> =
+            self.defines.iter().map(|key| value_of(text, key)).collect();
         parts.map(|p| p.join("."))
     }
 }
@@ -119,8 +120,15 @@ fn value_of(text: &str, key: &str) -> Option<String> {
             None => line,
         };
         let rest = body.strip_prefix(key)?;
-        let value = rest.strip_prefix('=').or_else(|| rest.starts_with(char::is_whitespace).then_some(rest))?;
-        let version: String = value.trim().trim_start_matches('"').chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        let value = rest
+            .strip_prefix('=')
+            .or_else(|| rest.starts_with(char::is_whitespace).then_some(rest))?;
+        let version: String = value
+            .trim()
+            .trim_start_matches('"')
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
         (!version.is_empty()).then_some(version)
     })
 }
@@ -134,12 +142,22 @@ impl Library {
     /// expanded and `exclude`d names left out, in a stable order.
     pub fn files(&self, root: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
         use anyhow::Context;
-        let excluded: Vec<glob::Pattern> = self.exclude.iter().map(|p| glob::Pattern::new(p).with_context(|| format!("library.exclude: {p:?} is not a pattern"))).collect::<anyhow::Result<_>>()?;
+        let excluded: Vec<glob::Pattern> = self
+            .exclude
+            .iter()
+            .map(|p| {
+                glob::Pattern::new(p)
+                    .with_context(|| format!("library.exclude: {p:?} is not a pattern"))
+            })
+            .collect::<anyhow::Result<_>>()?;
         let mut files = Vec::new();
         for source in &self.sources {
             let matched = expand(root, source).context("library.sources")?;
             files.extend(matched.into_iter().filter(|f| {
-                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 !excluded.iter().any(|p| p.matches(&name))
             }));
         }
@@ -158,7 +176,10 @@ pub fn expand(root: &std::path::Path, pattern: &str) -> anyhow::Result<Vec<PathB
         .collect::<Result<_, _>>()
         .with_context(|| format!("cannot list {pattern:?} under {}", root.display()))?;
     if matched.is_empty() {
-        anyhow::bail!("{pattern:?} matches nothing under {}\n  fix: name files relative to that folder", root.display());
+        anyhow::bail!(
+            "{pattern:?} matches nothing under {}\n  fix: name files relative to that folder",
+            root.display()
+        );
     }
     matched.sort();
     Ok(matched)
@@ -326,12 +347,37 @@ pub fn hint(message: &str) -> &'static str {
 mod tests {
     #[test]
     fn library_versions_read_from_headers_and_key_files() {
-        let source = |defines: &[&str]| super::VersionSource { file: "x".into(), defines: defines.iter().map(|d| d.to_string()).collect() };
-        assert_eq!(source(&["BZ_VERSION"]).read("#define BZ_VERSION  \"1.0.8, 13-Jul-2019\"\n").as_deref(), Some("1.0.8"));
-        assert_eq!(source(&["MAJOR", "MINOR", "PATCH"]).read("MAJOR=3\nMINOR=6\nPATCH=3\nPRE_RELEASE_TAG=\n").as_deref(), Some("3.6.3"));
+        let source = |defines: &[&str]| super::VersionSource {
+            file: "x".into(),
+            defines: defines.iter().map(|d| d.to_string()).collect(),
+        };
+        assert_eq!(
+            source(&["BZ_VERSION"])
+                .read("#define BZ_VERSION  \"1.0.8, 13-Jul-2019\"\n")
+                .as_deref(),
+            Some("1.0.8")
+        );
+        assert_eq!(
+            source(&["MAJOR", "MINOR", "PATCH"])
+                .read("MAJOR=3\nMINOR=6\nPATCH=3\nPRE_RELEASE_TAG=\n")
+                .as_deref(),
+            Some("3.6.3")
+        );
         let lzma = "#define LZMA_VERSION_MAJOR 5\n#  define LZMA_VERSION_MINOR 8\n#define LZMA_VERSION_PATCH 4\n";
-        assert_eq!(source(&["LZMA_VERSION_MAJOR", "LZMA_VERSION_MINOR", "LZMA_VERSION_PATCH"]).read(lzma).as_deref(), Some("5.8.4"));
-        assert_eq!(source(&["ZLIB_VERSION"]).read("#define ZLIB_VERSIONX \"9\"\n"), None);
+        assert_eq!(
+            source(&[
+                "LZMA_VERSION_MAJOR",
+                "LZMA_VERSION_MINOR",
+                "LZMA_VERSION_PATCH"
+            ])
+            .read(lzma)
+            .as_deref(),
+            Some("5.8.4")
+        );
+        assert_eq!(
+            source(&["ZLIB_VERSION"]).read("#define ZLIB_VERSIONX \"9\"\n"),
+            None
+        );
     }
 
     use super::*;

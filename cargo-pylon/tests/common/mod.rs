@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 /// `cargo-pylon pylon ARGS`, as cargo itself invokes the subcommand.
@@ -21,8 +24,14 @@ pub fn pylon(args: &[&str]) -> Command {
 pub fn ready() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        let out = pylon(&["probe", "-c", "pass"]).output().expect("run cargo-pylon");
-        assert!(out.status.success(), "bootstrap failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let out = pylon(&["probe", "-c", "pass"])
+            .output()
+            .expect("run cargo-pylon");
+        assert!(
+            out.status.success(),
+            "bootstrap failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
 }
 
@@ -43,7 +52,10 @@ impl Run {
         String::from_utf8_lossy(&self.out.stderr).into_owned()
     }
     pub fn assert_staging_removed(&self) {
-        let left: Vec<_> = std::fs::read_dir(self.tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
+        let left: Vec<_> = std::fs::read_dir(self.tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         assert!(left.is_empty(), "staging left behind: {left:?}");
     }
 }
@@ -51,7 +63,10 @@ impl Run {
 pub fn probe(args: &[&str]) -> Run {
     ready();
     let tmp = tempfile::tempdir().unwrap();
-    let out = pylon(&[&["probe"], args].concat()).env("TMPDIR", tmp.path()).output().expect("run cargo-pylon");
+    let out = pylon(&[&["probe"], args].concat())
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("run cargo-pylon");
     Run { out, tmp }
 }
 
@@ -79,14 +94,26 @@ impl Scratch {
         let ws = Self::with_blake3();
         std::fs::create_dir_all(ws.path("caps/blake3/wit-ext")).unwrap();
         let wit = std::fs::read_to_string(ws.path("caps/blake3/wit/blake3.wit")).unwrap();
-        std::fs::write(ws.path("caps/blake3/wit-ext/blake3.wit"), wit.replace("pylon:blake3@0.1.0", &format!("pylon:blake3@{version}"))).unwrap();
-        ws.edit("caps/blake3/Cargo.toml", "wit = \"wit\"", "wit = \"wit-ext\"");
+        std::fs::write(
+            ws.path("caps/blake3/wit-ext/blake3.wit"),
+            wit.replace("pylon:blake3@0.1.0", &format!("pylon:blake3@{version}")),
+        )
+        .unwrap();
+        ws.edit(
+            "caps/blake3/Cargo.toml",
+            "wit = \"wit\"",
+            "wit = \"wit-ext\"",
+        );
         ws
     }
 
     /// Add a test cap from `tests/fixtures/NAME` as `caps/NAME`.
     pub fn add_fixture(&self, name: &str) {
-        cargo_pylon::scaffolding::scratch::copy_dir(&workspace().join("tests/fixtures").join(name), &self.path("caps").join(name)).unwrap();
+        cargo_pylon::scaffolding::scratch::copy_dir(
+            &workspace().join("tests/fixtures").join(name),
+            &self.path("caps").join(name),
+        )
+        .unwrap();
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -101,7 +128,10 @@ impl Scratch {
     pub fn command(&self, args: &[&str]) -> Command {
         ready();
         let mut cmd = pylon(args);
-        cmd.current_dir(self.dir.path()).env("CARGO_TARGET_DIR", workspace().join("target/pylon-test-target"));
+        cmd.current_dir(self.dir.path()).env(
+            "CARGO_TARGET_DIR",
+            workspace().join("target/pylon-test-target"),
+        );
         cmd
     }
 

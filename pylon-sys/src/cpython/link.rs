@@ -26,13 +26,23 @@ pub struct LinkRecipe {
     pub libs: Vec<String>,
 }
 
-const VARIABLES: &[&str] = &["PY_STDMODULE_CFLAGS", "PY_CORE_CFLAGS", "PY_CORE_LDFLAGS", "LINKFORSHARED", "LINK_PYTHON_OBJS", "LIBS", "MODLIBS", "SYSLIBS"];
+const VARIABLES: &[&str] = &[
+    "PY_STDMODULE_CFLAGS",
+    "PY_CORE_CFLAGS",
+    "PY_CORE_LDFLAGS",
+    "LINKFORSHARED",
+    "LINK_PYTHON_OBJS",
+    "LIBS",
+    "MODLIBS",
+    "SYSLIBS",
+];
 
 impl LinkRecipe {
     /// Ask `make` in the WASI build folder for the variables of the interpreter's link.
     pub fn from_build(wasi: &Path) -> Result<Self> {
         let printer = wasi.join(".pylon-print.mk");
-        std::fs::write(&printer, "print-%:\n\t@echo '$($*)'\n").with_context(|| format!("cannot write {}", printer.display()))?;
+        std::fs::write(&printer, "print-%:\n\t@echo '$($*)'\n")
+            .with_context(|| format!("cannot write {}", printer.display()))?;
         let mut values = Vec::new();
         for var in VARIABLES {
             let out = Command::new("make")
@@ -43,9 +53,18 @@ impl LinkRecipe {
                 .output()
                 .context("cannot run make to read the interpreter's link recipe")?;
             if !out.status.success() {
-                bail!("make print-{var} failed in {}: {}", wasi.display(), String::from_utf8_lossy(&out.stderr));
+                bail!(
+                    "make print-{var} failed in {}: {}",
+                    wasi.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
             }
-            values.push(String::from_utf8_lossy(&out.stdout).split_whitespace().map(|w| absolute(wasi, w)).collect::<Vec<_>>());
+            values.push(
+                String::from_utf8_lossy(&out.stdout)
+                    .split_whitespace()
+                    .map(|w| absolute(wasi, w))
+                    .collect::<Vec<_>>(),
+            );
         }
         let _ = std::fs::remove_file(&printer);
         let [module_cflags, core_cflags, core_ldflags, linkforshared, objects, libs, modlibs, syslibs] =
@@ -87,9 +106,15 @@ mod tests {
     #[test]
     fn makes_build_relative_paths_absolute() {
         let base = Path::new("/b/wasi");
-        assert_eq!(absolute(base, "-I../src/Include"), "-I/b/wasi/../src/Include");
+        assert_eq!(
+            absolute(base, "-I../src/Include"),
+            "-I/b/wasi/../src/Include"
+        );
         assert_eq!(absolute(base, "-I/abs"), "-I/abs");
-        assert_eq!(absolute(base, "Modules/expat/libexpat.a"), "/b/wasi/Modules/expat/libexpat.a");
+        assert_eq!(
+            absolute(base, "Modules/expat/libexpat.a"),
+            "/b/wasi/Modules/expat/libexpat.a"
+        );
         assert_eq!(absolute(base, "-lm"), "-lm");
         assert_eq!(absolute(base, "-O3"), "-O3");
     }

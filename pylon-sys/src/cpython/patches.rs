@@ -35,7 +35,8 @@ const PATCHES: &[Patch] = &[
 pub(super) fn apply(stdlib: &Path) -> Result<()> {
     for patch in PATCHES {
         let path = stdlib.join(patch.file);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         if text.matches(patch.original).count() != 1 {
             bail!(
                 "pylon's WASI patch to {} ({}) no longer applies to this CPython; the patch list in pylon-sys needs updating",
@@ -50,5 +51,8 @@ pub(super) fn apply(stdlib: &Path) -> Result<()> {
 
 /// Identifies the patch set, for the runtime's cache key.
 pub(super) fn fingerprint() -> String {
-    PATCHES.iter().map(|p| format!("{}|{}|{}", p.file, p.original, p.replacement)).collect()
+    PATCHES
+        .iter()
+        .map(|p| format!("{}|{}|{}", p.file, p.original, p.replacement))
+        .collect()
 }

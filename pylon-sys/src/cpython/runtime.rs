@@ -18,7 +18,10 @@ const RUNTIME_RECIPE: u32 = 1;
 
 pub(super) fn key() -> String {
     let mut hasher = Sha256::new();
-    hasher.update(format!("runtime {RUNTIME_RECIPE}|{LEFT_OUT:?}|{}", patches::fingerprint()));
+    hasher.update(format!(
+        "runtime {RUNTIME_RECIPE}|{LEFT_OUT:?}|{}",
+        patches::fingerprint()
+    ));
     hex::encode(&hasher.finalize()[..8])
 }
 
@@ -29,9 +32,18 @@ pub(super) fn ensure(build: &Cpython) -> Result<()> {
         return Ok(());
     }
     let step = Step::start("stage standard library");
-    let scratch = tempfile::Builder::new().prefix(".runtime-").tempdir_in(&build.root)
+    let scratch = tempfile::Builder::new()
+        .prefix(".runtime-")
+        .tempdir_in(&build.root)
         .with_context(|| format!("cannot make a scratch folder in {}", build.root.display()))?;
-    stage(build, &scratch.path().join("lib").join(format!("python{}", build.profile.minor())), &step)?;
+    stage(
+        build,
+        &scratch
+            .path()
+            .join("lib")
+            .join(format!("python{}", build.profile.minor())),
+        &step,
+    )?;
     crate::home::publish(scratch, &prefix)?;
     step.finish();
     Ok(())
@@ -44,9 +56,15 @@ fn stage(build: &Cpython, stdlib: &Path, step: &Step) -> Result<()> {
     copy_tree(&build.source_dir().join("Lib"), stdlib)?;
     patches::apply(stdlib)?;
     let lib_dir = find_build_lib_dir(&build.wasi_dir())?;
-    for entry in std::fs::read_dir(&lib_dir).with_context(|| format!("cannot list {}", lib_dir.display()))? {
+    for entry in
+        std::fs::read_dir(&lib_dir).with_context(|| format!("cannot list {}", lib_dir.display()))?
+    {
         let path = entry?.path();
-        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("_sysconfigdata") && n.ends_with(".py")) {
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("_sysconfigdata") && n.ends_with(".py"))
+        {
             std::fs::copy(&path, stdlib.join(path.file_name().expect("file name")))
                 .with_context(|| format!("cannot copy {}", path.display()))?;
         }
@@ -66,7 +84,11 @@ fn find_build_lib_dir(wasi: &Path) -> Result<std::path::PathBuf> {
     std::fs::read_dir(&build)
         .with_context(|| format!("cannot list {}", build.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("lib.")))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("lib."))
+        })
         .with_context(|| format!("the WASI build left no lib.* folder in {}", build.display()))
 }
 
@@ -80,9 +102,11 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         let entry = entry.with_context(|| format!("cannot walk {}", from.display()))?;
         let target = to.join(entry.path().strip_prefix(from).expect("under root"));
         if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).with_context(|| format!("cannot create {}", target.display()))?;
+            std::fs::create_dir_all(&target)
+                .with_context(|| format!("cannot create {}", target.display()))?;
         } else {
-            std::fs::copy(entry.path(), &target).with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
         }
     }
     Ok(())

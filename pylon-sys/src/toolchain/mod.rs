@@ -26,11 +26,18 @@ pub const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("clang-19", "/usr/lib/llvm-19/bin/clang"),
     ("lld-19", "/usr/lib/llvm-19/bin/wasm-ld"),
     ("llvm-19", "/usr/lib/llvm-19/bin/llvm-ar"),
-    ("libclang-rt-19-dev-wasm32", "/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a"),
+    (
+        "libclang-rt-19-dev-wasm32",
+        "/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a",
+    ),
 ];
 
 /// wasi-libc comes from a newer suite: the machine's own (bookworm) one is from 2022.
-pub const WASI_LIBC: WasiLibc = WasiLibc { suite: "trixie", package: "wasi-libc", version: "0.0~git20241209.574b88d-2" };
+pub const WASI_LIBC: WasiLibc = WasiLibc {
+    suite: "trixie",
+    package: "wasi-libc",
+    version: "0.0~git20241209.574b88d-2",
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct WasiLibc {
@@ -74,7 +81,11 @@ impl Toolchain {
             sdk = sdk::assemble(home, &step)?;
             step.finish();
         }
-        Ok(Self { identity: assembled_identity(), sdk, origin: Origin::Assembled })
+        Ok(Self {
+            identity: assembled_identity(),
+            sdk,
+            origin: Origin::Assembled,
+        })
     }
 
     /// The toolchain if it is already in place, without installing anything.
@@ -83,8 +94,11 @@ impl Toolchain {
             return Self::from_user_sdk(sdk).ok();
         }
         let sdk = sdk::location(home);
-        (missing_system_packages().is_empty() && sdk::is_complete(&sdk))
-            .then(|| Self { identity: assembled_identity(), sdk, origin: Origin::Assembled })
+        (missing_system_packages().is_empty() && sdk::is_complete(&sdk)).then(|| Self {
+            identity: assembled_identity(),
+            sdk,
+            origin: Origin::Assembled,
+        })
     }
 
     fn from_user_sdk(sdk: PathBuf) -> Result<Self> {
@@ -96,7 +110,11 @@ impl Toolchain {
         );
         let version = std::fs::read_to_string(sdk.join("VERSION")).unwrap_or_default();
         let clang_version = command_line(&clang, "--version").unwrap_or_default();
-        Ok(Self { identity: format!("wasi-sdk {} | {}", version.trim(), clang_version), sdk, origin: Origin::UserSdk })
+        Ok(Self {
+            identity: format!("wasi-sdk {} | {}", version.trim(), clang_version),
+            sdk,
+            origin: Origin::UserSdk,
+        })
     }
 
     pub fn bin(&self, tool: &str) -> PathBuf {
@@ -109,11 +127,17 @@ impl Toolchain {
 }
 
 fn user_sdk() -> Option<PathBuf> {
-    std::env::var_os("WASI_SDK_PATH").filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os("WASI_SDK_PATH")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 fn missing_system_packages() -> Vec<&'static str> {
-    SYSTEM_PACKAGES.iter().filter(|(_, proof)| !Path::new(proof).exists()).map(|(name, _)| *name).collect()
+    SYSTEM_PACKAGES
+        .iter()
+        .filter(|(_, proof)| !Path::new(proof).exists())
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 /// dpkg keeps the packaged files' modification times, so an upgrade of LLVM changes the
@@ -129,7 +153,12 @@ fn assembled_identity() -> String {
             format!("{name} {} {stamp}", real.display())
         })
         .collect();
-    format!("{} | {} {}", files.join(" | "), WASI_LIBC.package, WASI_LIBC.version)
+    format!(
+        "{} | {} {}",
+        files.join(" | "),
+        WASI_LIBC.package,
+        WASI_LIBC.version
+    )
 }
 
 /// First line of `program arg`'s output.
@@ -148,9 +177,14 @@ pub struct Check {
 
 #[derive(Debug, Clone)]
 pub enum State {
-    Found { at: String, version: String },
+    Found {
+        at: String,
+        version: String,
+    },
     /// Not there yet; pylon makes it on first use, or the fix says how.
-    Missing { fix: String },
+    Missing {
+        fix: String,
+    },
 }
 
 /// What is there, without changing anything.
@@ -158,9 +192,15 @@ pub fn inspect(home: &Home) -> Result<Vec<Check>> {
     let mut checks = Vec::new();
     let found = |part: &str, at: &Path, version: String| Check {
         part: part.to_string(),
-        state: State::Found { at: at.display().to_string(), version },
+        state: State::Found {
+            at: at.display().to_string(),
+            version,
+        },
     };
-    let missing = |part: &str, fix: String| Check { part: part.to_string(), state: State::Missing { fix } };
+    let missing = |part: &str, fix: String| Check {
+        part: part.to_string(),
+        state: State::Missing { fix },
+    };
     if let Some(sdk) = user_sdk() {
         checks.push(match Toolchain::from_user_sdk(sdk.clone()) {
             Ok(tc) => found("wasi-sdk (WASI_SDK_PATH)", &sdk, tc.identity),
@@ -170,21 +210,44 @@ pub fn inspect(home: &Home) -> Result<Vec<Check>> {
         for (name, proof) in SYSTEM_PACKAGES {
             checks.push(match debian::installed_version(name) {
                 Some(v) if Path::new(proof).exists() => found(name, Path::new(proof), v),
-                _ => missing(name, format!("{}apt-get install -y {name} (pylon does this itself when run as root)", if debian::is_root() { "" } else { "sudo " })),
+                _ => missing(
+                    name,
+                    format!(
+                        "{}apt-get install -y {name} (pylon does this itself when run as root)",
+                        if debian::is_root() { "" } else { "sudo " }
+                    ),
+                ),
             });
         }
         let sdk = sdk::location(home);
         checks.push(if sdk::is_complete(&sdk) {
-            found("wasi-sdk folder (assembled)", &sdk, format!("{} {}", WASI_LIBC.package, WASI_LIBC.version))
+            found(
+                "wasi-sdk folder (assembled)",
+                &sdk,
+                format!("{} {}", WASI_LIBC.package, WASI_LIBC.version),
+            )
         } else {
-            missing("wasi-sdk folder (assembled)", "run `cargo pylon doctor --fix` (or any compose/probe) to assemble it".into())
+            missing(
+                "wasi-sdk folder (assembled)",
+                "run `cargo pylon doctor --fix` (or any compose/probe) to assemble it".into(),
+            )
         });
     }
     checks.extend(rust::inspect());
     for tool in ["make", "cc", "dpkg", "apt-get"] {
         checks.push(match which(tool) {
-            Some(at) => found(tool, &at, command_line(&at, "--version").unwrap_or_default()),
-            None => missing(tool, format!("install it (Debian: apt-get install -y {})", debian_package_for(tool))),
+            Some(at) => found(
+                tool,
+                &at,
+                command_line(&at, "--version").unwrap_or_default(),
+            ),
+            None => missing(
+                tool,
+                format!(
+                    "install it (Debian: apt-get install -y {})",
+                    debian_package_for(tool)
+                ),
+            ),
         });
     }
     Ok(checks)
@@ -200,7 +263,9 @@ fn debian_package_for(tool: &str) -> &str {
 
 pub(crate) fn which(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(tool)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
 }
 
 pub(crate) fn llvm_tool(name: &str) -> PathBuf {

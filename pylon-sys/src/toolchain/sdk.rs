@@ -16,7 +16,9 @@ use crate::progress::Step;
 
 pub(super) fn location(home: &Home) -> PathBuf {
     let version = WASI_LIBC.version.replace(['~', '+', ':'], "_");
-    home.root().join("toolchain").join(format!("wasi-sdk-llvm{LLVM_MAJOR}-wasi-libc-{version}"))
+    home.root()
+        .join("toolchain")
+        .join(format!("wasi-sdk-llvm{LLVM_MAJOR}-wasi-libc-{version}"))
 }
 
 /// Marked complete, and every tool still resolves (a package may have been removed since).
@@ -24,7 +26,16 @@ pub(super) fn is_complete(sdk: &Path) -> bool {
     crate::home::is_published(sdk) && TOOLS.iter().all(|tool| sdk.join("bin").join(tool).exists())
 }
 
-const TOOLS: &[&str] = &["clang", "clang++", "clang-cpp", "llvm-ar", "ranlib", "llvm-nm", "wasm-ld", "wasm-component-ld"];
+const TOOLS: &[&str] = &[
+    "clang",
+    "clang++",
+    "clang-cpp",
+    "llvm-ar",
+    "ranlib",
+    "llvm-nm",
+    "wasm-ld",
+    "wasm-component-ld",
+];
 
 pub(super) fn assemble(home: &Home, step: &Step) -> Result<PathBuf> {
     let sdk = location(home);
@@ -32,14 +43,21 @@ pub(super) fn assemble(home: &Home, step: &Step) -> Result<PathBuf> {
         return Ok(sdk);
     }
     let parent = sdk.parent().expect("has a parent");
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let scratch = tempfile::Builder::new().prefix(".wasi-sdk-").tempdir_in(parent)
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".wasi-sdk-")
+        .tempdir_in(parent)
         .with_context(|| format!("cannot make a scratch folder in {}", parent.display()))?;
 
     step.message("fetching wasi-libc");
     let suite = Suite::open(WASI_LIBC.suite, &home.dir("apt")?, step)?;
     let debs = home.downloads()?.join("debs");
-    let deb = suite.download(&format!("{}={}", WASI_LIBC.package, WASI_LIBC.version), &debs, step)?;
+    let deb = suite.download(
+        &format!("{}={}", WASI_LIBC.package, WASI_LIBC.version),
+        &debs,
+        step,
+    )?;
     let unpacked = scratch.path().join("unpacked");
     debian::unpack(&deb, &unpacked, step)?;
 
@@ -65,24 +83,45 @@ fn lay_out(sdk: &Path, unpacked: &Path) -> Result<()> {
             .with_context(|| format!("wasi-libc's package has no usr/{part}"))?;
         // Newer wasi-libc packages ship this link themselves.
         if !to.join("wasm32-wasip1").exists() {
-            symlink("wasm32-wasi", to.join("wasm32-wasip1")).context("cannot link the wasm32-wasip1 sysroot")?;
+            symlink("wasm32-wasi", to.join("wasm32-wasip1"))
+                .context("cannot link the wasm32-wasip1 sysroot")?;
         }
     }
 
     // Compiler-rt builtins where clang 19 looks for each wasm target.
-    link(&llvm_root().join("lib/clang").join(LLVM_MAJOR).join("include"), &resource.join("include"))?;
-    let builtins = llvm_root().join("lib/clang").join(LLVM_MAJOR).join("lib/wasi/libclang_rt.builtins-wasm32.a");
-    for triple in ["wasm32-unknown-wasip1", "wasm32-unknown-wasip2", "wasm32-unknown-wasi"] {
+    link(
+        &llvm_root()
+            .join("lib/clang")
+            .join(LLVM_MAJOR)
+            .join("include"),
+        &resource.join("include"),
+    )?;
+    let builtins = llvm_root()
+        .join("lib/clang")
+        .join(LLVM_MAJOR)
+        .join("lib/wasi/libclang_rt.builtins-wasm32.a");
+    for triple in [
+        "wasm32-unknown-wasip1",
+        "wasm32-unknown-wasip2",
+        "wasm32-unknown-wasi",
+    ] {
         let dir = resource.join("lib").join(triple);
         std::fs::create_dir_all(&dir)?;
-        std::fs::copy(&builtins, dir.join("libclang_rt.builtins.a"))
-            .with_context(|| format!("cannot copy {}; is libclang-rt-{LLVM_MAJOR}-dev-wasm32 installed?", builtins.display()))?;
+        std::fs::copy(&builtins, dir.join("libclang_rt.builtins.a")).with_context(|| {
+            format!(
+                "cannot copy {}; is libclang-rt-{LLVM_MAJOR}-dev-wasm32 installed?",
+                builtins.display()
+            )
+        })?;
     }
 
     // Tools: clang wrappers that default to WASI and this folder, plus links.
     write_script(&bin.join("clang"), &clang_wrapper("clang"))?;
     write_script(&bin.join("clang++"), &clang_wrapper("clang++"))?;
-    write_script(&bin.join("clang-cpp"), "#!/bin/sh\nexec \"$(dirname \"$0\")/clang\" -E \"$@\"\n")?;
+    write_script(
+        &bin.join("clang-cpp"),
+        "#!/bin/sh\nexec \"$(dirname \"$0\")/clang\" -E \"$@\"\n",
+    )?;
     link(&llvm_tool("llvm-ar"), &bin.join("llvm-ar"))?;
     link(&llvm_tool("llvm-ranlib"), &bin.join("ranlib"))?;
     link(&llvm_tool("llvm-nm"), &bin.join("llvm-nm"))?;
@@ -116,6 +155,11 @@ fn write_script(path: &Path, text: &str) -> Result<()> {
 }
 
 fn link(target: &Path, at: &Path) -> Result<()> {
-    anyhow::ensure!(target.exists(), "{} is missing; install the Debian package that ships it", target.display());
-    symlink(target, at).with_context(|| format!("cannot link {} -> {}", at.display(), target.display()))
+    anyhow::ensure!(
+        target.exists(),
+        "{} is missing; install the Debian package that ships it",
+        target.display()
+    );
+    symlink(target, at)
+        .with_context(|| format!("cannot link {} -> {}", at.display(), target.display()))
 }

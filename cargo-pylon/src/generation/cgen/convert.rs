@@ -34,10 +34,15 @@ pub struct Converters<'a> {
 
 /// `point` -> `Point`, `http-status` -> `HttpStatus`.
 pub fn camel(name: &str) -> String {
-    name.split('-').map(|part| {
-        let mut chars = part.chars();
-        chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
-    }).collect()
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn upper(name: &str) -> String {
@@ -61,7 +66,11 @@ fn ident(ty: &Type, ctype: &str) -> String {
         Type::F64 => "f64",
         Type::Char => "char",
         Type::String => "string",
-        _ => return ctype.trim_end_matches("_t").replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        _ => {
+            return ctype
+                .trim_end_matches("_t")
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        }
     };
     primitive.to_string()
 }
@@ -141,7 +150,9 @@ impl<'a> Converters<'a> {
 
     /// The module-level Python type for a record, enum or flags type; returns its C variable.
     fn python_type(&mut self, ty: &Type, ctype: &str) -> Result<String> {
-        let Type::Id(id) = ty else { bail!("only named types have a Python class") };
+        let Type::Id(id) = ty else {
+            bail!("only named types have a Python class")
+        };
         let def = &self.resolve.types[*id];
         let wit_name = def.name.clone().unwrap_or_else(|| ctype.to_string());
         let py_name = camel(&wit_name);
@@ -151,16 +162,26 @@ impl<'a> Converters<'a> {
         }
         let init = match self.kind(ty) {
             Some(TypeDefKind::Record(record)) => {
-                let fields: Vec<String> = record.fields.iter().map(|f| f.name.replace('-', "_")).collect();
+                let fields: Vec<String> = record
+                    .fields
+                    .iter()
+                    .map(|f| f.name.replace('-', "_"))
+                    .collect();
                 format!("    {var} = PyObject_CallMethod(collections, \"namedtuple\", \"ss\", \"{py_name}\", \"{}\");\n", fields.join(" "))
             }
             Some(TypeDefKind::Enum(e)) => {
                 let names: Vec<String> = e.cases.iter().map(|c| upper(&c.name)).collect();
-                format!("    {var} = make_enum(enum_module, \"IntEnum\", \"{py_name}\", \"{}\", 0);\n", names.join(" "))
+                format!(
+                    "    {var} = make_enum(enum_module, \"IntEnum\", \"{py_name}\", \"{}\", 0);\n",
+                    names.join(" ")
+                )
             }
             Some(TypeDefKind::Flags(f)) => {
                 let names: Vec<String> = f.flags.iter().map(|c| upper(&c.name)).collect();
-                format!("    {var} = make_enum(enum_module, \"IntFlag\", \"{py_name}\", \"{}\", 1);\n", names.join(" "))
+                format!(
+                    "    {var} = make_enum(enum_module, \"IntFlag\", \"{py_name}\", \"{}\", 1);\n",
+                    names.join(" ")
+                )
             }
             _ => bail!("{wit_name} has no Python class"),
         };
@@ -175,9 +196,13 @@ impl<'a> Converters<'a> {
             return Ok(name);
         }
         let signature = format!("static int {name}(PyObject *o, {ctype} *out, arena_t *arena)");
-        self.declarations.insert(name.clone(), format!("{signature};\n"));
+        self.declarations
+            .insert(name.clone(), format!("{signature};\n"));
         let body = self.py_to_c_body(ty, ctype)?;
-        self.helpers.insert(name.clone(), format!("{signature} {{\n    (void)arena;\n{body}}}\n"));
+        self.helpers.insert(
+            name.clone(),
+            format!("{signature} {{\n    (void)arena;\n{body}}}\n"),
+        );
         Ok(name)
     }
 
@@ -311,9 +336,11 @@ impl<'a> Converters<'a> {
             return Ok(name);
         }
         let signature = format!("static PyObject *{name}(const {ctype} *v)");
-        self.declarations.insert(name.clone(), format!("{signature};\n"));
+        self.declarations
+            .insert(name.clone(), format!("{signature};\n"));
         let body = self.c_to_py_body(ty, ctype)?;
-        self.helpers.insert(name.clone(), format!("{signature} {{\n{body}}}\n"));
+        self.helpers
+            .insert(name.clone(), format!("{signature} {{\n{body}}}\n"));
         Ok(name)
     }
 
@@ -414,9 +441,16 @@ impl<'a> Converters<'a> {
 }
 
 /// The union member (`val.<case>`) holding a variant's or result's payload.
-fn union_member<'f>(fields: &'f [super::header::Param], case: &str, ctype: &str) -> Result<(String, &'f super::header::Param)> {
+fn union_member<'f>(
+    fields: &'f [super::header::Param],
+    case: &str,
+    ctype: &str,
+) -> Result<(String, &'f super::header::Param)> {
     let member = format!("val.{}", case.replace('-', "_"));
-    let field = fields.iter().find(|f| f.name == member).with_context(|| format!("no union member {member} in {ctype}"))?;
+    let field = fields
+        .iter()
+        .find(|f| f.name == member)
+        .with_context(|| format!("no union member {member} in {ctype}"))?;
     Ok((member, field))
 }
 

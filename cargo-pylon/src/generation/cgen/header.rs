@@ -48,7 +48,9 @@ impl Header {
                             in_union = false;
                             continue;
                         }
-                        header.structs.insert(name.trim().trim_end_matches(';').trim().to_string(), fields);
+                        header
+                            .structs
+                            .insert(name.trim().trim_end_matches(';').trim().to_string(), fields);
                         break;
                     } else if let Some(decl) = field.strip_suffix(';') {
                         let mut param = split_decl(decl)?;
@@ -60,27 +62,43 @@ impl Header {
                 }
             } else if let Some(proto) = line.strip_suffix(");") {
                 let proto = proto.strip_prefix("extern ").unwrap_or(proto);
-                let (head, args) = proto.split_once('(').context("a prototype without parameters")?;
+                let (head, args) = proto
+                    .split_once('(')
+                    .context("a prototype without parameters")?;
                 let decl = split_decl(head)?;
                 let params = match args.trim() {
                     "void" | "" => Vec::new(),
-                    args => args.split(',').map(|a| split_decl(a.trim())).collect::<Result<_>>()?,
+                    args => args
+                        .split(',')
+                        .map(|a| split_decl(a.trim()))
+                        .collect::<Result<_>>()?,
                 };
                 if decl.name.ends_with("_free") {
                     header.frees.insert(decl.name.clone());
                 }
-                header.functions.insert(decl.name, Prototype { ret: decl.ctype, params });
+                header.functions.insert(
+                    decl.name,
+                    Prototype {
+                        ret: decl.ctype,
+                        params,
+                    },
+                );
             }
         }
         Ok(header)
     }
 
     pub fn function(&self, name: &str) -> Result<&Prototype> {
-        self.functions.get(name).with_context(|| format!("wit-bindgen-c generated no function `{name}`"))
+        self.functions
+            .get(name)
+            .with_context(|| format!("wit-bindgen-c generated no function `{name}`"))
     }
 
     pub fn fields(&self, ctype: &str) -> Result<&[Param]> {
-        self.structs.get(ctype).map(Vec::as_slice).with_context(|| format!("wit-bindgen-c generated no struct `{ctype}`"))
+        self.structs
+            .get(ctype)
+            .map(Vec::as_slice)
+            .with_context(|| format!("wit-bindgen-c generated no struct `{ctype}`"))
     }
 
     /// The generated free function for values of `ctype`, if it has one.
@@ -93,12 +111,25 @@ impl Header {
 /// `kinds_ext_string_t *ret` -> (`kinds_ext_string_t *`, `ret`); `uint8_t*ptr` -> (`uint8_t *`, `ptr`).
 fn split_decl(decl: &str) -> Result<Param> {
     let decl = decl.trim();
-    let at = decl.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).context("a declaration without a name")?;
+    let at = decl
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .context("a declaration without a name")?;
     let (head, name) = decl.split_at(at + 1);
     let stars = head.matches('*').count();
-    let base = head.replace('*', " ").split_whitespace().collect::<Vec<_>>().join(" ");
-    let ctype = if stars == 0 { base } else { format!("{base} {}", "*".repeat(stars)) };
-    Ok(Param { ctype, name: name.to_string() })
+    let base = head
+        .replace('*', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ctype = if stars == 0 {
+        base
+    } else {
+        format!("{base} {}", "*".repeat(stars))
+    };
+    Ok(Param {
+        ctype,
+        name: name.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -116,12 +147,31 @@ void kinds_ext_string_free(kinds_ext_string_t *ret);\n";
         let h = Header::parse(SAMPLE).unwrap();
         let f = h.function("pylon_kinds_echo_echo_option").unwrap();
         assert_eq!(f.ret, "bool");
-        assert_eq!(f.params[0], Param { ctype: "uint32_t *".into(), name: "maybe_v".into() });
-        assert!(h.function("pylon_kinds_echo_nothing").unwrap().params.is_empty());
-        assert_eq!(h.fields("kinds_ext_option_string_t").unwrap()[1].ctype, "kinds_ext_string_t");
-        assert_eq!(h.free_fn("kinds_ext_string_t").as_deref(), Some("kinds_ext_string_free"));
+        assert_eq!(
+            f.params[0],
+            Param {
+                ctype: "uint32_t *".into(),
+                name: "maybe_v".into()
+            }
+        );
+        assert!(h
+            .function("pylon_kinds_echo_nothing")
+            .unwrap()
+            .params
+            .is_empty());
+        assert_eq!(
+            h.fields("kinds_ext_option_string_t").unwrap()[1].ctype,
+            "kinds_ext_string_t"
+        );
+        assert_eq!(
+            h.free_fn("kinds_ext_string_t").as_deref(),
+            Some("kinds_ext_string_free")
+        );
         assert_eq!(h.free_fn("uint32_t"), None);
         let shape = h.fields("pylon_kinds_echo_shape_t").unwrap();
-        assert_eq!((shape[1].ctype.as_str(), shape[1].name.as_str()), ("double", "val.circle"));
+        assert_eq!(
+            (shape[1].ctype.as_str(), shape[1].name.as_str()),
+            ("double", "val.circle")
+        );
     }
 }

@@ -26,9 +26,23 @@ pub struct Generated {
 
 /// Built-in exceptions an error mapping may name.
 const EXCEPTIONS: &[&str] = &[
-    "ValueError", "TypeError", "KeyError", "IndexError", "LookupError", "OSError", "FileNotFoundError",
-    "FileExistsError", "PermissionError", "TimeoutError", "ConnectionError", "RuntimeError",
-    "NotImplementedError", "OverflowError", "UnicodeError", "EOFError", "MemoryError",
+    "ValueError",
+    "TypeError",
+    "KeyError",
+    "IndexError",
+    "LookupError",
+    "OSError",
+    "FileNotFoundError",
+    "FileExistsError",
+    "PermissionError",
+    "TimeoutError",
+    "ConnectionError",
+    "RuntimeError",
+    "NotImplementedError",
+    "OverflowError",
+    "UnicodeError",
+    "EOFError",
+    "MemoryError",
 ];
 
 /// Generate `module` for `world`, given wit-bindgen-c's header text and file name;
@@ -60,14 +74,22 @@ pub fn generate(
             WorldItem::Interface { id, .. } => Some((key, *id)),
             _ => None,
         })
-        .filter(|(_, id)| resolve.interfaces[*id].package.is_some_and(|p| resolve.packages[p].name.namespace != "wasi"))
+        .filter(|(_, id)| {
+            resolve.interfaces[*id]
+                .package
+                .is_some_and(|p| resolve.packages[p].name.namespace != "wasi")
+        })
         .collect();
     let prefix_names = interfaces.len() > 1;
     let (mut functions, mut table) = (String::new(), String::new());
     let mut stub = stub::Stub::new(resolve);
-    let (mut stub_functions, mut stub_methods) = (String::new(), std::collections::BTreeMap::<wit_parser::TypeId, String>::new());
+    let (mut stub_functions, mut stub_methods) = (
+        String::new(),
+        std::collections::BTreeMap::<wit_parser::TypeId, String>::new(),
+    );
     // Per resource: (methods table entries, constructor wrapper, docs).
-    let mut classes: std::collections::BTreeMap<wit_parser::TypeId, (String, Option<String>)> = Default::default();
+    let mut classes: std::collections::BTreeMap<wit_parser::TypeId, (String, Option<String>)> =
+        Default::default();
     for (key, id) in &interfaces {
         let iface = &resolve.interfaces[*id];
         let c_prefix = c_prefix(resolve, key, *id)?;
@@ -77,24 +99,53 @@ pub fn generate(
             let context = || format!("generating `{}`", func.name);
             match func.kind {
                 FunctionKind::Freestanding => {
-                    let py_name = if prefix_names { format!("{}_{item}", snake(iface.name.as_deref().unwrap_or(""))) } else { item.clone() };
+                    let py_name = if prefix_names {
+                        format!("{}_{item}", snake(iface.name.as_deref().unwrap_or("")))
+                    } else {
+                        item.clone()
+                    };
                     let c_name = format!("{c_prefix}_{item}");
-                    functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, None).with_context(context)?);
+                    functions.push_str(
+                        &function(
+                            &mut conv,
+                            func,
+                            header.function(&c_name)?,
+                            &c_name,
+                            &py_name,
+                            None,
+                        )
+                        .with_context(context)?,
+                    );
                     writeln!(table, "    {{\"{py_name}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL, {doc}}},")?;
                     stub_functions.push_str(&stub.function(func, &py_name, ""));
                     stub_functions.push('\n');
                 }
-                FunctionKind::Method(res) | FunctionKind::Static(res) | FunctionKind::Constructor(res) => {
+                FunctionKind::Method(res)
+                | FunctionKind::Static(res)
+                | FunctionKind::Constructor(res) => {
                     let rendered = stub.function(func, &item, "    ");
                     stub_methods.entry(res).or_default().push_str(&rendered);
                     let r = conv.resource(res)?;
-                    let (ident, res_snake) = (r.ident.clone(), snake(resolve.types[res].name.as_deref().unwrap_or("")));
+                    let (ident, res_snake) = (
+                        r.ident.clone(),
+                        snake(resolve.types[res].name.as_deref().unwrap_or("")),
+                    );
                     let entry = classes.entry(res).or_default();
                     match func.kind {
                         FunctionKind::Constructor(_) => {
                             let c_name = format!("{c_prefix}_constructor_{res_snake}");
                             let py_name = format!("{ident}_init");
-                            functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, None).with_context(context)?);
+                            functions.push_str(
+                                &function(
+                                    &mut conv,
+                                    func,
+                                    header.function(&c_name)?,
+                                    &c_name,
+                                    &py_name,
+                                    None,
+                                )
+                                .with_context(context)?,
+                            );
                             classes.get_mut(&res).expect("entry").1 = Some(format!("py_{py_name}"));
                         }
                         FunctionKind::Method(_) => {
@@ -102,17 +153,40 @@ pub fn generate(
                             let py_name = format!("{ident}_{item}");
                             writeln!(entry.0, "    {{\"{item}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL, {doc}}},")?;
                             let receiver = conv.resources[&res].ident.clone();
-                            functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, Some(&receiver)).with_context(context)?);
+                            functions.push_str(
+                                &function(
+                                    &mut conv,
+                                    func,
+                                    header.function(&c_name)?,
+                                    &c_name,
+                                    &py_name,
+                                    Some(&receiver),
+                                )
+                                .with_context(context)?,
+                            );
                         }
                         _ => {
                             let c_name = format!("{c_prefix}_static_{res_snake}_{item}");
                             let py_name = format!("{ident}_{item}");
                             writeln!(entry.0, "    {{\"{item}\", (PyCFunction)(void (*)(void))py_{py_name}, METH_FASTCALL | METH_STATIC, {doc}}},")?;
-                            functions.push_str(&function(&mut conv, func, header.function(&c_name)?, &c_name, &py_name, None).with_context(context)?);
+                            functions.push_str(
+                                &function(
+                                    &mut conv,
+                                    func,
+                                    header.function(&c_name)?,
+                                    &c_name,
+                                    &py_name,
+                                    None,
+                                )
+                                .with_context(context)?,
+                            );
                         }
                     }
                 }
-                _ => bail!("{}: async functions are not supported by the extension generator", func.name),
+                _ => bail!(
+                    "{}: async functions are not supported by the extension generator",
+                    func.name
+                ),
             }
         }
     }
@@ -125,7 +199,14 @@ pub fn generate(
     let mut class_inits = String::new();
     for (res, (methods, ctor)) in &classes {
         let r: &Resource = &conv.resources[res];
-        let doc = c_string(resolve.types[*res].docs.contents.as_deref().unwrap_or("").trim());
+        let doc = c_string(
+            resolve.types[*res]
+                .docs
+                .contents
+                .as_deref()
+                .unwrap_or("")
+                .trim(),
+        );
         class_code.push_str(&r.class(module, methods, ctor.as_deref(), &doc));
         writeln!(class_inits, "    type_{0} = PyType_FromSpec(&{0}_spec);\n    if (type_{0} == NULL || PyModule_AddObjectRef(m, \"{1}\", type_{0}) < 0) goto fail;", r.ident, r.class)?;
     }
@@ -167,7 +248,10 @@ PyMODINIT_FUNC PyInit_{module}(void) {{\n    PyObject *m = PyModule_Create(&modu
     }
     stub_text.push_str(&stub.classes(&stub_methods)?);
     stub_text.push_str(&stub_functions);
-    Ok(Generated { c: out, stub: stub_text })
+    Ok(Generated {
+        c: out,
+        stub: stub_text,
+    })
 }
 
 /// Create the module's record, enum and flags types in `PyInit`.
@@ -187,19 +271,35 @@ fn type_inits(types: &std::collections::BTreeMap<String, (String, String)>) -> S
 /// `pylon_kinds_echo` for interface `echo` of package `pylon:kinds`.
 pub(crate) fn interface_prefix(resolve: &Resolve, id: wit_parser::InterfaceId) -> Result<String> {
     let iface = &resolve.interfaces[id];
-    let package = iface.package.map(|p| &resolve.packages[p].name).context("an interface outside any package")?;
+    let package = iface
+        .package
+        .map(|p| &resolve.packages[p].name)
+        .context("an interface outside any package")?;
     let name = iface.name.as_deref().context("an unnamed interface")?;
-    Ok(format!("{}_{}_{}", snake(&package.namespace), snake(&package.name), snake(name)))
+    Ok(format!(
+        "{}_{}_{}",
+        snake(&package.namespace),
+        snake(&package.name),
+        snake(name)
+    ))
 }
 
 fn c_prefix(resolve: &Resolve, key: &WorldKey, id: wit_parser::InterfaceId) -> Result<String> {
     let iface = &resolve.interfaces[id];
-    let package = iface.package.map(|p| &resolve.packages[p].name).context("an interface outside any package")?;
+    let package = iface
+        .package
+        .map(|p| &resolve.packages[p].name)
+        .context("an interface outside any package")?;
     let name = match key {
         WorldKey::Name(name) => name.clone(),
         WorldKey::Interface(_) => iface.name.clone().context("an unnamed interface")?,
     };
-    Ok(format!("{}_{}_{}", snake(&package.namespace), snake(&package.name), snake(&name)))
+    Ok(format!(
+        "{}_{}_{}",
+        snake(&package.namespace),
+        snake(&package.name),
+        snake(&name)
+    ))
 }
 
 fn snake(name: &str) -> String {
@@ -207,7 +307,12 @@ fn snake(name: &str) -> String {
 }
 
 fn c_string(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    format!(
+        "\"{}\"",
+        text.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
 }
 
 fn pointee(ctype: &str) -> &str {
@@ -215,11 +320,21 @@ fn pointee(ctype: &str) -> &str {
 }
 
 fn free_call(header: &Header, ctype: &str, var: &str) -> String {
-    header.free_fn(ctype).map(|f| format!("{f}(&{var}); ")).unwrap_or_default()
+    header
+        .free_fn(ctype)
+        .map(|f| format!("{f}(&{var}); "))
+        .unwrap_or_default()
 }
 
 /// One Python-callable wrapper.
-fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &str, py_name: &str, receiver: Option<&str>) -> Result<String> {
+fn function(
+    conv: &mut Converters,
+    func: &Function,
+    proto: &Prototype,
+    c_name: &str,
+    py_name: &str,
+    receiver: Option<&str>,
+) -> Result<String> {
     let header = conv.header;
     // A method's first parameter is `self`: the Python instance, lent as a borrow.
     let skip = usize::from(receiver.is_some());
@@ -229,11 +344,25 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
     out.push_str("    arena_t arena = {0};\n    PyObject *result = NULL;\n");
     let mut call_args = Vec::new();
     if let Some(ident) = receiver {
-        let r = conv.resources.values().find(|r| r.ident == ident).context("an unknown receiver")?;
-        writeln!(out, "    {} *self_own = {ident}_get(self);\n    if (self_own == NULL) return NULL;", r.own_t)?;
+        let r = conv
+            .resources
+            .values()
+            .find(|r| r.ident == ident)
+            .context("an unknown receiver")?;
+        writeln!(
+            out,
+            "    {} *self_own = {ident}_get(self);\n    if (self_own == NULL) return NULL;",
+            r.own_t
+        )?;
         call_args.push(format!("{}(*self_own)", r.borrow_fn));
     }
-    for (i, (param, cparam)) in func.params.iter().skip(skip).zip(&proto.params[skip..]).enumerate() {
+    for (i, (param, cparam)) in func
+        .params
+        .iter()
+        .skip(skip)
+        .zip(&proto.params[skip..])
+        .enumerate()
+    {
         let ty = &param.ty;
         if cparam.name.starts_with("maybe_") {
             // A top-level option: NULL for None, else a pointer to the converted value.
@@ -248,19 +377,35 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
         } else if cparam.ctype.ends_with('*') {
             let ctype = pointee(&cparam.ctype).to_string();
             let f = conv.py_to_c(ty, &ctype)?;
-            writeln!(out, "    {ctype} a{i};\n    if ({f}(args[{i}], &a{i}, &arena) < 0) goto done;")?;
+            writeln!(
+                out,
+                "    {ctype} a{i};\n    if ({f}(args[{i}], &a{i}, &arena) < 0) goto done;"
+            )?;
             call_args.push(format!("&a{i}"));
         } else {
             let f = conv.py_to_c(ty, &cparam.ctype)?;
-            writeln!(out, "    {} a{i};\n    if ({f}(args[{i}], &a{i}, &arena) < 0) goto done;", cparam.ctype)?;
+            writeln!(
+                out,
+                "    {} a{i};\n    if ({f}(args[{i}], &a{i}, &arena) < 0) goto done;",
+                cparam.ctype
+            )?;
             call_args.push(format!("a{i}"));
         }
     }
     let extra = &proto.params[n + skip..];
-    let find = |name: &str| extra.iter().find(|p| p.name == name).map(|p| pointee(&p.ctype).to_string());
+    let find = |name: &str| {
+        extra
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| pointee(&p.ctype).to_string())
+    };
     match &func.result {
         None => {
-            writeln!(out, "    {c_name}({});\n    result = Py_NewRef(Py_None);", call_args.join(", "))?;
+            writeln!(
+                out,
+                "    {c_name}({});\n    result = Py_NewRef(Py_None);",
+                call_args.join(", ")
+            )?;
         }
         Some(ty) => match conv.kind(ty) {
             Some(TypeDefKind::Result(r)) if proto.ret == "bool" => {
@@ -277,11 +422,19 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
                 }
                 out.push_str(&decl);
                 let ok_conv = match (&r.ok, &ok_c) {
-                    (Some(t), Some(c)) => format!("result = {}(&ret); {}", conv.c_to_py(t, c)?, free_call(header, c, "ret")),
+                    (Some(t), Some(c)) => format!(
+                        "result = {}(&ret); {}",
+                        conv.c_to_py(t, c)?,
+                        free_call(header, c, "ret")
+                    ),
                     _ => "result = Py_NewRef(Py_None);".into(),
                 };
                 let err_conv = match (&r.err, &err_c) {
-                    (Some(t), Some(c)) => format!("PyObject *value = {}(&err); {}", conv.c_to_py(t, c)?, free_call(header, c, "err")),
+                    (Some(t), Some(c)) => format!(
+                        "PyObject *value = {}(&err); {}",
+                        conv.c_to_py(t, c)?,
+                        free_call(header, c, "err")
+                    ),
                     _ => "PyObject *value = Py_NewRef(Py_None);".into(),
                 };
                 let exception = error_type(conv, r.err.as_ref(), err_c.is_some());
@@ -296,14 +449,24 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
             }
             _ if proto.ret != "void" => {
                 let to = conv.c_to_py(ty, &proto.ret)?;
-                writeln!(out, "    {} ret = {c_name}({});\n    result = {to}(&ret);", proto.ret, call_args.join(", "))?;
+                writeln!(
+                    out,
+                    "    {} ret = {c_name}({});\n    result = {to}(&ret);",
+                    proto.ret,
+                    call_args.join(", ")
+                )?;
             }
             _ => {
                 let c = find("ret").context("a return value without `ret`")?;
                 let to = conv.c_to_py(ty, &c)?;
                 let mut args = call_args.clone();
                 args.push("&ret".into());
-                writeln!(out, "    {c} ret;\n    {c_name}({});\n    result = {to}(&ret); {}", args.join(", "), free_call(header, &c, "ret"))?;
+                writeln!(
+                    out,
+                    "    {c} ret;\n    {c_name}({});\n    result = {to}(&ret); {}",
+                    args.join(", "),
+                    free_call(header, &c, "ret")
+                )?;
             }
         },
     }
@@ -322,7 +485,9 @@ fn function(conv: &mut Converters, func: &Function, proto: &Prototype, c_name: &
 /// type's name, else the module's `Error`.
 fn error_type(conv: &Converters, err: Option<&Type>, has_err: bool) -> String {
     let mapped = |name: &str| conv.errors.get(name).map(|e| format!("PyExc_{e}"));
-    let Some(ty) = err else { return "module_error".into() };
+    let Some(ty) = err else {
+        return "module_error".into();
+    };
     if let Type::Id(id) = ty {
         if let Some(name) = conv.resolve.types[*id].name.as_deref() {
             if let Some(exc) = mapped(name) {
@@ -338,7 +503,20 @@ fn error_type(conv: &Converters, err: Option<&Type>, has_err: bool) -> String {
     if !has_err || cases.iter().all(|c| mapped(c).is_none()) {
         return "module_error".into();
     }
-    let selector = if matches!(conv.kind(ty), Some(TypeDefKind::Variant(_))) { "err.tag" } else { "err" };
-    let arms: Vec<String> = cases.iter().enumerate().map(|(i, c)| format!("{selector} == {i} ? {} : ", mapped(c).unwrap_or_else(|| "module_error".into()))).collect();
+    let selector = if matches!(conv.kind(ty), Some(TypeDefKind::Variant(_))) {
+        "err.tag"
+    } else {
+        "err"
+    };
+    let arms: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "{selector} == {i} ? {} : ",
+                mapped(c).unwrap_or_else(|| "module_error".into())
+            )
+        })
+        .collect();
     format!("{}module_error", arms.join(""))
 }

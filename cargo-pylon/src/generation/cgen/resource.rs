@@ -28,7 +28,9 @@ impl Resource {
     pub fn new(resolve: &Resolve, id: TypeId, module: &str) -> Result<Self> {
         let def = &resolve.types[id];
         let name = def.name.clone().context("an unnamed resource")?;
-        let TypeOwner::Interface(iface) = def.owner else { anyhow::bail!("resource {name} is not defined in an interface") };
+        let TypeOwner::Interface(iface) = def.owner else {
+            anyhow::bail!("resource {name} is not defined in an interface")
+        };
         let prefix = super::interface_prefix(resolve, iface)?;
         let snake = name.replace('-', "_");
         let class = camel(&name);
@@ -44,7 +46,14 @@ impl Resource {
 
     /// The instance layout, handle helpers and the wrapper for owned handles.
     pub fn support(&self) -> String {
-        let Self { ident, class, own_t, drop_fn, capsule, .. } = self;
+        let Self {
+            ident,
+            class,
+            own_t,
+            drop_fn,
+            capsule,
+            ..
+        } = self;
         format!(
             r#"static PyObject *type_{ident};
 
@@ -143,7 +152,13 @@ static void {ident}_dealloc(PyObject *self) {{
     }
 
     /// The class: methods table, type spec and `tp_new` (the constructor, if any).
-    pub fn class(&self, module: &str, methods: &str, constructor: Option<&str>, doc: &str) -> String {
+    pub fn class(
+        &self,
+        module: &str,
+        methods: &str,
+        constructor: Option<&str>,
+        doc: &str,
+    ) -> String {
         let Self { ident, class, .. } = self;
         let new = match constructor {
             Some(ctor) => format!(
