@@ -126,6 +126,11 @@ impl Workspace {
 /// cargo-pylon binary asks).
 pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    at(&cwd, home)
+}
+
+/// As [`current`], for the workspace around `cwd`.
+pub fn at(cwd: &Path, home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     if !cwd.ancestors().any(|dir| dir.join("Cargo.toml").is_file()) {
         return Ok(None);
     }
@@ -140,11 +145,11 @@ pub fn current(home: &pylon_sys::Home) -> Result<Option<Workspace>> {
     let binary = crate::composing::stamp::identity(
         &std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?,
     );
-    if let Some(ws) = cached(&cache, &cwd, &binary) {
+    if let Some(ws) = cached(&cache, cwd, &binary) {
         return Ok(Some(ws));
     }
-    let ws = workspace(None)?;
-    let watched = watch_list(&cwd, &ws);
+    let ws = read(cwd, None)?;
+    let watched = watch_list(cwd, &ws);
     let record = Cached {
         binary,
         stamp: stamp(&watched),
@@ -216,8 +221,12 @@ fn stamp(paths: &[PathBuf]) -> String {
 
 /// Read the workspace around the current folder (or `manifest_path`).
 pub fn workspace(manifest_path: Option<&Path>) -> Result<Workspace> {
+    read(Path::new("."), manifest_path)
+}
+
+fn read(cwd: &Path, manifest_path: Option<&Path>) -> Result<Workspace> {
     let mut cmd = MetadataCommand::new();
-    cmd.no_deps();
+    cmd.no_deps().current_dir(cwd);
     if let Some(path) = manifest_path {
         cmd.manifest_path(path);
     }

@@ -1,11 +1,10 @@
 //! The pre-initialized interpreter: runs start from compose's snapshot, yet everything
 //! that belongs to one run is that run's own.
 
-mod common;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{pylon, ready, text, Scratch};
+use crate::common;
+use crate::common::{pylon, ready, text, Scratch};
 
 /// What a run reports of its own state, one `key=value` a line.
 const REPORT: &str = r#"

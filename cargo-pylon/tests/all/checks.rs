@@ -1,12 +1,11 @@
 //! `check-licenses`, `check-drift` and `audit`: each fails with the right message on a
 //! fixture that breaks it, and the real workspace passes all three.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use common::{pylon, ready, text, Scratch};
+use crate::common;
+use crate::common::{pylon, ready, text, Scratch};
 
 #[test]
 fn the_real_workspace_passes_every_check() {

@@ -1,10 +1,8 @@
 //! `cargo pylon compose` on scratch workspaces: fresh, no-op, incremental, and errors.
 
-mod common;
-
 use std::time::Instant;
 
-use common::{text, Scratch};
+use crate::common::{text, Scratch};
 
 #[test]
 fn fresh_then_noop_then_one_cap_changed() {

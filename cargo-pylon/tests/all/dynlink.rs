@@ -1,10 +1,9 @@
 //! Runtime dynlink: caps kept as provider components, linked by the launcher from a plan.
 
-mod common;
-
 use std::path::Path;
 
-use common::{text, Scratch};
+use crate::common;
+use crate::common::{text, Scratch};
 use serde_json::Value;
 use wasm_encoder::ComponentSection;
 

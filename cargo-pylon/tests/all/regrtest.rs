@@ -1,9 +1,7 @@
 //! CPython's own regression tests, from the pinned source, inside the composed
 //! interpreter: the standard for compatibility is tests nobody here wrote.
 
-mod common;
-
-use common::{probe, pylon, ready, text};
+use crate::common::{probe, pylon, ready, text};
 
 #[test]
 fn cpythons_file_system_tests_run_to_their_summary_and_pass() {

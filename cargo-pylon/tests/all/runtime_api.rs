@@ -1,8 +1,7 @@
 //! pylon-runtime as a library: one interpreter loaded, many sandboxes run from it, each
 //! with its own folders, environment, limits and captured output.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
 use pylon_runtime::{Captured, Files, Grant, Interpreter, Outcome, Program, Sandbox};
@@ -11,8 +10,9 @@ fn interpreter() -> Interpreter {
     common::ready();
     let home = pylon_sys::Home::from_env().unwrap();
     // The workspace's composition, found as `cargo pylon` finds it.
-    std::env::set_current_dir(common::workspace()).unwrap();
-    let composed = cargo_pylon::composing::interpreter::prepare(&home).unwrap();
+    let composed =
+        cargo_pylon::composing::interpreter::prepare_in(&home, &common::workspace(), false)
+            .unwrap();
     // What a host outside cargo-pylon finds beside pylon.wasm is what cargo-pylon runs.
     let files = Files::beside(
         &composed.wasm,

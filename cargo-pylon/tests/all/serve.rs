@@ -2,8 +2,7 @@
 //! emitted as a wasi:http/proxy component under stock `wasmtime serve`, and unmodified
 //! Bottle from PyPI.
 
-mod common;
-
+use crate::common;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

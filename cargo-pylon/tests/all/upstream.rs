@@ -1,9 +1,8 @@
 //! The caps' upstream projects' own test suites (blake3-py, ICRAR/crc32c, python-snappy),
 //! fetched from the package index at the pinned release and run with pytest inside pylon.
 
-mod common;
-
-use common::{pylon, ready, text};
+use crate::common;
+use crate::common::{pylon, ready, text};
 
 #[test]
 fn upstream_suites_pass_inside_pylon_except_what_wasi_cannot_run() {

@@ -1,8 +1,7 @@
 //! `cargo pylon new`: a cap that composes and passes its smoke test with no edits.
 
-mod common;
-
-use common::{text, Scratch};
+use crate::common;
+use crate::common::{text, Scratch};
 
 #[test]
 fn a_new_cap_composes_and_passes_its_smoke_at_once() {

@@ -4,9 +4,7 @@
 //! context, and 131 bytes of extended output; the expected values are computed here with
 //! the host crate and compared with what Python computes inside pylon.
 
-mod common;
-
-use common::probe;
+use crate::common::probe;
 
 const LENGTHS: &[usize] = &[
     0, 1, 2, 3, 4, 5, 6, 7, 8, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 2048, 2049, 3072, 3073,

@@ -1,12 +1,10 @@
 //! `cargo pylon probe` against the real CPython build on the real embedded wasmtime.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{probe, pylon, ready, workspace};
+use crate::common::{probe, pylon, ready, workspace};
 
 #[test]
 fn stdlib_behaves_inside_the_component() {

@@ -1,0 +1,17 @@
+//! The integration tests: the real `cargo-pylon` binary and pylon-runtime against the real
+//! CPython build, caps and wasmtime. One test binary, so wasmtime and Cranelift are linked
+//! once; the fast tier (no CPython) is `tests/fast`.
+
+mod common;
+
+mod blake3;
+mod checks;
+mod compose;
+mod dynlink;
+mod new;
+mod preinit;
+mod probe;
+mod regrtest;
+mod runtime_api;
+mod serve;
+mod upstream;
