@@ -34,10 +34,10 @@ impl PlanArg {
 /// What bounds a guest and what it may see: `--timeout`, `--max-memory`, `--dir`, `--env`.
 #[derive(Debug, clap::Args)]
 pub struct SandboxArgs {
-    /// Stop the guest (for serve: a request's instance) after this many seconds of wall time
+    /// Stop the guest after this many seconds of wall time
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
-    /// Cap the guest's linear memory (for serve: each request's), in MiB
+    /// Cap the guest's linear memory, in MiB
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
     /// Grant a host folder, read-write, at GUEST (default: the same path)

@@ -16,6 +16,10 @@ use crate::serving::server::{self, Server, Settings};
 use crate::serving::snapshot::{self, App, Host};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("timeout", |a| a.help("Stop a request's instance after this many seconds of wall time")),
+    mut_arg("max_memory", |a| a.help("Cap each request's linear memory, in MiB")),
+)]
 pub struct Args {
     /// The Python file whose `application` is the WSGI callable (PEP 3333)
     #[arg(value_name = "APP.py")]
@@ -26,7 +30,6 @@ pub struct Args {
     /// Write a standalone wasi:http/proxy component (for `wasmtime serve`, Spin, ...) instead of serving
     #[arg(long, value_name = "OUT.wasm")]
     emit: Option<PathBuf>,
-    /// Limits (per request), folders and environment (fixed in the snapshot)
     #[command(flatten)]
     sandbox: super::SandboxArgs,
     /// Also import these modules into the snapshot, before the application

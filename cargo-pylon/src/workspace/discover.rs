@@ -259,7 +259,7 @@ fn read(cwd: &Path, manifest_path: Option<&Path>) -> Result<Workspace> {
     }
     caps.sort_by(|a, b| a.package.cmp(&b.package));
     if caps.iter().any(|c| c.meta.library.is_some()) {
-        locate_libraries(&mut caps, manifest_path)?;
+        locate_libraries(&mut caps, cwd, manifest_path)?;
     }
     Ok(Workspace {
         root,
@@ -272,8 +272,9 @@ fn read(cwd: &Path, manifest_path: Option<&Path>) -> Result<Workspace> {
 
 /// Where cargo keeps each library cap's vendoring crate (`cargo metadata` with the
 /// dependencies: cargo fetches them as Cargo.lock pins them).
-fn locate_libraries(caps: &mut [Cap], manifest_path: Option<&Path>) -> Result<()> {
+fn locate_libraries(caps: &mut [Cap], cwd: &Path, manifest_path: Option<&Path>) -> Result<()> {
     let mut cmd = MetadataCommand::new();
+    cmd.current_dir(cwd);
     if let Some(path) = manifest_path {
         cmd.manifest_path(path);
     }
@@ -463,6 +464,7 @@ fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
             )
         })?;
     }
+    contract(cap, &wit, at)?;
     if let Some(provides) = &meta.provides {
         let facade = cap.path(&provides.facade);
         if !facade.is_file() && !facade.join("__init__.py").is_file() {
@@ -492,6 +494,32 @@ fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
         for (i, p) in profiles.iter().enumerate() {
             pylon_sys::Profile::select(Some(p)).with_context(|| at(&format!("profiles[{i}]")))?;
         }
+    }
+    Ok(())
+}
+
+/// The extension's world exists in the cap's WIT and imports every interface `requires`
+/// names, at its version: checked here, before anything is built.
+fn contract(cap: &Cap, wit_dir: &Path, at: &dyn Fn(&str) -> String) -> Result<()> {
+    let world = &cap.meta.extension.world;
+    let wit = super::wit::Wit::load(wit_dir, world).with_context(|| at("extension.world"))?;
+    let imported = wit.imported_interfaces();
+    for (i, req) in cap.meta.requires.iter().enumerate() {
+        let wanted = req.qualified();
+        if imported.contains(&wanted) {
+            continue;
+        }
+        let seen: Vec<&str> = imported
+            .iter()
+            .filter(|name| name.split('@').next() == Some(req.interface.as_str()))
+            .map(String::as_str)
+            .collect();
+        bail!(
+            "{}: requires {wanted}, but the extension's world `{world}` in {} imports {}\n  fix: make the WIT package version and `requires` agree",
+            at(&format!("requires[{i}]")),
+            wit_dir.display(),
+            if seen.is_empty() { "no such interface".to_string() } else { seen.join(", ") }
+        );
     }
     Ok(())
 }

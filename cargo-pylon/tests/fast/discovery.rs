@@ -1,0 +1,74 @@
+//! Discovery on scratch workspaces (cargo metadata only, nothing built): every manifest
+//! problem is found here, named by crate, key and fix.
+
+use cargo_pylon::workspace::discover;
+
+use crate::golden::workspace;
+
+/// A workspace of one copy of the blake3 cap, its manifest edited by `edit`.
+fn discover_with(edit: impl Fn(String) -> String) -> anyhow::Result<discover::Workspace> {
+    let dir = tempfile::tempdir().unwrap();
+    cargo_pylon::scaffolding::scratch::copy_workspace(workspace(), &["blake3"], dir.path())
+        .unwrap();
+    let manifest = dir.path().join("caps/blake3/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, edit(text)).unwrap();
+    discover::workspace(Some(&dir.path().join("Cargo.toml")))
+}
+
+fn error(edit: impl Fn(String) -> String) -> String {
+    match discover_with(edit) {
+        Ok(_) => panic!("discovery accepted the edited manifest"),
+        Err(err) => format!("{err:#}"),
+    }
+}
+
+#[test]
+fn the_cap_as_shipped_is_discovered() {
+    let ws = discover_with(|text| text).unwrap();
+    assert_eq!(ws.caps.len(), 1);
+    assert_eq!(ws.caps[0].package, "blake3-cap");
+    assert_eq!(ws.caps[0].meta.extension.module, "_blake3_cap");
+}
+
+#[test]
+fn an_unknown_key_names_the_crate_the_key_and_the_fix() {
+    let err = error(|t| {
+        t.replace(
+            "module = \"_blake3_cap\"",
+            "module = \"_blake3_cap\"\nmodul = \"x\"",
+        )
+    });
+    assert!(err.contains("crate `blake3-cap`"), "{err}");
+    assert!(err.contains("unknown field `modul`"), "{err}");
+    assert!(err.contains("fix:"), "{err}");
+}
+
+#[test]
+fn a_world_the_wit_does_not_have_is_found_before_any_build() {
+    let err = error(|t| t.replace("world = \"blake3-ext\"", "world = \"blake3-extension\""));
+    assert!(err.contains("key `extension.world`"), "{err}");
+    assert!(err.contains("blake3-extension"), "{err}");
+}
+
+#[test]
+fn a_required_version_the_world_does_not_import_is_found_before_any_build() {
+    let err = error(|t| t.replace("version = \"0.1.0\"", "version = \"0.3.0\""));
+    assert!(err.contains("requires pylon:blake3/hasher@0.3.0"), "{err}");
+    assert!(err.contains("imports pylon:blake3/hasher@0.1.0"), "{err}");
+    let err = error(|t| t.replace("version = \"0.1.0\"", "version = \"one\""));
+    assert!(
+        err.contains("requires[0].version") && err.contains("not a semver version"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_private_module_name_and_missing_files_are_refused_with_the_fix() {
+    let err = error(|t| t.replace("module = \"_blake3_cap\"", "module = \"blake3_cap\""));
+    assert!(err.contains("not a private module name"), "{err}");
+    let err = error(|t| t.replace("tests/blake3_smoke.py", "tests/nowhere.py"));
+    assert!(err.contains("key `smoke`") && err.contains("fix:"), "{err}");
+    let err = error(|t| t.replace("linkage = \"static\"", "linkage = \"dynamic\""));
+    assert!(err.contains("unknown variant `dynamic`"), "{err}");
+}
