@@ -1,6 +1,6 @@
 //! Exit codes: Python's own code passes through; pylon's outcomes have their own.
 
-pub use pylon_runtime::Outcome;
+use pylon_runtime::Error;
 
 pub const USAGE: u8 = 2;
 pub const FAILURE: u8 = 1;
@@ -9,14 +9,23 @@ pub const TIMED_OUT: u8 = 124;
 pub const SIGINT: u8 = 130;
 pub const SIGTERM: u8 = 143;
 
+/// A command asked for something that cannot be done (a missing file, options that do not
+/// go together): exit code 2, as for clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
 /// The process exit code for a failed command.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    match err.downcast_ref::<Outcome>() {
-        Some(Outcome::Usage(_)) => USAGE,
-        Some(Outcome::TimedOut { .. }) => TIMED_OUT,
-        Some(Outcome::Interrupted { signal: "SIGTERM" }) => SIGTERM,
-        Some(Outcome::Interrupted { .. }) => SIGINT,
-        Some(Outcome::Trap(_)) => TRAP,
-        None => FAILURE,
+    if err.downcast_ref::<Usage>().is_some() {
+        return USAGE;
+    }
+    match err.downcast_ref::<Error>() {
+        Some(Error::Usage(_)) => USAGE,
+        Some(Error::TimedOut { .. }) => TIMED_OUT,
+        Some(Error::Interrupted { signal: "SIGTERM" }) => SIGTERM,
+        Some(Error::Interrupted { .. }) => SIGINT,
+        Some(Error::Trap(_)) => TRAP,
+        _ => FAILURE,
     }
 }

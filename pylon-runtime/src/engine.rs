@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 
-use super::IntoAnyhow;
+use crate::error::IntoAnyhow;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
@@ -21,6 +21,8 @@ use wasmtime::{Config, Engine};
 /// CPython's own WASI runner gives the guest this much native stack (8 MiB, as `ulimit -s`).
 const MAX_WASM_STACK: usize = 8 << 20;
 
+/// The engine pylon's components run on: the component model, epoch interruption (for
+/// timeouts and signals) and CPython's stack.
 pub fn engine() -> Result<Engine> {
     let mut config = Config::new();
     config
@@ -35,6 +37,8 @@ pub fn engine() -> Result<Engine> {
         .context("cannot configure wasmtime")
 }
 
+/// `component` compiled for `engine`: memory-mapped from `cache_dir` when it was compiled
+/// before, else compiled now and kept there.
 pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Component> {
     let (source, cached) = cached(engine, component, cache_dir)?;
     if cached.is_file() {
@@ -62,6 +66,7 @@ pub fn is_compiled(engine: &Engine, component: &Path, cache_dir: &Path) -> bool 
     cached(engine, component, cache_dir).is_ok_and(|(_, cached)| cached.is_file())
 }
 
+/// `component` compiled for `engine`, serialized (what [`load`] keeps in its cache).
 pub fn precompile(engine: &Engine, component: &[u8]) -> Result<Vec<u8>> {
     engine.precompile_component(component).anyhow()
 }
@@ -126,6 +131,7 @@ pub struct Ticker {
 }
 
 impl Ticker {
+    /// Advance `engine`'s epoch `every` so long, until dropped.
     pub fn start(engine: &Engine, every: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (engine, flag) = (engine.clone(), stop.clone());

@@ -16,19 +16,22 @@ use wasmtime::component::types::{ComponentFunc, Type};
 use wasmtime::component::{ComponentNamedList, Func, Lift, LinkerInstance, Lower, TypedFunc};
 use wasmtime::{Store, StoreContextMut};
 
-use super::isolate::{self, Provider, Target};
-use super::{Guest, IntoAnyhow};
+use crate::error::IntoAnyhow;
+use crate::interpreter::Guest;
+use crate::isolate::{self, Provider, Target};
 
-/// How an import was forwarded (printed with `PYLON_TRACE_LINK=1`).
+/// How an import of the interpreter was forwarded to its provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
+    /// Through typed functions: a byte list is one copy out and one copy in.
     Typed,
+    /// Through dynamic values, one per list element.
     Dynamic,
 }
 
 /// Define `name` in `slot` as a call of the provider function `target` (now `func` in
-/// `store`), whose type is `ty`. `PYLON_LINK_DYNAMIC=1` sends every function through
-/// dynamic values, to measure what the typed path saves.
+/// `store`), whose type is `ty`. With `dynamic_only`, every function goes through dynamic
+/// values, to measure what the typed path saves.
 pub fn define(
     store: &Store<Provider>,
     slot: &mut LinkerInstance<'_, Guest>,
@@ -36,6 +39,7 @@ pub fn define(
     ty: &ComponentFunc,
     func: Func,
     target: Target,
+    dynamic_only: bool,
 ) -> Result<Path> {
     let params: Vec<Type> = ty.params().map(|(_, t)| t).collect();
     let results: Vec<Type> = ty.results().collect();
@@ -43,8 +47,7 @@ pub fn define(
         params: &params,
         results: &results,
     };
-    let typed_allowed = std::env::var_os("PYLON_LINK_DYNAMIC").is_none_or(|v| v != "1");
-    if typed_allowed && typed_table(store, slot, name, &want, func, target)? {
+    if !dynamic_only && typed_table(store, slot, name, &want, func, target)? {
         return Ok(Path::Typed);
     }
     let placeholders = results

@@ -14,36 +14,20 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use wasmtime::component::types::Type;
-use wasmtime::component::{Component, Func, Linker, ResourceTable, Val};
-use wasmtime::{Engine, Store, StoreContextMut, StoreLimits};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime::component::{Component, Func, Linker, Val};
+use wasmtime::{Engine, Store, StoreContextMut};
+use wasmtime_wasi::WasiCtxBuilder;
 
-use super::{Bounds, Captured, Guest, IntoAnyhow, Limited};
+use crate::error::IntoAnyhow;
+use crate::interpreter::Guest;
+use crate::sandbox::Captured;
+use crate::state::{Bounds, State};
 
 /// The interface the launcher itself provides to isolated interpreters.
 pub const INTERFACE: &str = "pylon:runtime/isolation@0.1.0";
 
 /// A provider's store data: WASI with no files, the run's output streams and limits.
-pub struct Provider {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limits: StoreLimits,
-}
-
-impl Limited for Provider {
-    fn limits(&mut self) -> &mut StoreLimits {
-        &mut self.limits
-    }
-}
-
-impl WasiView for Provider {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
+pub type Provider = State<()>;
 
 /// How provider stores are made: the same engine, output streams and limits as the run.
 #[derive(Clone)]
@@ -76,14 +60,7 @@ impl Stores {
                 .stderr(pipes.stderr.clone()),
             None => wasi.inherit_stdout().inherit_stderr(),
         };
-        let mut store = Store::new(
-            &self.engine,
-            Provider {
-                wasi: wasi.build(),
-                table: ResourceTable::new(),
-                limits: self.bounds.limits(),
-            },
-        );
+        let mut store = Store::new(&self.engine, State::new(wasi.build(), self.bounds, ()));
         self.bounds.apply(&mut store);
         store
     }
@@ -193,7 +170,7 @@ pub fn define(linker: &mut Linker<Guest>) -> Result<()> {
         .func_wrap(
             "take-crash",
             |mut store: StoreContextMut<'_, Guest>, (): ()| {
-                Ok((store.data_mut().isolation.crash.take(),))
+                Ok((store.data_mut().extra.crash.take(),))
             },
         )
         .anyhow()
@@ -206,7 +183,7 @@ pub async fn lease(
     store: &mut StoreContextMut<'_, Guest>,
     target: Target,
 ) -> wasmtime::Result<Lease> {
-    let isolation = &mut store.data_mut().isolation;
+    let isolation = &mut store.data_mut().extra;
     let live = &mut isolation.providers[target.provider];
     if let Some(provider) = live.store.take() {
         return Ok(Lease {
@@ -217,7 +194,7 @@ pub async fn lease(
     let (component, names) = (live.component.clone(), live.names.clone());
     let stores = isolation.stores();
     let (provider, funcs) = stores.instantiate(&component, &names).await?;
-    let live = &mut store.data_mut().isolation.providers[target.provider];
+    let live = &mut store.data_mut().extra.providers[target.provider];
     live.funcs = funcs;
     Ok(Lease {
         store: provider,
@@ -227,13 +204,13 @@ pub async fn lease(
 
 /// The call went well: the provider's store goes back for the next call.
 pub fn give_back(store: &mut StoreContextMut<'_, Guest>, target: Target, lease: Lease) {
-    store.data_mut().isolation.providers[target.provider].store = Some(lease.store);
+    store.data_mut().extra.providers[target.provider].store = Some(lease.store);
 }
 
 /// The call to `target` failed with `error` (a trap, or the provider calling exit): the
 /// provider's store is dropped and the failure waits for `take-crash`.
 pub fn crashed(store: &mut StoreContextMut<'_, Guest>, target: Target, error: &wasmtime::Error) {
-    let isolation = &mut store.data_mut().isolation;
+    let isolation = &mut store.data_mut().extra;
     let live = &isolation.providers[target.provider];
     let (interface, name) = &live.names[target.func];
     // The root cause and the guest backtrace, which names the provider's function.

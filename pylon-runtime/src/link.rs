@@ -9,14 +9,18 @@ use wasmtime::component::types::{self, ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 
-use super::forward::{self, Path as Route};
-use super::{engine, Guest, IntoAnyhow};
+use crate::engine;
+use crate::error::IntoAnyhow;
+use crate::forward::{self, Path as Route};
+use crate::interpreter::Guest;
 use crate::plan::Checked;
 
 /// The providers of a checked plan, compiled and matched to the interpreter's imports.
 pub struct Providers {
     plan: PathBuf,
     parts: Vec<Part>,
+    /// Forward through dynamic values only.
+    dynamic_only: bool,
 }
 
 struct Part {
@@ -35,7 +39,7 @@ pub fn is_wasi(name: &str) -> bool {
 /// Whether the launcher satisfies `name` for an interpreter: WASI, and pylon's own
 /// isolation interface (which interpreters with runtime-linked caps import).
 pub fn is_host_provided(name: &str) -> bool {
-    is_wasi(name) || name == super::ISOLATION
+    is_wasi(name) || name == crate::ISOLATION
 }
 
 /// The interpreter's non-WASI imports: interface name -> its functions.
@@ -127,6 +131,7 @@ impl Providers {
         plan: &Checked,
         interpreter: &Component,
         cache_dir: &Path,
+        dynamic_only: bool,
     ) -> Result<Self> {
         let mut wanted = foreign_imports(engine, interpreter)?;
         let mut parts = Vec::new();
@@ -187,6 +192,7 @@ impl Providers {
         Ok(Self {
             plan: plan.path.clone(),
             parts,
+            dynamic_only,
         })
     }
 
@@ -198,7 +204,7 @@ impl Providers {
         linker: &mut Linker<Guest>,
     ) -> Result<Vec<(String, Route)>> {
         let mut routes = Vec::new();
-        let stores = store.data().isolation.stores();
+        let stores = store.data().extra.stores();
         for part in &self.parts {
             let (names, types): (Vec<(String, String)>, Vec<&ComponentFunc>) = part
                 .imports
@@ -225,14 +231,22 @@ impl Providers {
             for (i, ((import, name), ty)) in names.iter().zip(&types).enumerate() {
                 let mut slot = linker.instance(import).anyhow()?;
                 // The target's index is the function's place in `names`, as `add` numbers them.
-                let target = store.data().isolation.next_target(i);
-                let route = forward::define(&provider, &mut slot, name, ty, funcs[i], target)
-                    .with_context(|| format!("cannot forward {import}.{name}"))?;
+                let target = store.data().extra.next_target(i);
+                let route = forward::define(
+                    &provider,
+                    &mut slot,
+                    name,
+                    ty,
+                    funcs[i],
+                    target,
+                    self.dynamic_only,
+                )
+                .with_context(|| format!("cannot forward {import}.{name}"))?;
                 defined.push((format!("{import}.{name}"), route));
             }
             store
                 .data_mut()
-                .isolation
+                .extra
                 .add(&part.cap, &part.component, names, provider, funcs);
             routes.extend(defined);
         }

@@ -1,5 +1,5 @@
-//! Where a launch's time goes: the wall time of each phase, printed on stderr as one line
-//! when `PYLON_PHASES=1` (`cargo pylon bench` reads it).
+//! Where a launch's time goes: the wall time of each phase, as one line a host can print
+//! ([`Phases::line`]; `cargo pylon` prints it with `PYLON_PHASES=1`, and its bench reads it).
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -19,6 +19,7 @@ pub const ALL: &[(&str, &str)] = &[
 /// When the last phase ended, and each phase's time so far.
 type Marks = (Instant, Vec<(&'static str, Duration)>);
 
+/// The phases of one run, or nothing when off.
 pub struct Phases(Option<RefCell<Marks>>);
 
 impl Phases {
@@ -27,12 +28,9 @@ impl Phases {
         Self(None)
     }
 
-    pub fn from_env() -> Self {
-        Self(
-            std::env::var_os("PYLON_PHASES")
-                .is_some_and(|v| v == "1")
-                .then(|| RefCell::new((Instant::now(), Vec::new()))),
-        )
+    /// Accounting from now on.
+    pub fn on() -> Self {
+        Self(Some(RefCell::new((Instant::now(), Vec::new()))))
     }
 
     /// The phase `name` ends now.
@@ -45,16 +43,16 @@ impl Phases {
         }
     }
 
-    pub fn report(&self) {
-        if let Some(cell) = &self.0 {
-            let shown: Vec<String> = cell
-                .borrow()
-                .1
-                .iter()
-                .map(|(name, d)| format!("{name}={:.3}", d.as_secs_f64() * 1e3))
-                .collect();
-            eprintln!("{PREFIX} {}", shown.join(" "));
-        }
+    /// The phases so far as one line (milliseconds each), which [`parse`] reads back.
+    pub fn line(&self) -> Option<String> {
+        let cell = self.0.as_ref()?;
+        let shown: Vec<String> = cell
+            .borrow()
+            .1
+            .iter()
+            .map(|(name, d)| format!("{name}={:.3}", d.as_secs_f64() * 1e3))
+            .collect();
+        Some(format!("{PREFIX} {}", shown.join(" ")))
     }
 }
 

@@ -20,15 +20,19 @@ pub const FILE_NAME: &str = "pylon.plan.json";
 /// Where compose keeps provider components, beside the plan.
 pub const PROVIDERS_DIR: &str = "providers";
 
+/// Which provider components link to which imports, each file pinned by its sha256.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
+    /// [`SCHEMA`] when written.
     pub schema: u32,
+    /// The cold interpreter.
     pub interpreter: Part,
     /// The pre-initialized interpreter, which runs start from when they can; it imports
     /// what `interpreter` imports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preinit: Option<Part>,
+    /// The components that satisfy the interpreter's imports.
     pub providers: Vec<Provider>,
 }
 
@@ -36,26 +40,33 @@ pub struct Plan {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Part {
+    /// Relative to the plan's folder (or absolute).
     pub path: PathBuf,
+    /// The file's sha256, as lowercase hex.
     pub sha256: String,
 }
 
+/// A provider component and the imports it satisfies.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provider {
     /// The cap (crate) the component was built from.
     pub cap: String,
+    /// Relative to the plan's folder (or absolute).
     pub path: PathBuf,
+    /// The file's sha256, as lowercase hex.
     pub sha256: String,
     /// The interpreter's imports this provider's exports satisfy.
     pub satisfies: Vec<Import>,
 }
 
+/// One of the interpreter's imports, by interface and version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Import {
     /// `namespace:package/interface`.
     pub interface: String,
+    /// The interface's version, when it has one.
     pub version: Option<String>,
 }
 
@@ -86,21 +97,29 @@ impl Import {
 /// A plan whose files were all found with the sha256 it records.
 #[derive(Debug)]
 pub struct Checked {
+    /// The plan.
     pub path: PathBuf,
+    /// The cold interpreter's file.
     pub interpreter: PathBuf,
+    /// The pre-initialized interpreter's file, when the plan pins one.
     pub preinit: Option<PathBuf>,
+    /// Each provider, checked.
     pub providers: Vec<CheckedProvider>,
 }
 
+/// A provider whose file was found with its sha256.
 #[derive(Debug)]
 pub struct CheckedProvider {
+    /// The cap (crate) it was built from.
     pub cap: String,
+    /// Its file.
     pub path: PathBuf,
     /// Full import names (`iface@version`).
     pub satisfies: BTreeSet<String>,
 }
 
 impl Plan {
+    /// Write the plan to `path` (atomically).
     pub fn write(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).context("cannot serialize the dynlink plan")?;
         crate::files::write_atomically(path, &json)

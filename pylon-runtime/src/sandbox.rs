@@ -1,32 +1,43 @@
-//! What the guest may see: a fresh staging folder as `/` (its working directory), the
-//! runtime prefix read-only, and only the extra folders the user grants.
+//! One run: what Python runs, what it may see and use, and where its output goes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
-
-use super::IntoAnyhow;
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
-
-use crate::Outcome;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 /// What Python runs.
 #[derive(Debug, Clone)]
 pub enum Program {
-    Script { path: PathBuf, args: Vec<String> },
-    Code { code: String, args: Vec<String> },
+    /// A file of the host, staged into the guest's root (`python FILE ARGS...`).
+    Script {
+        /// The file on the host.
+        path: PathBuf,
+        /// `sys.argv[1:]`.
+        args: Vec<String>,
+    },
+    /// Code given as text (`python -c CODE ARGS...`).
+    Code {
+        /// The code.
+        code: String,
+        /// `sys.argv[1:]`.
+        args: Vec<String>,
+    },
 }
 
-/// `--dir HOST[:GUEST]`: a host folder the guest may read and write (or only read).
-#[derive(Debug, Clone)]
+/// A host folder the guest sees at `guest`, read-write or read-only (`--dir HOST[:GUEST]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
+    /// The folder on the host.
     pub host: PathBuf,
+    /// Where the guest sees it: an absolute guest path.
     pub guest: String,
+    /// Whether the guest may only read it.
     pub read_only: bool,
 }
 
 impl Grant {
+    /// `host`, read-write, at `guest`.
     pub fn new(host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
         Self {
             host: host.into(),
@@ -35,6 +46,7 @@ impl Grant {
         }
     }
 
+    /// `host`, read-only, at `guest`.
     pub fn read_only(host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
         Self {
             read_only: true,
@@ -75,131 +87,85 @@ impl FromStr for Grant {
     }
 }
 
-/// The per-run staging folder; removed when dropped.
-pub struct Staging {
-    dir: tempfile::TempDir,
-    argv: Vec<String>,
+/// One run: what Python runs and what it may see and use.
+pub struct Sandbox {
+    /// What Python runs.
+    pub program: Program,
+    /// The most wall time the run may take.
+    pub timeout: Option<Duration>,
+    /// The most linear memory the guest (and each provider) may have, in bytes.
+    pub max_memory: Option<u64>,
+    /// Host folders the guest sees, besides its own root and pylon's read-only folders.
+    pub grants: Vec<Grant>,
+    /// The guest's environment.
+    pub env: Vec<(String, String)>,
+    /// Keep stdout and stderr in memory instead of streaming them to the host's.
+    pub capture: Option<Captured>,
+    /// Stop the guest on SIGINT and SIGTERM, as a command line does (a library host
+    /// usually has its own handling of signals).
+    pub stop_on_signals: bool,
 }
 
-/// argv[0] of the guest; CPython derives nothing from it since the prefix is compiled in.
-const ARGV0: &str = "python3";
-
-impl Staging {
-    pub fn new(program: &Program) -> Result<Self> {
-        let argv = match program {
-            Program::Script { path, args } => {
-                if !path.is_file() {
-                    return Err(Outcome::Usage(format!(
-                        "cannot run {}: no such file (give the path of a Python file, or use -c CODE)",
-                        path.display()
-                    ))
-                    .into());
-                }
-                let name = path
-                    .file_name()
-                    .context("the script path has no file name")?
-                    .to_string_lossy()
-                    .into_owned();
-                let mut argv = vec![ARGV0.to_string(), format!("/{name}")];
-                argv.extend(args.iter().cloned());
-                (argv, Some((path, name)))
-            }
-            Program::Code { code, args } => {
-                let mut argv = vec![ARGV0.to_string(), "-c".to_string(), code.clone()];
-                argv.extend(args.iter().cloned());
-                (argv, None)
-            }
-        };
-        let dir = tempfile::Builder::new()
-            .prefix("pylon-run-")
-            .tempdir()
-            .context("cannot create a staging folder in the temporary folder (check TMPDIR)")?;
-        let (argv, script) = argv;
-        if let Some((path, name)) = script {
-            std::fs::copy(path, dir.path().join(&name))
-                .with_context(|| format!("cannot stage {}", path.display()))?;
+impl Sandbox {
+    /// A run of `program` with no limits, no grants, an empty environment, and its output
+    /// streamed to the host's.
+    pub fn new(program: Program) -> Self {
+        Self {
+            program,
+            timeout: None,
+            max_memory: None,
+            grants: Vec::new(),
+            env: Vec::new(),
+            capture: None,
+            stop_on_signals: false,
         }
-        Ok(Self { dir, argv })
     }
 
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+    /// Whether the run may start from the pre-initialized interpreter: its snapshot was
+    /// initialized with no PYTHON* variables and the C locale, so a run that sets any of
+    /// them starts cold. PYTHONPATH is the exception: the resumed interpreter puts its
+    /// folders on `sys.path` as a cold start would (and recomputes `time`'s zone
+    /// constants for TZ).
+    pub fn allows_preinitialized(&self) -> bool {
+        let asks_otherwise = |name: &str| {
+            (name.starts_with("PYTHON") && name != "PYTHONPATH")
+                || matches!(name, "LC_ALL" | "LC_CTYPE" | "LANG")
+        };
+        !self.env.iter().any(|(name, _)| asks_otherwise(name))
     }
 
-    pub fn wasi_ctx(
-        &self,
-        (prefix, guest_prefix): &(PathBuf, String),
-        site_packages: Option<&(PathBuf, String)>,
-        grants: &[Grant],
-        env: &[(String, String)],
-        capture: Option<&super::Captured>,
-    ) -> Result<WasiCtx> {
-        let mut builder = WasiCtxBuilder::new();
-        // File operations run on the launcher's own thread instead of hopping to a blocking
-        // pool and back per call (imports make thousands of them); they are short, and
-        // timeouts and signals are noticed between them.
-        builder.allow_blocking_current_thread(true);
-        builder.args(&self.argv).envs(env);
-        match capture {
-            Some(pipes) => builder
-                .stdout(pipes.stdout.clone())
-                .stderr(pipes.stderr.clone()),
-            None => builder.inherit_stdio(),
-        };
-        // Every mount point exists in the root too, so `/a` lists `b` when `/a/b` is mounted
-        // (wasi-libc resolves `/a` against the root mount, the longest matching prefix).
-        let guests = [guest_prefix.as_str()]
-            .into_iter()
-            .chain(site_packages.map(|(_, g)| g.as_str()))
-            .chain(grants.iter().map(|g| g.guest.as_str()));
-        for guest in guests {
-            let relative = guest.trim_start_matches('/');
-            if !relative.is_empty() && !relative.split('/').any(|part| part == "..") {
-                let point = self.path().join(relative);
-                std::fs::create_dir_all(&point).with_context(|| {
-                    format!("cannot make the mount point {guest} in the staging folder")
-                })?;
-            }
+    pub(crate) fn bounds(&self) -> crate::Bounds {
+        crate::Bounds {
+            max_memory: self.max_memory,
         }
-        builder
-            .preopened_dir(self.path(), "/", FsPerms::ReadWrite)
-            .anyhow()
-            .with_context(|| {
-                format!("cannot mount the staging folder {}", self.path().display())
-            })?;
-        builder
-            .preopened_dir(prefix, guest_prefix, FsPerms::ReadOnly)
-            .anyhow()
-            .with_context(|| {
-                format!(
-                    "cannot mount the Python runtime {}; rerun to rebuild it",
-                    prefix.display()
-                )
-            })?;
-        if let Some((host, guest)) = site_packages {
-            builder
-                .preopened_dir(host, guest, FsPerms::ReadOnly)
-                .anyhow()
-                .with_context(|| {
-                    format!(
-                        "cannot mount the cap facades {}; run `cargo pylon compose`",
-                        host.display()
-                    )
-                })?;
+    }
+}
+
+/// Output kept by a run with [`Sandbox::capture`] set.
+#[derive(Clone)]
+pub struct Captured {
+    /// What the guest wrote to stdout.
+    pub stdout: MemoryOutputPipe,
+    /// What the guest wrote to stderr.
+    pub stderr: MemoryOutputPipe,
+}
+
+impl Captured {
+    /// Keeps up to `limit` bytes of each stream.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            stdout: MemoryOutputPipe::new(limit),
+            stderr: MemoryOutputPipe::new(limit),
         }
-        for grant in grants {
-            let perms = if grant.read_only {
-                FsPerms::ReadOnly
-            } else {
-                FsPerms::ReadWrite
-            };
-            builder
-                .preopened_dir(&grant.host, &grant.guest, perms)
-                .anyhow()
-                .with_context(|| {
-                    format!("cannot mount {} at {}", grant.host.display(), grant.guest)
-                })?;
-        }
-        Ok(builder.build())
+    }
+
+    /// stdout so far, decoded as UTF-8 (invalid bytes replaced).
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.contents()).into_owned()
+    }
+
+    /// stderr so far, decoded as UTF-8 (invalid bytes replaced).
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).into_owned()
     }
 }

@@ -194,7 +194,7 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
     std::fs::create_dir_all(&linked_dir).context("cannot make a folder for the benchmark")?;
     for file in [
         "pylon.wasm",
-        pylon_runtime::PREINIT_FILE_NAME,
+        pylon_runtime::layout::PREINIT_FILE_NAME,
         pylon_runtime::plan::FILE_NAME,
     ] {
         std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file))

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::composing::compose::Composed as Interpreter;
+use crate::composing::compose::Composed;
 use crate::running::launch;
 
 pub struct Row {
@@ -96,7 +96,7 @@ pub enum Start {
 /// `probe -c CODE` (run by `probe`, a command in a workspace folder) against native
 /// `python -c CODE`; both warm (the compiled component cached, files in the page cache).
 pub fn start(
-    interp: &Interpreter,
+    composed: &Composed,
     probe: &mut dyn FnMut() -> Command,
     code: &str,
     start: Start,
@@ -114,7 +114,7 @@ pub fn start(
                 c
             },
             &mut || {
-                let mut c = Command::new(interp.cpython.native_python());
+                let mut c = Command::new(composed.cpython.native_python());
                 c.args(["-c", code]);
                 c
             },
@@ -136,14 +136,14 @@ pub fn start(
 
 /// The start-up rows: `pass` and an import line, pre-initialized and cold, and the import
 /// line again from a workspace that preloads what it imports.
-pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>> {
+pub fn starts(composed: &Composed, root: &Path, runs: usize) -> Result<Vec<Row>> {
     const IMPORTS: &str = "import json, re, decimal, asyncio";
     let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
     let mut here = || Command::new(&exe);
     let mut rows = Vec::new();
     for code in ["pass", IMPORTS] {
         for how in [Start::Preinitialized, Start::Cold] {
-            rows.push(start(interp, &mut here, code, how, "", runs)?);
+            rows.push(start(composed, &mut here, code, how, "", runs)?);
         }
     }
     let preloaded = compose::Scratch::new(root, &[])?;
@@ -154,7 +154,7 @@ pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>
     )?;
     preloaded.pylon(&["compose"])?;
     rows.push(start(
-        interp,
+        composed,
         &mut || preloaded.command(&[]),
         IMPORTS,
         Start::Preinitialized,
@@ -166,8 +166,12 @@ pub fn starts(interp: &Interpreter, root: &Path, runs: usize) -> Result<Vec<Row>
 
 /// Sandboxes run one after another from one loaded interpreter (pylon-runtime in a
 /// long-lived host): `pass` with output captured, pre-initialized and cold.
-pub fn sandboxes(interp: &Interpreter, cache: &Path, runs: usize) -> Result<Vec<Row>> {
-    let interpreter = pylon_runtime::Interpreter::load(launch::files(interp), cache.to_path_buf())?;
+pub fn sandboxes(composed: &Composed, cache: &Path, runs: usize) -> Result<Vec<Row>> {
+    let interpreter = pylon_runtime::Interpreter::load(
+        composed.layout.clone(),
+        cache.to_path_buf(),
+        pylon_runtime::Options::default(),
+    )?;
     let starts = [
         (None, "pre-initialized"),
         (
@@ -212,9 +216,9 @@ pub fn sandboxes(interp: &Interpreter, cache: &Path, runs: usize) -> Result<Vec<
 pub fn first_compile(what: &str, component: &Path) -> Result<Row> {
     let bytes =
         std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
-    let engine = launch::engine()?;
+    let engine = launch::engine::engine()?;
     let started = Instant::now();
-    launch::precompile(&engine, &bytes)?;
+    launch::engine::precompile(&engine, &bytes)?;
     let secs = started.elapsed().as_secs_f64();
     Ok(Row {
         what: format!("first-run compile of {what}"),
@@ -225,8 +229,8 @@ pub fn first_compile(what: &str, component: &Path) -> Result<Row> {
 }
 
 /// The CPython build's step times, as recorded when it ran.
-pub fn first_build(interp: &Interpreter) -> Result<Row> {
-    let path = interp.cpython.build_times_file();
+pub fn first_build(composed: &Composed) -> Result<Row> {
+    let path = composed.cpython.build_times_file();
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
             "{} is missing; the build predates timing, remove its folder to rebuild",

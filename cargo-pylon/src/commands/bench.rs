@@ -38,10 +38,13 @@ impl Args {
             return Ok(ExitCode::SUCCESS);
         }
         rows.extend([
-            bench::first_compile("the interpreter component (pylon.wasm)", &composed.wasm)?,
+            bench::first_compile(
+                "the interpreter component (pylon.wasm)",
+                &composed.layout.component,
+            )?,
             bench::first_compile(
                 "the pre-initialized interpreter (pylon-preinit.wasm)",
-                &composed.preinit,
+                composed.preinit(),
             )?,
             bench::first_build(&composed)?,
         ]);
@@ -73,11 +76,11 @@ impl Args {
         rows.extend(bench::serve::rows(&composed)?);
         rows.push(bench::size(
             "pylon.wasm (composed interpreter with every cap)",
-            &composed.wasm,
+            &composed.layout.component,
         )?);
         rows.push(bench::size(
             "pylon-preinit.wasm (the same, pre-initialized)",
-            &composed.preinit,
+            composed.preinit(),
         )?);
         rows.push(bench::size(
             "python.wasm (CPython's core module, before componentizing)",

@@ -46,7 +46,7 @@ impl Args {
         if !statics.is_empty() {
             summary += &format!(": {}", statics.join(", "));
         }
-        println!("{} ({summary})", composed.wasm.display());
+        println!("{} ({summary})", composed.layout.component.display());
         let preloaded = if ws.settings.preload.is_empty() {
             String::new()
         } else {
@@ -54,9 +54,9 @@ impl Args {
         };
         println!(
             "{} (the same, pre-initialized{preloaded}: runs start from it)",
-            composed.preinit.display()
+            composed.preinit().display()
         );
-        if let Some(plan) = &composed.plan {
+        if let Some(plan) = &composed.layout.plan {
             println!(
                 "{} (linked at launch: {})",
                 plan.display(),

@@ -26,7 +26,7 @@ pub struct PlanArg {
 impl PlanArg {
     pub fn apply(self, composed: &mut crate::composing::compose::Composed) {
         if let Some(plan) = self.plan {
-            composed.plan = Some(plan);
+            composed.layout.plan = Some(plan);
         }
     }
 }

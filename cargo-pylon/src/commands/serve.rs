@@ -10,10 +10,11 @@ use anyhow::{Context, Result};
 use pylon_sys::Home;
 
 use crate::composing::interpreter;
-use crate::exit::Outcome;
+use crate::exit::Usage;
 use crate::running::launch;
-use crate::serving::server::{self, Server, Settings};
+use crate::serving::server;
 use crate::serving::snapshot::{self, App, Host};
+use pylon_runtime::http::Handler;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -43,13 +44,13 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let file = self.app.canonicalize().map_err(|_| {
-            Outcome::Usage(format!(
+            Usage(format!(
                 "cannot serve {}: no such file (give the Python file that defines `application`)",
                 self.app.display()
             ))
         })?;
         if self.emit.is_some() && !self.sandbox.dirs.is_empty() {
-            return Err(Outcome::Usage(
+            return Err(Usage(
                 "--dir cannot go with --emit: a wasi:http/proxy component has no file system"
                     .into(),
             )
@@ -72,17 +73,18 @@ impl Args {
             return Ok(ExitCode::SUCCESS);
         }
         let component = snapshot::component(&composed, &app, Host::Pylon)?;
-        let mut settings = Settings::new(&composed, &app)?;
-        settings.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
-        settings.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
+        let mut requests = server::requests(&composed, &app)?;
+        requests.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
+        requests.bounds.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let engine = launch::engine()?;
-        let loaded = launch::load(&engine, &component, &home.dir("precompiled")?)?;
-        let server = Arc::new(Server::new(&engine, &loaded, settings)?);
-        let _ticker = launch::Ticker::start(&engine, Duration::from_millis(10));
+        let engine = launch::engine::engine()?;
+        let loaded = launch::engine::load(&engine, &component, &home.dir("precompiled")?)?;
+        let handler = Handler::new(&engine, &loaded, requests)?.reporting(Arc::new(server::Logged));
+        let server = Arc::new(handler);
+        let _ticker = launch::engine::Ticker::start(&engine, Duration::from_millis(10));
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind(self.addr)
                 .await

@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use pylon_runtime::Layout;
+use pylon_sys::cpython::GUEST_PREFIX;
 use pylon_sys::progress::Step;
 use pylon_sys::{Cpython, Home, Profile, Toolchain};
 
@@ -138,23 +140,36 @@ impl Target {
 
 /// A composed interpreter, ready to run.
 pub struct Composed {
-    pub wasm: PathBuf,
-    /// Facades, mounted at the guest's site-packages.
-    pub site_packages: PathBuf,
-    /// The CPython runtime prefix (stdlib), mounted read-only.
-    pub prefix: PathBuf,
+    /// `pylon.wasm`, the files beside it (the pre-initialized interpreter, the dynlink
+    /// plan when some caps are linked at launch, the site folder) and the guest's mounts.
+    pub layout: Layout,
     pub cpython: Cpython,
     /// Caps compiled in, in table order.
     pub caps: Vec<Cap>,
-    /// The dynlink plan, when some caps are linked at launch.
-    pub plan: Option<PathBuf>,
     /// Every cap component (package, file), whatever its linkage.
     pub components: Vec<(String, PathBuf)>,
     /// The wasi:http interpreter's core module, when the target asked for it.
     pub http_core: Option<PathBuf>,
-    /// The pre-initialized interpreter (`pylon-preinit.wasm`), which runs start from when
-    /// they can.
-    pub preinit: PathBuf,
+}
+
+impl Composed {
+    /// The site folder on the host: cap facades and staged packages.
+    pub fn site_packages(&self) -> &Path {
+        &self
+            .layout
+            .site_packages
+            .as_ref()
+            .expect("compose stages a site folder")
+            .host
+    }
+
+    /// The pre-initialized interpreter.
+    pub fn preinit(&self) -> &Path {
+        self.layout
+            .preinit
+            .as_deref()
+            .expect("compose pre-initializes")
+    }
 }
 
 const GLUE_CLI_WIT: &str = include_str!("../../runtime/cli.wit");
@@ -254,17 +269,26 @@ pub fn compose(
         .with_context(|| format!("cannot create {}", lock_path.display()))?;
     lock.lock()
         .with_context(|| format!("cannot lock {}", lock_path.display()))?;
-    let site_packages = target.out_dir.join("site-packages");
-    let plan_path = caps
-        .iter()
-        .any(|c| c.meta.linkage == Linkage::Dynlink)
-        .then(|| pylon_runtime::plan::beside(&target.output));
+    let layout = Layout::composed(
+        &target.output,
+        cpython.prefix(),
+        GUEST_PREFIX,
+        profile.minor(),
+        caps.iter().any(|c| c.meta.linkage == Linkage::Dynlink),
+    );
+    let site = layout
+        .site_packages
+        .clone()
+        .expect("a composed layout has a site folder");
+    let site_packages = site.host.clone();
+    let plan_path = layout.plan.clone();
     let http_core = target.http.then(|| build.join("python-http.wasm"));
-    let preinit = pylon_runtime::preinit_beside(&target.output);
+    let preinit = layout
+        .preinit
+        .clone()
+        .expect("a composed layout is pre-initialized");
     let done = |cpython: Cpython| Composed {
-        wasm: target.output.clone(),
-        site_packages: site_packages.clone(),
-        prefix: cpython.prefix(),
+        layout: layout.clone(),
         caps: caps.iter().map(|c| (*c).clone()).collect(),
         components: caps
             .iter()
@@ -277,9 +301,7 @@ pub fn compose(
             })
             .collect(),
         cpython,
-        plan: plan_path.clone(),
         http_core: http_core.clone(),
-        preinit: preinit.clone(),
     };
     // What the plug step writes, and everything a compose leaves.
     let written: Vec<&Path> = std::iter::once(target.output.as_path())
@@ -332,10 +354,7 @@ pub fn compose(
         )?);
     }
     // Time zones are looked up in the staged tzdata package (when the workspace ships it).
-    let tzdata = format!(
-        "-DPYLON_TZDATA=\"{}/tzdata/zoneinfo\"",
-        stage::guest_site_packages(profile.minor())
-    );
+    let tzdata = format!("-DPYLON_TZDATA=\"{}/tzdata/zoneinfo\"", site.guest);
     objects.extend(glue(GLUE, &[tzdata], &compiler, &build, &log)?);
     if plan_path.is_some() {
         objects.extend(glue(ISOLATION_GLUE, &[], &compiler, &build, &log)?);
@@ -500,8 +519,7 @@ pub fn compose(
     let manifest = target.workspace_root.as_ref().map(|r| r.join("Cargo.toml"));
     let inputs = preinit::Inputs {
         core: &preinit_core,
-        prefix: &cpython.prefix(),
-        site_packages: (&site_packages, &stage::guest_site_packages(profile.minor())),
+        layout: &layout,
         statics: &statics,
         preload: &target.preload,
         debug: target.debug,
@@ -549,7 +567,9 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
     // The outputs too: a replaced pylon.wasm, plan or provider is put right by the next compose.
     for output in pylon_runtime::plan::artifacts(&target.output)
         .into_iter()
-        .chain([pylon_runtime::preinit_beside(&target.output)])
+        .chain([target
+            .output
+            .with_file_name(pylon_runtime::layout::PREINIT_FILE_NAME)])
     {
         if output.exists() {
             fp.identity(&output)?;

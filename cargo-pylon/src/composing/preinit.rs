@@ -9,10 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use pylon_sys::cpython::GUEST_PREFIX;
 use pylon_sys::progress::Step;
 use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
 
 use super::stamp::{Fingerprint, Stamp};
 use super::{component, plug};
@@ -75,10 +74,9 @@ fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
 pub struct Inputs<'a> {
     /// The reactor link of the interpreter (runtime/pylon_preinit_main.c inside).
     pub core: &'a Path,
-    /// The runtime prefix and the site folder with its guest path, mounted as a run
+    /// The composition's layout: its runtime prefix and site folder are mounted as a run
     /// mounts them, so the snapshot's import caches name the same folders.
-    pub prefix: &'a Path,
-    pub site_packages: (&'a Path, &'a str),
+    pub layout: &'a pylon_runtime::Layout,
     /// Statically composed caps (package, component).
     pub statics: &'a [(String, PathBuf)],
     pub preload: &'a [String],
@@ -103,10 +101,15 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
         }
     }
     let mut fp = Fingerprint::new("preinit");
+    let layout = inputs.layout;
+    let site = layout
+        .site_packages
+        .as_ref()
+        .context("a layout without a site folder")?;
     fp.identity(inputs.core)?
-        .tree(inputs.site_packages.0)?
-        .text(&inputs.prefix.display().to_string())
-        .text(inputs.site_packages.1);
+        .tree(&site.host)?
+        .text(&layout.prefix.host.display().to_string())
+        .text(&site.guest);
     fp.text(&inputs.preload.join(","))
         .text(if inputs.debug { "dwarf" } else { "stripped" });
     for (package, path) in inputs.statics {
@@ -117,17 +120,12 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
         return Ok(());
     }
     let step = Step::start("pre-initialize the interpreter").log_to(log)?;
-    let mut wasi = WasiCtxBuilder::new();
+    let env: Vec<(String, String)> = (!inputs.preload.is_empty())
+        .then(|| ("PYLON_PRELOAD".to_string(), inputs.preload.join(",")))
+        .into_iter()
+        .collect();
+    let mut wasi = layout.wasi(None, &[], &env)?;
     wasi.args(&["python3"]).inherit_stdout().inherit_stderr();
-    if !inputs.preload.is_empty() {
-        wasi.env("PYLON_PRELOAD", inputs.preload.join(","));
-    }
-    let (site, site_guest) = inputs.site_packages;
-    for (host, guest) in [(inputs.prefix, GUEST_PREFIX), (site, site_guest)] {
-        wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot mount {} at {guest}", host.display()))?;
-    }
     let built = build(
         &step,
         inputs.core,

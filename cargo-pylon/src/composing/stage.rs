@@ -6,15 +6,6 @@ use anyhow::{Context, Result};
 
 use crate::workspace::discover::Cap;
 
-/// Guest path of the facade tree: CPython's own site-packages, so `site` puts it on
-/// `sys.path` with no configuration.
-pub fn guest_site_packages(python_minor: &str) -> String {
-    format!(
-        "{}/lib/python{python_minor}/site-packages",
-        pylon_sys::cpython::GUEST_PREFIX
-    )
-}
-
 /// Rebuild `dir` with every cap's facade at its destination, `stubs` (`.pyi` files of
 /// generated extensions) at its top, and the contents of the pure-Python `wheels`.
 pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path) -> Result<()> {

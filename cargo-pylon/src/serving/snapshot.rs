@@ -79,7 +79,7 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
     fp.text(&format!("{host:?}"))
         .identity(core)?
         .identity(&exe)?;
-    fp.tree(app.folder()?)?.tree(&composed.site_packages)?;
+    fp.tree(app.folder()?)?.tree(composed.site_packages())?;
     for (name, value) in app.environment()? {
         fp.text(&name).text(&value);
     }
@@ -91,7 +91,8 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
         fp.text(package).identity(path)?;
     }
     let dir = composed
-        .wasm
+        .layout
+        .component
         .parent()
         .context("pylon.wasm has no folder")?
         .join("serve");
@@ -108,7 +109,7 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
         app.file.display()
     ));
     // Mounted as the server mounts them.
-    let mut wasi = super::server::Settings::new(composed, app)?.wasi_builder()?;
+    let mut wasi = super::server::requests(composed, app)?.wasi()?;
     if host == Host::Proxy {
         // Tells the bridge that imports after the snapshot cannot reach any file.
         wasi.env("PYLON_NO_FILES", "1");

@@ -4,7 +4,7 @@
 use crate::common;
 use std::time::Duration;
 
-use pylon_runtime::{Captured, Files, Grant, Interpreter, Outcome, Program, Sandbox};
+use pylon_runtime::{Captured, Error, Grant, Interpreter, Layout, Options, Program, Sandbox};
 
 fn interpreter() -> Interpreter {
     common::ready();
@@ -13,14 +13,14 @@ fn interpreter() -> Interpreter {
     let composed =
         cargo_pylon::composing::interpreter::prepare_in(&home, &common::workspace(), false)
             .unwrap();
-    // What a host outside cargo-pylon finds beside pylon.wasm is what cargo-pylon runs.
-    let files = Files::beside(
-        &composed.wasm,
-        composed.prefix.clone(),
+    // What a host outside cargo-pylon finds beside pylon.wasm is what compose wrote.
+    let layout = Layout::beside(
+        &composed.layout.component,
+        composed.layout.prefix.host.clone(),
         pylon_sys::cpython::GUEST_PREFIX,
     );
-    assert_eq!(files, cargo_pylon::running::launch::files(&composed));
-    Interpreter::load(files, home.dir("precompiled").unwrap()).unwrap()
+    assert_eq!(layout, composed.layout);
+    Interpreter::load(layout, home.dir("precompiled").unwrap(), Options::default()).unwrap()
 }
 
 fn code(text: &str) -> Sandbox {
@@ -69,13 +69,7 @@ fn one_interpreter_runs_many_sandboxes_each_with_its_own_state() {
     let mut slow = code("while True: pass");
     slow.timeout = Some(Duration::from_millis(300));
     let err = interpreter.run(&slow).unwrap_err();
-    assert!(
-        matches!(
-            err.downcast_ref::<Outcome>(),
-            Some(Outcome::TimedOut { .. })
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::TimedOut { .. }), "{err:?}");
 
     let mut exit = code("import sys; print('still here'); sys.exit(7)");
     let out = Captured::new(1 << 16);
@@ -90,7 +84,7 @@ fn a_sandbox_that_sets_pythonhashseed_runs_cold_from_the_same_interpreter() {
     let mut warm = code("import sys; print(sys.flags.hash_randomization)");
     let out = Captured::new(1 << 10);
     warm.capture = Some(out.clone());
-    assert!(warm.starts_preinitialized());
+    assert!(interpreter.starts_preinitialized(&warm));
     assert_eq!(interpreter.run(&warm).unwrap(), 0);
     assert_eq!(out.stdout_text(), "1\n");
 
@@ -98,7 +92,7 @@ fn a_sandbox_that_sets_pythonhashseed_runs_cold_from_the_same_interpreter() {
     seeded.env = vec![("PYTHONHASHSEED".into(), "0".into())];
     let out = Captured::new(1 << 10);
     seeded.capture = Some(out.clone());
-    assert!(!seeded.starts_preinitialized());
+    assert!(!interpreter.starts_preinitialized(&seeded));
     assert_eq!(interpreter.run(&seeded).unwrap(), 0);
     assert_eq!(out.stdout_text(), "0\n");
 }

@@ -1,0 +1,322 @@
+//! A composed interpreter loaded once, from which many sandboxes run.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::bindings::{Command, CommandPre};
+use wasmtime_wasi::I32Exit;
+
+use crate::error::{Classify, IntoAnyhow};
+use crate::isolate::{self, Isolation};
+use crate::layout::Layout;
+use crate::phases::Phases;
+use crate::report::{Quiet, Report};
+use crate::sandbox::{Program, Sandbox};
+use crate::staging::Staging;
+use crate::state::{State, TICK};
+use crate::{engine, link, plan, Error, Result};
+
+/// The interpreter's store data: WASI, and the isolation state of its providers.
+pub(crate) type Guest = State<Isolation>;
+
+/// How an interpreter loads and runs: the switches a command line reads from its
+/// environment, and who is told what it does.
+#[derive(Clone)]
+pub struct Options {
+    /// Every run starts from the cold interpreter, never from the pre-initialized one
+    /// (to compare the two, or to rule the snapshot out).
+    pub cold: bool,
+    /// Forward every call into a runtime-linked provider through dynamic values, never
+    /// through typed functions (to measure what the typed path saves).
+    pub dynamic_calls: bool,
+    /// Told what takes time (compiling a component on first use) and how each import was
+    /// linked.
+    pub report: Arc<dyn Report>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cold: false,
+            dynamic_calls: false,
+            report: Arc::new(Quiet),
+        }
+    }
+}
+
+/// A composed interpreter loaded once, from which many sandboxes run.
+///
+/// [`Interpreter::run`] blocks the calling thread until Python is done (the guest's file
+/// operations run on it), so call it from a thread of its own, not from inside an async
+/// runtime (in Tokio, through `spawn_blocking`).
+pub struct Interpreter {
+    engine: Engine,
+    layout: Layout,
+    cache_dir: PathBuf,
+    options: Options,
+    runtime: tokio::runtime::Runtime,
+    _ticker: engine::Ticker,
+    preinit: OnceLock<Loaded>,
+    cold: OnceLock<Loaded>,
+}
+
+/// One of the interpreter's components, ready to instantiate.
+struct Loaded {
+    /// WASI and pylon's isolation interface, before any provider.
+    linker: Linker<Guest>,
+    ready: Ready,
+}
+
+enum Ready {
+    /// Nothing to link at launch: instantiated straight from the pre-instantiation.
+    Alone(CommandPre<Guest>),
+    /// Providers are instantiated and linked into each run's store.
+    Linked {
+        component: Component,
+        providers: link::Providers,
+    },
+}
+
+impl Interpreter {
+    /// Load the interpreter that runs start from by default (compiling it on first use,
+    /// into `cache_dir`); the other one is loaded when a sandbox first needs it.
+    pub fn load(layout: Layout, cache_dir: PathBuf, options: Options) -> Result<Self> {
+        let interpreter = Self::new(layout, cache_dir, options)?;
+        interpreter.prepare(&Sandbox::new(Program::Code {
+            code: String::new(),
+            args: Vec::new(),
+        }))?;
+        Ok(interpreter)
+    }
+
+    /// The engine and the files, with nothing loaded yet: [`Self::prepare`] (or the first
+    /// run) loads what a sandbox starts.
+    pub fn new(layout: Layout, cache_dir: PathBuf, options: Options) -> Result<Self> {
+        let engine = engine::engine().loading()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+            .hosting()?;
+        let _ticker = engine::Ticker::start(&engine, TICK);
+        Ok(Self {
+            engine,
+            layout,
+            cache_dir,
+            options,
+            runtime,
+            _ticker,
+            preinit: OnceLock::new(),
+            cold: OnceLock::new(),
+        })
+    }
+
+    /// Load what `sandbox` starts from, unless it is loaded already.
+    pub fn prepare(&self, sandbox: &Sandbox) -> Result<()> {
+        self.loaded(self.starts_preinitialized(sandbox)).map(drop)
+    }
+
+    /// Whether a run of `sandbox` starts from the pre-initialized interpreter.
+    pub fn starts_preinitialized(&self, sandbox: &Sandbox) -> bool {
+        !self.options.cold && sandbox.allows_preinitialized()
+    }
+
+    /// The files it was loaded from.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The wasmtime engine every component of this interpreter is compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn loaded(&self, preinitialized: bool) -> Result<&Loaded> {
+        let cell = if preinitialized {
+            &self.preinit
+        } else {
+            &self.cold
+        };
+        if let Some(loaded) = cell.get() {
+            return Ok(loaded);
+        }
+        let loaded = self.load_one(preinitialized).loading()?;
+        Ok(cell.get_or_init(|| loaded))
+    }
+
+    fn component(&self, file: &std::path::Path) -> anyhow::Result<Component> {
+        let report = &self.options.report;
+        let compiling = !engine::is_compiled(&self.engine, file, &self.cache_dir);
+        if compiling {
+            report.compiling(file);
+        }
+        let component = engine::load(&self.engine, file, &self.cache_dir)?;
+        if compiling {
+            report.compiled(file);
+        }
+        Ok(component)
+    }
+
+    fn load_one(&self, preinitialized: bool) -> anyhow::Result<Loaded> {
+        let mut linker = Linker::<Guest>::new(&self.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .anyhow()
+            .context("cannot link WASI into the launcher")?;
+        isolate::define(&mut linker)?;
+        let ready = match &self.layout.plan {
+            Some(plan) => {
+                let checked = plan::Plan::check(plan, &self.cache_dir.join("digests"))?;
+                let file = checked
+                    .preinit
+                    .as_ref()
+                    .filter(|_| preinitialized)
+                    .unwrap_or(&checked.interpreter);
+                let component = self.component(file)?;
+                let providers = link::Providers::load(
+                    &self.engine,
+                    &checked,
+                    &component,
+                    &self.cache_dir,
+                    self.options.dynamic_calls,
+                )?;
+                Ready::Linked {
+                    component,
+                    providers,
+                }
+            }
+            None => {
+                let file = self.layout.start(preinitialized);
+                let component = self.component(file)?;
+                let pre: InstancePre<Guest> = linker
+                    .instantiate_pre(&component)
+                    .anyhow()
+                    .with_context(|| {
+                        format!(
+                            "{} imports what pylon's launcher cannot give",
+                            file.display()
+                        )
+                    })?;
+                Ready::Alone(
+                    CommandPre::new(pre)
+                        .anyhow()
+                        .with_context(|| format!("{} is not a wasi:cli command", file.display()))?,
+                )
+            }
+        };
+        Ok(Loaded { linker, ready })
+    }
+
+    /// Run `sandbox` to completion; `Ok(code)` is Python's own exit code.
+    pub fn run(&self, sandbox: &Sandbox) -> Result<u8> {
+        self.run_with_phases(sandbox, &Phases::off())
+    }
+
+    /// As [`Self::run`], marking the end of each phase in `phases`.
+    pub fn run_with_phases(&self, sandbox: &Sandbox, phases: &Phases) -> Result<u8> {
+        let loaded = self.loaded(self.starts_preinitialized(sandbox))?;
+        phases.mark("load");
+        let staging = Staging::new(&sandbox.program).hosting()?;
+        phases.mark("stage");
+        self.runtime
+            .block_on(self.run_in(loaded, sandbox, &staging, phases))
+    }
+
+    async fn run_in(
+        &self,
+        loaded: &Loaded,
+        sandbox: &Sandbox,
+        staging: &Staging,
+        phases: &Phases,
+    ) -> Result<u8> {
+        let wasi = staging.wasi_ctx(&self.layout, sandbox).hosting()?;
+        let bounds = sandbox.bounds();
+        let mut store = Store::new(&self.engine, State::new(wasi, bounds, Isolation::default()));
+        bounds.apply(&mut store);
+        let command = match &loaded.ready {
+            Ready::Alone(pre) => {
+                phases.mark("link");
+                let command = pre.instantiate_async(&mut store).await;
+                phases.mark("instantiate");
+                command
+            }
+            Ready::Linked {
+                component,
+                providers,
+            } => {
+                let mut linker = loaded.linker.clone();
+                let stores = isolate::Stores::new(&self.engine, sandbox.capture.as_ref(), bounds)
+                    .hosting()?;
+                store.data_mut().extra.set_stores(stores);
+                let routes = providers.link(&mut store, &mut linker).await.loading()?;
+                for (name, route) in routes {
+                    self.options.report.forwarded(&name, route);
+                }
+                phases.mark("link");
+                let command = Command::instantiate_async(&mut store, component, &linker).await;
+                phases.mark("instantiate");
+                command
+            }
+        };
+        let run = async {
+            let result = command?.wasi_cli_run().call_run(&mut store).await;
+            phases.mark("run");
+            result
+        };
+        let timeout = async {
+            match sandbox.timeout {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        // Both handlers are installed before the guest runs: a signal that arrives before
+        // the select below first polls them is kept, not the process's default death.
+        let mut signals = sandbox
+            .stop_on_signals
+            .then(|| -> std::io::Result<_> {
+                use tokio::signal::unix::{signal, SignalKind};
+                Ok((
+                    signal(SignalKind::interrupt())?,
+                    signal(SignalKind::terminate())?,
+                ))
+            })
+            .transpose()
+            .context("cannot watch for SIGINT and SIGTERM")
+            .hosting()?;
+        let signal = async {
+            let Some((sigint, sigterm)) = signals.as_mut() else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = sigint.recv() => "SIGINT",
+                _ = sigterm.recv() => "SIGTERM",
+            }
+        };
+        let outcome = tokio::select! {
+            result = run => exit_code(result),
+            () = timeout => Err(Error::TimedOut { secs: sandbox.timeout.unwrap_or_default().as_secs_f64() }),
+            signal = signal => Err(Error::Interrupted { signal }),
+        };
+        flush_stdio();
+        outcome
+    }
+}
+
+fn exit_code(result: wasmtime::Result<Result<(), ()>>) -> Result<u8> {
+    match result {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(())) => Ok(1),
+        Err(err) => match err.downcast_ref::<I32Exit>() {
+            Some(I32Exit(code)) => Ok(u8::try_from(*code).unwrap_or(1)),
+            None => Err(Error::Trap(format!("{err:?}"))),
+        },
+    }
+}
+
+fn flush_stdio() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+}

@@ -1,0 +1,156 @@
+//! A composed interpreter on disk, and what its guest sees of the host.
+//!
+//! `cargo pylon compose` writes `pylon.wasm` and, beside it, the pre-initialized
+//! interpreter, the dynlink plan with its providers, and the site folder. A [`Layout`]
+//! names them, with where the guest finds the standard library (the runtime prefix,
+//! compiled into CPython) and its site-packages; [`Layout::wasi`] is the one place a
+//! guest's WASI context is built from them and a run's grants.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use crate::error::IntoAnyhow;
+use crate::sandbox::Grant;
+
+/// The pre-initialized interpreter's name beside `pylon.wasm`.
+pub const PREINIT_FILE_NAME: &str = "pylon-preinit.wasm";
+/// The site folder's name beside `pylon.wasm`: cap facades and staged packages.
+pub const SITE_PACKAGES_DIR: &str = "site-packages";
+
+/// The files of a composed interpreter, and the folders its guest sees read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The cold interpreter: a wasi:cli command component (`pylon.wasm`).
+    pub component: PathBuf,
+    /// The same interpreter pre-initialized (`pylon-preinit.wasm`), if there is one.
+    pub preinit: Option<PathBuf>,
+    /// A dynlink plan: when set, the interpreters and their providers come from it.
+    pub plan: Option<PathBuf>,
+    /// The runtime prefix (the standard library), at CPython's compiled-in prefix.
+    pub prefix: Grant,
+    /// Cap facades and staged packages, at the guest's site-packages.
+    pub site_packages: Option<Grant>,
+}
+
+impl Layout {
+    /// Everything compose writes for `pylon_wasm`, whether or not it exists yet: the
+    /// pre-initialized interpreter, the plan when `planned`, and the site folder mounted
+    /// at the site-packages of CPython `python_minor` (such as `"3.13"`) under
+    /// `guest_prefix`. `prefix` is the runtime prefix on the host.
+    pub fn composed(
+        pylon_wasm: &Path,
+        prefix: PathBuf,
+        guest_prefix: &str,
+        python_minor: &str,
+        planned: bool,
+    ) -> Self {
+        Self {
+            component: pylon_wasm.to_path_buf(),
+            preinit: Some(pylon_wasm.with_file_name(PREINIT_FILE_NAME)),
+            plan: planned.then(|| crate::plan::beside(pylon_wasm)),
+            site_packages: Some(Grant::read_only(
+                pylon_wasm.with_file_name(SITE_PACKAGES_DIR),
+                guest_site_packages(guest_prefix, python_minor),
+            )),
+            prefix: Grant::read_only(prefix, guest_prefix),
+        }
+    }
+
+    /// What a host that did not compose finds beside `pylon_wasm`: each file when it
+    /// exists, the site folder at the site-packages of the Python version found in
+    /// `prefix` (its `lib/pythonX.Y`).
+    pub fn beside(pylon_wasm: &Path, prefix: PathBuf, guest_prefix: &str) -> Self {
+        let minor = std::fs::read_dir(prefix.join("lib"))
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|e| {
+                let name = e.file_name();
+                name.to_str()?.strip_prefix("python").map(str::to_string)
+            });
+        let mut layout = Self::composed(
+            pylon_wasm,
+            prefix,
+            guest_prefix,
+            minor.as_deref().unwrap_or(""),
+            true,
+        );
+        layout.preinit = layout.preinit.filter(|p| p.is_file());
+        layout.plan = layout.plan.filter(|p| p.is_file());
+        layout.site_packages = layout
+            .site_packages
+            .filter(|site| minor.is_some() && site.host.is_dir());
+        layout
+    }
+
+    /// The component a run starts: the pre-initialized one when `preinitialized` and it
+    /// exists, else the cold one (unless a plan names its own).
+    pub fn start(&self, preinitialized: bool) -> &Path {
+        self.preinit
+            .as_deref()
+            .filter(|p| preinitialized && p.is_file())
+            .unwrap_or(&self.component)
+    }
+
+    /// The guest's view of the host: the runtime prefix and the site folder read-only,
+    /// then `grants`, and the environment `env`. With a `root`, that folder is the guest's
+    /// `/` (read-write) and holds a mount point for every mount, so `/a` lists `b` when
+    /// `/a/b` is mounted (wasi-libc resolves `/a` against the root, the longest matching
+    /// prefix). Arguments and stdio are the caller's to add.
+    pub fn wasi(
+        &self,
+        root: Option<&Path>,
+        grants: &[Grant],
+        env: &[(String, String)],
+    ) -> Result<WasiCtxBuilder> {
+        let mut builder = WasiCtxBuilder::new();
+        builder.envs(env);
+        let mounts: Vec<&Grant> = std::iter::once(&self.prefix)
+            .chain(self.site_packages.as_ref())
+            .chain(grants)
+            .collect();
+        if let Some(root) = root {
+            for mount in &mounts {
+                let relative = mount.guest.trim_start_matches('/');
+                if !relative.is_empty() && !relative.split('/').any(|part| part == "..") {
+                    std::fs::create_dir_all(root.join(relative)).with_context(|| {
+                        format!(
+                            "cannot make the mount point {} in the guest's root",
+                            mount.guest
+                        )
+                    })?;
+                }
+            }
+            builder
+                .preopened_dir(root, "/", FsPerms::ReadWrite)
+                .anyhow()
+                .with_context(|| format!("cannot mount the guest's root {}", root.display()))?;
+        }
+        for mount in mounts {
+            let perms = if mount.read_only {
+                FsPerms::ReadOnly
+            } else {
+                FsPerms::ReadWrite
+            };
+            builder
+                .preopened_dir(&mount.host, &mount.guest, perms)
+                .anyhow()
+                .with_context(|| {
+                    format!(
+                        "cannot mount {} at {}; run `cargo pylon compose` if it is pylon's own",
+                        mount.host.display(),
+                        mount.guest
+                    )
+                })?;
+        }
+        Ok(builder)
+    }
+}
+
+/// The guest's site-packages for CPython `python_minor` under `guest_prefix`.
+pub fn guest_site_packages(guest_prefix: &str, python_minor: &str) -> String {
+    format!("{guest_prefix}/lib/python{python_minor}/site-packages")
+}
