@@ -15,4 +15,5 @@ pub mod generation;
 pub mod running;
 pub mod scaffolding;
 pub mod serving;
+pub mod support;
 pub mod workspace;

@@ -200,7 +200,7 @@ pub fn rows(root: &Path, runs: usize) -> Result<Vec<Row>> {
         std::fs::copy(scratch.ws.join("out").join(file), linked_dir.join(file))
             .with_context(|| format!("cannot copy {file}"))?;
     }
-    crate::scaffolding::scratch::copy_dir(
+    crate::support::fs::copy_dir(
         &scratch
             .ws
             .join("out")

@@ -8,8 +8,8 @@ use cargo_metadata::MetadataCommand;
 use serde::Serialize;
 
 use super::facts::Api;
-use super::pypi;
 use crate::generation::bindgen::Wit;
+use crate::support::pypi;
 use crate::workspace::discover::{Cap, Workspace};
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]

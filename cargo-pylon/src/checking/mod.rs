@@ -4,4 +4,3 @@ pub mod audit;
 pub mod drift;
 pub mod facts;
 pub mod licenses;
-pub mod pypi;

@@ -11,7 +11,7 @@ use crate::checking::facts::ApiTree;
 use crate::composing::compose::{self, Target};
 use crate::workspace::manifest::Linkage;
 use crate::{
-    checking::facts, checking::pypi, composing::capbuild, running::upstream, workspace::discover,
+    checking::facts, composing::capbuild, running::upstream, support::pypi, workspace::discover,
 };
 
 #[derive(Debug, clap::Args)]

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use pylon_sys::Home;
 
 use crate::running::upstream::{self, Source};
-use crate::{checking::pypi, composing::compose, workspace::discover};
+use crate::{composing::compose, support::pypi, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

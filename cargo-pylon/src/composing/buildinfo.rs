@@ -64,6 +64,6 @@ impl BuildManifest {
     pub fn write(&self, path: &Path) -> Result<()> {
         let json =
             serde_json::to_vec_pretty(self).context("cannot serialize the build manifest")?;
-        super::component::write_atomically(path, &json)
+        crate::support::fs::write_atomically(path, &json)
     }
 }

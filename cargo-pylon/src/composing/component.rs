@@ -24,7 +24,7 @@ pub fn ensure_command(core: &Path, out: &Path, debug: bool) -> Result<()> {
     }
     let component = encode(&module, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER)
         .with_context(|| format!("cannot encode {} as a component", core.display()))?;
-    write_atomically(out, &component)
+    crate::support::fs::write_atomically(out, &component)
 }
 
 /// A preview1 core module as a component, with `adapter` (command, reactor or proxy)
@@ -57,8 +57,6 @@ pub fn strip_debug(module: &[u8]) -> Result<Vec<u8>> {
     }
     Ok(out)
 }
-
-pub use pylon_runtime::files::write_atomically;
 
 fn is_newer(a: &Path, b: &Path) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();

@@ -16,9 +16,9 @@ use pylon_sys::{Cpython, Home, Profile, Toolchain};
 
 use super::buildinfo::{self, BuildManifest, CapInfo, CpythonInfo};
 use super::cext::{self, Compiler, Flavor};
-use super::stamp::{Fingerprint, Stamp};
 use super::{capbuild, component, plug, preinit, providers, relink, stage};
 use crate::generation::bindgen::{self, Wit};
+use crate::support::stamp::{Fingerprint, Stamp};
 use crate::workspace::discover::{Cap, Workspace};
 use crate::workspace::manifest::Linkage;
 
@@ -62,7 +62,7 @@ impl SiteWheels {
         self.packages
             .iter()
             .map(|site| {
-                if let Some(wheel) = crate::checking::pypi::cached(
+                if let Some(wheel) = crate::support::pypi::cached(
                     &site.pypi,
                     &site.version,
                     Some(&site.sha256),
@@ -74,8 +74,8 @@ impl SiteWheels {
                     "fetch {} {} from the package index (once)",
                     site.pypi, site.version
                 ));
-                let index = crate::checking::pypi::index_url(self.index.as_deref())?;
-                let wheel = crate::checking::pypi::download(
+                let index = crate::support::pypi::index_url(self.index.as_deref())?;
+                let wheel = crate::support::pypi::download(
                     &site.pypi,
                     &site.version,
                     &pure,
@@ -245,7 +245,7 @@ pub fn workspace_with(home: &Home, ws: &Workspace, http: bool) -> Result<Compose
         target.site = Some(SiteWheels {
             packages: ws.settings.site.clone(),
             manifest: ws.root.join("Cargo.toml"),
-            cache: crate::checking::pypi::cache_dir(home)?,
+            cache: crate::support::pypi::cache_dir(home)?,
             index: ws.settings.pypi_index.clone(),
         });
     }
@@ -365,7 +365,7 @@ pub fn compose(
         .collect();
     modules.push(GLUE_MODULE.to_string());
     let config_c = build.join("config.c");
-    bindgen::write_if_changed(&config_c, cext::config_c(&recipe, &modules)?.as_bytes())?;
+    crate::support::fs::write_if_changed(&config_c, cext::config_c(&recipe, &modules)?.as_bytes())?;
     let config_o = build.join("config.o");
     compile_if_changed(
         &compiler,
@@ -461,7 +461,7 @@ pub fn compose(
             &unsatisfied.difference(&claimed).cloned().collect(),
             &offered,
         )?;
-        component::write_atomically(&target.output, &composed)?;
+        crate::support::fs::write_atomically(&target.output, &composed)?;
         if let Some(plan) = &plan {
             plan.write(&pylon_runtime::plan::beside(&target.output))?;
         }
@@ -678,12 +678,12 @@ fn extension(
                     wit_dir.display()
                 )
             })?;
-            bindgen::write_if_changed(
+            crate::support::fs::write_if_changed(
                 &dir.join(format!("{module}.pyi")),
                 generated.stub.as_bytes(),
             )?;
             let path = dir.join(format!("{module}.c"));
-            bindgen::write_if_changed(&path, generated.c.as_bytes())?;
+            crate::support::fs::write_if_changed(&path, generated.c.as_bytes())?;
             path
         }
     };
@@ -796,7 +796,7 @@ fn glue(
     let mut sources = bindings.sources.clone();
     for (file, text) in files {
         let path = dir.join(file);
-        bindgen::write_if_changed(&path, text.as_bytes())?;
+        crate::support::fs::write_if_changed(&path, text.as_bytes())?;
         if file.ends_with(".c") {
             sources.push(path);
         }

@@ -14,8 +14,8 @@ use pylon_sys::Toolchain;
 use walkdir::WalkDir;
 
 use super::cext::{Compiler, Flavor};
-use super::stamp::Fingerprint;
-use crate::scaffolding::scratch::copy_dir;
+use crate::support::fs::copy_dir;
+use crate::support::stamp::Fingerprint;
 use crate::workspace::discover::{Cap, LocatedLibrary};
 use crate::workspace::manifest::{Configure, Library};
 

@@ -14,4 +14,3 @@ pub mod preinit;
 pub mod providers;
 pub mod relink;
 pub mod stage;
-pub mod stamp;

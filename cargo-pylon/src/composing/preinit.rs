@@ -13,8 +13,8 @@ use pylon_sys::progress::Step;
 use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
 use wasmtime_wasi::WasiCtxBuilder;
 
-use super::stamp::{Fingerprint, Stamp};
 use super::{component, plug};
+use crate::support::stamp::{Fingerprint, Stamp};
 
 /// A component from the core module at `core`: its `wizer.initialize` run with `wasi`
 /// (without DWARF unless `debug`; the name section stays, so traps still name functions),
@@ -141,7 +141,7 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
             }
         },
     )?;
-    component::write_atomically(out, &built)?;
+    crate::support::fs::write_atomically(out, &built)?;
     step.finish();
     stamp.record()
 }

@@ -68,7 +68,7 @@ pub fn stage(
         let dest = dir.join(&file_name);
         if std::fs::read(&dest).ok().as_deref() != Some(bytes.as_slice()) {
             // Rewritten only when changed, so the compiled copy the launcher caches stays valid.
-            super::component::write_atomically(&dest, &bytes)?;
+            crate::support::fs::write_atomically(&dest, &bytes)?;
         }
         kept.insert(file_name.clone());
         providers.push(Provider {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::support::archive::unzip;
 use crate::workspace::discover::Cap;
 
 /// Rebuild `dir` with every cap's facade at its destination, `stubs` (`.pyi` files of
@@ -56,13 +57,4 @@ pub fn copy_facade(cap: &Cap, into: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
         })?;
     }
     Ok(files)
-}
-
-/// Unpack a wheel (a zip file) into `into`.
-pub fn unzip(wheel: &Path, into: &Path) -> Result<()> {
-    let file =
-        std::fs::File::open(wheel).with_context(|| format!("cannot open {}", wheel.display()))?;
-    zip::ZipArchive::new(file)
-        .and_then(|mut archive| archive.extract(into))
-        .with_context(|| format!("cannot unpack {}", wheel.display()))
 }

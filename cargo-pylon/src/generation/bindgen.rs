@@ -26,7 +26,7 @@ pub fn generate(wit: &mut Wit, dir: &Path) -> Result<Bindings> {
     let (mut sources, mut type_object) = (Vec::new(), None);
     for (name, bytes) in files.iter() {
         let path = dir.join(name);
-        write_if_changed(&path, bytes)?;
+        crate::support::fs::write_if_changed(&path, bytes)?;
         if name.ends_with(".c") {
             sources.push(path);
         } else if name.ends_with(".o") {
@@ -41,12 +41,4 @@ pub fn generate(wit: &mut Wit, dir: &Path) -> Result<Bindings> {
         sources,
         type_object,
     })
-}
-
-/// Leave unchanged files alone so their timestamps keep later steps incremental.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
-    }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }

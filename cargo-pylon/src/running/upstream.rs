@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 
 use super::launch::{Grant, Launch, Program};
 use crate::composing::compose::Composed;
-use crate::composing::stamp::Fingerprint;
+use crate::support::stamp::Fingerprint;
 use crate::workspace::discover::Cap;
 
 /// pytest and what it imports on CPython 3.13: (project, version, sha256 of its wheel).
@@ -88,7 +88,7 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
         .tempdir_in(dir.parent().expect("in the pylon home"))
         .context("cannot make a folder for pytest")?;
     for (project, version, sha) in PYTEST {
-        let wheel = crate::checking::pypi::download(
+        let wheel = crate::support::pypi::download(
             project,
             version,
             &|name| name.ends_with("-py3-none-any.whl"),
@@ -97,7 +97,7 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
             source.cache,
             source.offline,
         )?;
-        crate::composing::stage::unzip(&wheel, scratch.path())?;
+        crate::support::archive::unzip(&wheel, scratch.path())?;
     }
     pylon_sys::home::publish(scratch, &dir)?;
     Ok(dir)
@@ -124,7 +124,7 @@ pub fn sdist(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
         &sha[..16.min(sha.len())]
     ));
     if !pylon_sys::home::is_published(&dir) {
-        let archive = crate::checking::pypi::download(
+        let archive = crate::support::pypi::download(
             &upstream.pypi,
             &upstream.version,
             &|name| name.ends_with(".tar.gz"),
@@ -184,7 +184,7 @@ pub fn run(
         .tempdir()
         .context("cannot make a folder for the upstream tests")?;
     let tree = work.path().join("src");
-    crate::scaffolding::scratch::copy_dir(sdist, &tree)?;
+    crate::support::fs::copy_dir(sdist, &tree)?;
     for test in &upstream.tests {
         if !tree.join(test).exists() {
             bail!("{}: upstream test {test:?} is not in {} {}'s source distribution\n  fix: name a file or folder under {}", cap.manifest_path.display(), upstream.pypi, upstream.version, sdist.display());
@@ -235,7 +235,7 @@ pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
         .dir("upstream")?
         .join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
     if !pylon_sys::home::is_published(&dir) {
-        let wheel = crate::checking::pypi::download(
+        let wheel = crate::support::pypi::download(
             &upstream.pypi,
             &upstream.version,
             &|name| name.ends_with(".whl"),
@@ -248,7 +248,7 @@ pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
             .prefix(".wheel-")
             .tempdir_in(dir.parent().expect("in the pylon home"))
             .context("cannot make a folder for the wheel")?;
-        crate::composing::stage::unzip(&wheel, scratch.path())?;
+        crate::support::archive::unzip(&wheel, scratch.path())?;
         pylon_sys::home::publish(scratch, &dir)?;
     }
     Ok(dir)

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::support::fs::copy_dir;
+
 /// Write a workspace at `dest` with `root`'s workspace package and dependency tables,
 /// its `Cargo.lock`, a copy of each cap in `caps`, and pylon's output in `dest/out/`.
 pub fn copy_workspace(root: &Path, caps: &[&str], dest: &Path) -> Result<()> {
@@ -45,25 +47,4 @@ fn section(text: &str, header: &str) -> String {
     let rest = &text[start + header.len()..];
     let end = rest.find("\n[").map(|i| i + 1).unwrap_or(rest.len());
     format!("{header}{}", &rest[..end])
-}
-
-/// Copy a folder tree, leaving out `target/` folders.
-pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in
-        std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))?
-    {
-        let entry = entry?;
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
 }

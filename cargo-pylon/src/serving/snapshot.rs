@@ -13,8 +13,8 @@ use wasi_preview1_component_adapter_provider::{
 };
 
 use crate::composing::compose::Composed;
-use crate::composing::stamp::Fingerprint;
 use crate::running::launch::Grant;
+use crate::support::stamp::Fingerprint;
 
 /// Where the application's folder appears in the guest.
 pub const GUEST_APP: &str = "/app";
@@ -134,7 +134,7 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
     }
     check_imports(&composed_bytes, host)?;
     prune(&dir, kind);
-    crate::composing::component::write_atomically(&out, &composed_bytes)?;
+    crate::support::fs::write_atomically(&out, &composed_bytes)?;
     step.finish();
     Ok(out)
 }
@@ -151,10 +151,7 @@ fn answer_cli_imports(mut component: Vec<u8>, dir: &Path) -> Result<Vec<u8>> {
         .collect();
     for version in versions {
         let stub = dir.join(format!("cli-stub-{version}.wasm"));
-        crate::composing::component::write_atomically(
-            &stub,
-            &super::cli_stub::component(version)?,
-        )?;
+        crate::support::fs::write_atomically(&stub, &super::cli_stub::component(version)?)?;
         component = crate::composing::plug::plug(
             &component,
             &[(format!("cli-stub-{version}"), stub)],

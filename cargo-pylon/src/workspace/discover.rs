@@ -8,7 +8,7 @@ use cargo_metadata::{semver::Version, MetadataCommand, Package};
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
-use crate::composing::stamp::Fingerprint;
+use crate::support::stamp::Fingerprint;
 
 /// The workspace as pylon sees it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -142,7 +142,7 @@ pub fn at(cwd: &Path, home: &pylon_sys::Home) -> Result<Option<Workspace>> {
         .join(format!("{}.json", &key.finish()[..24]));
     // A record written by another cargo-pylon may describe caps in another shape.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
-    let binary = crate::composing::stamp::identity(
+    let binary = crate::support::stamp::identity(
         &std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?,
     );
     if let Some(ws) = cached(&cache, cwd, &binary) {
@@ -157,7 +157,7 @@ pub fn at(cwd: &Path, home: &pylon_sys::Home) -> Result<Option<Workspace>> {
         workspace: ws,
     };
     if let Ok(json) = serde_json::to_vec(&record) {
-        let _ = crate::composing::component::write_atomically(&cache, &json);
+        let _ = crate::support::fs::write_atomically(&cache, &json);
     }
     Ok(Some(record.workspace))
 }

@@ -138,11 +138,8 @@ fn the_same_smoke_files_pass_linked_at_launch_and_composed_statically() {
 /// interpreter named by its absolute path; compose never touches these copies.
 fn deployed(ws: &Scratch) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
-    cargo_pylon::scaffolding::scratch::copy_dir(
-        &ws.path("out/providers"),
-        &dir.path().join("providers"),
-    )
-    .unwrap();
+    cargo_pylon::support::fs::copy_dir(&ws.path("out/providers"), &dir.path().join("providers"))
+        .unwrap();
     let mut plan = read_plan(ws);
     plan["interpreter"]["path"] = ws.path("out/pylon.wasm").display().to_string().into();
     plan["preinit"]["path"] = ws

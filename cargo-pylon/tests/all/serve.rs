@@ -279,10 +279,10 @@ fn stock_wasmtime() -> PathBuf {
     }
     let arch = std::env::consts::ARCH;
     let pinned = (arch == "x86_64").then_some(WASMTIME_X86_64_SHA256);
-    let index = cargo_pylon::checking::pypi::index_url(None).unwrap();
-    let cache = cargo_pylon::checking::pypi::cache_dir(&home).unwrap();
+    let index = cargo_pylon::support::pypi::index_url(None).unwrap();
+    let cache = cargo_pylon::support::pypi::cache_dir(&home).unwrap();
     let wanted = move |name: &str| name.contains("manylinux") && name.contains(arch);
-    let wheel = cargo_pylon::checking::pypi::download(
+    let wheel = cargo_pylon::support::pypi::download(
         WASMTIME.0, WASMTIME.1, &wanted, pinned, &index, &cache, false,
     )
     .unwrap();
@@ -393,9 +393,9 @@ fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wa
 #[test]
 fn bottle_from_pypi_serves_unmodified() {
     let home = pylon_sys::Home::from_env().unwrap();
-    let index = cargo_pylon::checking::pypi::index_url(None).unwrap();
-    let cache = cargo_pylon::checking::pypi::cache_dir(&home).unwrap();
-    let wheel = cargo_pylon::checking::pypi::download(
+    let index = cargo_pylon::support::pypi::index_url(None).unwrap();
+    let cache = cargo_pylon::support::pypi::cache_dir(&home).unwrap();
+    let wheel = cargo_pylon::support::pypi::download(
         BOTTLE.0,
         BOTTLE.1,
         &|n| n.ends_with("-none-any.whl"),

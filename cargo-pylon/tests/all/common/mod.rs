@@ -109,7 +109,7 @@ impl Scratch {
 
     /// Add a test cap from `tests/fixtures/NAME` as `caps/NAME`.
     pub fn add_fixture(&self, name: &str) {
-        cargo_pylon::scaffolding::scratch::copy_dir(
+        cargo_pylon::support::fs::copy_dir(
             &workspace().join("tests/fixtures").join(name),
             &self.path("caps").join(name),
         )

@@ -59,7 +59,7 @@ pub fn latest(
     cache_dir: &Path,
     offline: bool,
 ) -> Result<Option<Latest>> {
-    let mut key = crate::composing::stamp::Fingerprint::new("pypi");
+    let mut key = crate::support::stamp::Fingerprint::new("pypi");
     key.text(index);
     let cache = cache_dir.join(format!(
         "{}-{}.json",
@@ -210,7 +210,7 @@ pub fn download(
     std::fs::create_dir_all(&files)
         .with_context(|| format!("cannot create {}", files.display()))?;
     let path = files.join(&name);
-    crate::composing::component::write_atomically(&path, &bytes)?;
+    crate::support::fs::write_atomically(&path, &bytes)?;
     std::fs::write(&record, &name).with_context(|| format!("cannot write {}", record.display()))?;
     Ok(path)
 }
