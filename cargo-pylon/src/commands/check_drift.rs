@@ -37,7 +37,7 @@ impl Args {
             .copied()
             .filter(|c| c.meta.linkage != Linkage::Interpreter)
             .collect();
-        let components = compose::build_components(
+        let components = capbuild::build_components(
             &with_components,
             &target,
             &build,

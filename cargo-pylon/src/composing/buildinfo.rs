@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::cext::Build;
+use crate::workspace::discover::Cap;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use walkdir::WalkDir;
@@ -66,4 +68,59 @@ impl BuildManifest {
             serde_json::to_vec_pretty(self).context("cannot serialize the build manifest")?;
         crate::support::fs::write_atomically(path, &json)
     }
+}
+
+/// What went into the composition and what came out, each file hashed: `pylon.json`.
+pub fn write_manifest(build: &Build, caps: &[&Cap], built: &[(&Cap, &PathBuf)]) -> Result<()> {
+    let (toolchain, cpython, target) = (build.toolchain, build.cpython, build.target);
+    let root = target
+        .workspace_root
+        .clone()
+        .unwrap_or_else(|| target.out_dir.clone());
+    let mut cap_info = Vec::new();
+    let mut inputs = Vec::new();
+    for cap in caps {
+        inputs.push(cap.dir.clone());
+        let component = built
+            .iter()
+            .find(|(c, _)| c.package == cap.package)
+            .map(|(_, component)| *component);
+        if let (Some(located), Some(library)) = (&cap.located, &cap.meta.library) {
+            // A library cap's inputs are the C sources it compiles (a configured library:
+            // its crate's manifest, which names the version of the tree it builds).
+            inputs.extend(located.sources.iter().cloned());
+            match &library.configure {
+                Some(_) => inputs.push(located.dir.join("Cargo.toml")),
+                None => inputs.extend(library.include.iter().map(|p| located.dir.join(p))),
+            }
+        }
+        cap_info.push(CapInfo {
+            package: cap.package.clone(),
+            version: cap.version.clone(),
+            module: cap.meta.extension.module.clone(),
+            linkage: format!("{:?}", cap.meta.linkage).to_lowercase(),
+            component_sha256: component
+                .map(|c| pylon_sys::source::sha256_file(c))
+                .transpose()?,
+        });
+    }
+    // pylon.wasm, and for dynlink caps the plan and the providers beside it.
+    let outputs: Vec<PathBuf> = pylon_runtime::plan::artifacts(&target.output)
+        .into_iter()
+        .filter(|p| p.exists())
+        .collect();
+    let manifest = BuildManifest {
+        schema: 1,
+        pylon: env!("CARGO_PKG_VERSION"),
+        cpython: CpythonInfo {
+            version: cpython.profile.version.into(),
+            source_sha256: cpython.profile.sha256.into(),
+            build_key: cpython.key.clone(),
+        },
+        toolchain: toolchain.identity.clone(),
+        caps: cap_info,
+        inputs: hash_files(&inputs, &root)?,
+        outputs: hash_files(&outputs, &root)?,
+    };
+    manifest.write(&target.out_dir.join("pylon.json"))
 }

@@ -6,7 +6,10 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 use pylon_sys::progress::Step;
+use pylon_sys::Profile;
 
+use super::target::Target;
+use crate::support::stamp::{Fingerprint, Stamp};
 use crate::workspace::discover::Cap;
 
 pub const TARGET: &str = "wasm32-wasip2";
@@ -43,4 +46,50 @@ pub fn exports(component: &Path) -> Result<BTreeSet<String>> {
     Ok(super::inspect::interfaces(&bytes)
         .with_context(|| format!("cannot inspect {}", component.display()))?
         .exports)
+}
+
+/// Build the caps' components (skipped while no cap, nor the workspace's manifests, changed).
+pub fn build_components(
+    caps: &[&Cap],
+    target: &Target,
+    stamps: &Path,
+    log: &Path,
+) -> Result<Vec<PathBuf>> {
+    if caps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let root = target
+        .workspace_root
+        .as_deref()
+        .context("caps need a workspace")?;
+    let mut fp = Fingerprint::new("components");
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        if root.join(file).is_file() {
+            fp.file(&root.join(file))?;
+        }
+    }
+    for cap in caps {
+        fp.tree(&cap.dir)?;
+    }
+    let components: Vec<PathBuf> = caps
+        .iter()
+        .map(|c| component_path(&target.cargo_target, c))
+        .collect();
+    let stamp = Stamp::new(stamps, "components", &fp);
+    if !stamp.fresh(&components.iter().map(PathBuf::as_path).collect::<Vec<_>>()) {
+        pylon_sys::toolchain::ensure_targets()?;
+        let step = Step::start("build cap components").log_to(log)?;
+        build(&step, root, &target.cargo_target, caps)?;
+        step.finish();
+        stamp.record()?;
+    }
+    Ok(components)
+}
+
+/// Whether `cap` is built on `profile` (its `profiles` key, when it has one).
+pub fn gated_in(cap: &Cap, profile: &Profile) -> bool {
+    cap.meta.profiles.as_ref().is_none_or(|list| {
+        list.iter()
+            .any(|p| p == profile.minor() || p == profile.version)
+    })
 }

@@ -6,7 +6,10 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use pylon_sys::cpython::LinkRecipe;
 use pylon_sys::progress::Step;
-use pylon_sys::Toolchain;
+use pylon_sys::{Cpython, Toolchain};
+
+use super::target::Target;
+use crate::support::stamp::{Fingerprint, Stamp};
 
 /// The C compiler set up for builtin modules of one CPython build.
 pub struct Compiler<'a> {
@@ -23,6 +26,33 @@ pub enum Flavor {
     Core,
 }
 
+/// One C file to compile, with its flags.
+pub struct Unit<'a> {
+    pub source: &'a Path,
+    pub object: &'a Path,
+    /// Extra header folders.
+    pub includes: &'a [&'a Path],
+    /// Extra `-D` flags.
+    pub defines: &'a [String],
+    pub flavor: Flavor,
+    /// Warnings are errors (pylon's own generated C compiles without one).
+    pub strict: bool,
+}
+
+impl<'a> Unit<'a> {
+    /// `source` to `object` as a builtin module, lenient, with no extra flags.
+    pub fn builtin(source: &'a Path, object: &'a Path) -> Self {
+        Self {
+            source,
+            object,
+            includes: &[],
+            defines: &[],
+            flavor: Flavor::Builtin,
+            strict: false,
+        }
+    }
+}
+
 impl<'a> Compiler<'a> {
     pub fn new(toolchain: &Toolchain, recipe: &'a LinkRecipe) -> Self {
         Self {
@@ -31,40 +61,81 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// Compile `source` to `object`; `includes` are extra header folders, `defines` extra
-    /// `-D` flags.
-    #[allow(clippy::too_many_arguments)]
-    pub fn compile(
-        &self,
-        step: &Step,
-        source: &Path,
-        object: &Path,
-        includes: &[&Path],
-        defines: &[String],
-        flavor: Flavor,
-        strict: bool,
-    ) -> Result<()> {
+    /// Compile `unit`, its output shown by `step`.
+    pub fn compile(&self, step: &Step, unit: &Unit) -> Result<()> {
         let mut cmd = Command::new(&self.clang);
-        match flavor {
+        match unit.flavor {
             Flavor::Builtin => cmd
                 .args(&self.recipe.module_cflags)
                 .arg("-DPy_BUILD_CORE_BUILTIN"),
             Flavor::Core => cmd.args(&self.recipe.core_cflags),
         };
-        if strict {
+        if unit.strict {
             cmd.arg("-Werror");
         }
-        for dir in includes {
+        for dir in unit.includes {
             cmd.arg(format!("-I{}", dir.display()));
         }
-        cmd.args(defines);
-        if let Some(dir) = object.parent() {
+        cmd.args(unit.defines);
+        if let Some(dir) = unit.object.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        cmd.arg("-c").arg(source).arg("-o").arg(object);
+        cmd.arg("-c").arg(unit.source).arg("-o").arg(unit.object);
         step.run(&mut cmd)
-            .with_context(|| format!("compiling {} failed", source.display()))
+            .with_context(|| format!("compiling {} failed", unit.source.display()))
+    }
+}
+
+/// What every stage of one compose shares: the toolchain, the CPython build, where the
+/// composition goes, the compiler, the build folder and the log.
+pub struct Build<'a> {
+    pub toolchain: &'a Toolchain,
+    pub cpython: &'a Cpython,
+    pub target: &'a Target,
+    pub compiler: Compiler<'a>,
+    /// `<out>/build`: objects, stamps and the interpreter's links.
+    pub dir: PathBuf,
+    /// `<out>/compose.log`, which every step's output goes to.
+    pub log: PathBuf,
+}
+
+impl Build<'_> {
+    /// Compile `unit` unless its source, the headers beside it and the flags are
+    /// unchanged (its stamp is kept beside the object).
+    pub fn compile(&self, unit: &Unit) -> Result<()> {
+        let recipe = self.compiler.recipe;
+        let mut fp = Fingerprint::new("compile");
+        fp.text(if unit.strict { "strict" } else { "lenient" })
+            .text(&unit.defines.join(" "));
+        fp.file(unit.source)?
+            .text(&recipe.module_cflags.join(" "))
+            .text(&recipe.core_cflags.join(" "));
+        for dir in unit.includes {
+            fp.headers(dir)?;
+        }
+        let name = unit
+            .object
+            .file_name()
+            .context("an object without a file name")?
+            .to_string_lossy()
+            .into_owned();
+        let stamps = unit.object.parent().context("an object without a folder")?;
+        let stamp = Stamp::new(stamps, &name, &fp);
+        if stamp.fresh(&[unit.object]) {
+            return Ok(());
+        }
+        let step = Step::start(format!(
+            "compile {}",
+            unit.source
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        ))
+        .log_to(&self.log)?;
+        self.compiler.compile(&step, unit)?;
+        step.finish();
+        stamp.record()
     }
 }
 

@@ -13,7 +13,7 @@ use pylon_sys::progress::Step;
 use pylon_sys::Toolchain;
 use walkdir::WalkDir;
 
-use super::cext::{Compiler, Flavor};
+use super::cext::{Build, Compiler, Unit};
 use crate::support::fs::copy_dir;
 use crate::support::stamp::Fingerprint;
 use crate::workspace::discover::{Cap, LocatedLibrary};
@@ -21,6 +21,52 @@ use crate::workspace::manifest::{Configure, Library};
 
 /// What a configured library's build runs besides the WASI toolchain: (package, program).
 const BUILD_TOOLS: &[(&str, &str)] = &[("make", "/usr/bin/make"), ("perl", "/usr/bin/perl")];
+
+/// A library cap: its C library (from the pylon home, or built into it) and CPython's own
+/// module for it, compiled with the flags of a builtin module.
+pub fn objects(build: &Build, cap: &Cap) -> Result<Vec<PathBuf>> {
+    let built = ensure(build, cap)?;
+    let includes: Vec<&Path> = built.include.iter().map(PathBuf::as_path).collect();
+    let defines: Vec<String> = cap
+        .meta
+        .library
+        .iter()
+        .flat_map(|l| &l.defines)
+        .map(|d| format!("-D{d}"))
+        .collect();
+    let module = cap
+        .meta
+        .extension
+        .source
+        .strip_prefix(crate::workspace::manifest::CPYTHON_SOURCE)
+        .expect("validated");
+    let cpython_root = build.cpython.source_dir();
+    let dir = build.dir.join("caps").join(&cap.package);
+    let mut objects = built.objects;
+    let module_sources = crate::workspace::manifest::expand(&cpython_root, module)
+        .with_context(|| format!("cap {}: extension.source", cap.package))?;
+    let glue = cap
+        .meta
+        .library
+        .iter()
+        .flat_map(|l| &l.glue)
+        .map(|g| cap.dir.join(g));
+    for source in module_sources.into_iter().chain(glue) {
+        let base = if source.starts_with(&cpython_root) {
+            cpython_root.as_path()
+        } else {
+            cap.dir.as_path()
+        };
+        let object = dir.join(object_name(base, &source));
+        build.compile(&Unit {
+            includes: &includes,
+            defines: &defines,
+            ..Unit::builtin(&source, &object)
+        })?;
+        objects.push(object);
+    }
+    Ok(objects)
+}
 
 /// What a built library gives the link and CPython's module for it.
 pub struct Built {
@@ -30,14 +76,14 @@ pub struct Built {
     pub include: Vec<PathBuf>,
 }
 
-/// The library of `cap`, from the cache under `cache` or built into it.
-pub fn ensure(
-    cap: &Cap,
-    compiler: &Compiler,
-    toolchain: &Toolchain,
-    cache: &Path,
-    log: &Path,
-) -> Result<Built> {
+/// The library of `cap`, from the pylon home's cache or built into it.
+pub fn ensure(build: &Build, cap: &Cap) -> Result<Built> {
+    let (compiler, toolchain, cache, log) = (
+        &build.compiler,
+        build.toolchain,
+        build.target.libraries.as_path(),
+        build.log.as_path(),
+    );
     let (Some(library), Some(located)) = (&cap.meta.library, &cap.located) else {
         bail!(
             "cap {}: a library cap whose library was not located; run `cargo metadata` to see why",
@@ -196,15 +242,13 @@ fn compiled(
                             return Ok(());
                         };
                         step.message(&source.file_name().expect("file").to_string_lossy());
-                        compiler.compile(
-                            &step,
-                            source,
-                            &out.join(object_name(&located.dir, source)),
-                            &includes,
-                            &defines,
-                            Flavor::Builtin,
-                            false,
-                        )?;
+                        let object = out.join(object_name(&located.dir, source));
+                        let unit = Unit {
+                            includes: &includes,
+                            defines: &defines,
+                            ..Unit::builtin(source, &object)
+                        };
+                        compiler.compile(&step, &unit)?;
                     }
                 })
             })

@@ -1,0 +1,160 @@
+//! Where a composition is written, and what it is once written.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use pylon_runtime::Layout;
+use pylon_sys::progress::Step;
+use pylon_sys::{Cpython, Home};
+
+use crate::workspace::discover::{Cap, Workspace};
+
+/// Where a composition is written.
+pub struct Target {
+    /// `target/pylon` (or a cache folder for the bare interpreter).
+    pub out_dir: PathBuf,
+    /// `pylon.wasm`.
+    pub output: PathBuf,
+    /// The workspace whose caps are built, if any.
+    pub workspace_root: Option<PathBuf>,
+    /// `CARGO_TARGET_DIR` for the caps' wasm builds.
+    pub cargo_target: PathBuf,
+    /// The workspace's mapping of WIT error cases to Python exceptions.
+    pub errors: std::collections::BTreeMap<String, String>,
+    /// Keep the interpreter's DWARF sections (for stepping through C in a debugger).
+    pub debug: bool,
+    /// Pure-Python wheels staged into site-packages beside the facades.
+    pub site: Option<SiteWheels>,
+    /// Where library caps' C libraries are built once and kept (the pylon home).
+    pub libraries: PathBuf,
+    /// Also link the interpreter that serves wasi:http (`cargo pylon serve`).
+    pub http: bool,
+    /// Modules imported into the pre-initialized interpreter's snapshot.
+    pub preload: Vec<String>,
+}
+
+/// The workspace's `[[workspace.metadata.pylon.site]]` wheels and where they come from.
+pub struct SiteWheels {
+    pub packages: Vec<crate::workspace::manifest::SitePackage>,
+    /// The workspace manifest that lists them (for errors).
+    pub manifest: PathBuf,
+    pub cache: PathBuf,
+    pub index: Option<String>,
+}
+
+impl SiteWheels {
+    /// Each wheel, from the pylon home or (once) from the package index.
+    pub fn resolve(&self) -> Result<Vec<PathBuf>> {
+        let pure = |name: &str| name.ends_with("-none-any.whl");
+        self.packages
+            .iter()
+            .map(|site| {
+                if let Some(wheel) = crate::support::pypi::cached(
+                    &site.pypi,
+                    &site.version,
+                    Some(&site.sha256),
+                    &self.cache,
+                ) {
+                    return Ok(wheel);
+                }
+                let step = Step::start(format!(
+                    "fetch {} {} from the package index (once)",
+                    site.pypi, site.version
+                ));
+                let index = crate::support::pypi::index_url(self.index.as_deref())?;
+                let wheel = crate::support::pypi::download(
+                    &site.pypi,
+                    &site.version,
+                    &pure,
+                    Some(&site.sha256),
+                    &index,
+                    &self.cache,
+                    false,
+                )
+                .with_context(|| {
+                    format!(
+                        "{}: [[workspace.metadata.pylon.site]] {} {}",
+                        self.manifest.display(),
+                        site.pypi,
+                        site.version
+                    )
+                })?;
+                step.finish();
+                Ok(wheel)
+            })
+            .collect()
+    }
+}
+
+/// Whether DWARF is kept: `[workspace.metadata.pylon] debug = true` or `PYLON_DEBUG=1`.
+fn debug_wanted(setting: bool) -> bool {
+    setting || std::env::var("PYLON_DEBUG").is_ok_and(|v| v == "1")
+}
+
+impl Target {
+    pub fn for_workspace(home: &Home, ws: &Workspace) -> Self {
+        Self {
+            libraries: home.root().join("libraries"),
+            out_dir: ws.out_dir(),
+            output: ws.output(),
+            workspace_root: Some(ws.root.clone()),
+            cargo_target: ws.target_dir.join("pylon/wasm"),
+            errors: ws.settings.errors.clone(),
+            debug: debug_wanted(ws.settings.debug),
+            site: None,
+            http: false,
+            preload: ws.settings.preload.clone(),
+        }
+    }
+
+    /// The interpreter with no caps, kept in the CPython build's cache folder.
+    pub fn bare(cpython: &Cpython) -> Self {
+        let out_dir = cpython.root.join("bare");
+        Self {
+            output: out_dir.join("pylon.wasm"),
+            cargo_target: out_dir.join("wasm"),
+            libraries: out_dir.join("libraries"),
+            out_dir,
+            workspace_root: None,
+            errors: Default::default(),
+            debug: debug_wanted(false),
+            site: None,
+            http: false,
+            preload: Vec::new(),
+        }
+    }
+}
+
+/// A composed interpreter, ready to run.
+pub struct Composed {
+    /// `pylon.wasm`, the files beside it (the pre-initialized interpreter, the dynlink
+    /// plan when some caps are linked at launch, the site folder) and the guest's mounts.
+    pub layout: Layout,
+    pub cpython: Cpython,
+    /// Caps compiled in, in table order.
+    pub caps: Vec<Cap>,
+    /// Every cap component (package, file), whatever its linkage.
+    pub components: Vec<(String, PathBuf)>,
+    /// The wasi:http interpreter's core module, when the target asked for it.
+    pub http_core: Option<PathBuf>,
+}
+
+impl Composed {
+    /// The site folder on the host: cap facades and staged packages.
+    pub fn site_packages(&self) -> &Path {
+        &self
+            .layout
+            .site_packages
+            .as_ref()
+            .expect("compose stages a site folder")
+            .host
+    }
+
+    /// The pre-initialized interpreter.
+    pub fn preinit(&self) -> &Path {
+        self.layout
+            .preinit
+            .as_deref()
+            .expect("compose pre-initializes")
+    }
+}
