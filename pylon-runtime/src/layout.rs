@@ -9,18 +9,22 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use crate::error::IntoAnyhow;
+use crate::error::{Classify, IntoAnyhow};
 use crate::sandbox::Grant;
 
 /// The pre-initialized interpreter's name beside `pylon.wasm`.
 pub const PREINIT_FILE_NAME: &str = "pylon-preinit.wasm";
 /// The site folder's name beside `pylon.wasm`: cap facades and staged packages.
 pub const SITE_PACKAGES_DIR: &str = "site-packages";
+/// The layout's own name beside `pylon.wasm`.
+pub const LAYOUT_FILE_NAME: &str = "pylon.layout.json";
 
 /// The files of a composed interpreter, and the folders its guest sees read-only.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Layout {
     /// The cold interpreter: a wasi:cli command component (`pylon.wasm`).
     pub component: PathBuf,
@@ -58,32 +62,54 @@ impl Layout {
         }
     }
 
-    /// What a host that did not compose finds beside `pylon_wasm`: each file when it
-    /// exists, the site folder at the site-packages of the Python version found in
-    /// `prefix` (its `lib/pythonX.Y`).
-    pub fn beside(pylon_wasm: &Path, prefix: PathBuf, guest_prefix: &str) -> Self {
-        let minor = std::fs::read_dir(prefix.join("lib"))
-            .ok()
+    /// The layout compose wrote into `dir` (the folder of `pylon.wasm`), as
+    /// [`LAYOUT_FILE_NAME`].
+    pub fn read(dir: &Path) -> crate::Result<Self> {
+        let path = dir.join(LAYOUT_FILE_NAME);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| {
+                format!(
+                    "cannot read {}\n  fix: run `cargo pylon compose`, which writes it beside pylon.wasm",
+                    path.display()
+                )
+            })
+            .loading()?;
+        let mut layout: Self = serde_json::from_str(&text)
+            .with_context(|| {
+                format!(
+                    "{} is not a layout this pylon-runtime reads\n  fix: run `cargo pylon compose` with the same pylon",
+                    path.display()
+                )
+            })
+            .loading()?;
+        layout.map_paths(|p| {
+            if p.is_relative() {
+                dir.join(p)
+            } else {
+                p.to_path_buf()
+            }
+        });
+        Ok(layout)
+    }
+
+    /// Write the layout into `dir` (the folder of `pylon.wasm`), with the paths inside
+    /// `dir` relative to it, so the folder can move as a whole.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        let mut relative = self.clone();
+        relative.map_paths(|p| p.strip_prefix(dir).unwrap_or(p).to_path_buf());
+        let json = serde_json::to_vec_pretty(&relative).context("cannot serialize the layout")?;
+        crate::files::write_atomically(&dir.join(LAYOUT_FILE_NAME), &json)
+    }
+
+    fn map_paths(&mut self, map: impl Fn(&Path) -> PathBuf) {
+        let paths = [&mut self.component, &mut self.prefix.host]
             .into_iter()
-            .flatten()
-            .flatten()
-            .find_map(|e| {
-                let name = e.file_name();
-                name.to_str()?.strip_prefix("python").map(str::to_string)
-            });
-        let mut layout = Self::composed(
-            pylon_wasm,
-            prefix,
-            guest_prefix,
-            minor.as_deref().unwrap_or(""),
-            true,
-        );
-        layout.preinit = layout.preinit.filter(|p| p.is_file());
-        layout.plan = layout.plan.filter(|p| p.is_file());
-        layout.site_packages = layout
-            .site_packages
-            .filter(|site| minor.is_some() && site.host.is_dir());
-        layout
+            .chain(self.preinit.as_mut())
+            .chain(self.plan.as_mut())
+            .chain(self.site_packages.as_mut().map(|site| &mut site.host));
+        for path in paths {
+            *path = map(path);
+        }
     }
 
     /// The component a run starts: the pre-initialized one when `preinitialized` and it

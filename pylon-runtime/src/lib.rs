@@ -18,8 +18,8 @@
 //! use pylon_runtime::{Captured, Interpreter, Layout, Options, Program, Sandbox};
 //!
 //! # fn main() -> Result<(), pylon_runtime::Error> {
-//! let out = std::path::Path::new("target/pylon");
-//! let layout = Layout::beside(&out.join("pylon.wasm"), "/path/to/runtime-prefix".into(), "/usr/local");
+//! // What `cargo pylon compose` wrote beside target/pylon/pylon.wasm.
+//! let layout = Layout::read(std::path::Path::new("target/pylon"))?;
 //! let interpreter = Interpreter::load(layout, "/tmp/pylon-cache".into(), Options::default())?;
 //! for n in 0..3 {
 //!     let mut sandbox = Sandbox::new(Program::Code { code: "import sys; print(sys.argv[1])".into(), args: vec![n.to_string()] });

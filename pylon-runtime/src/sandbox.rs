@@ -26,7 +26,7 @@ pub enum Program {
 }
 
 /// A host folder the guest sees at `guest`, read-write or read-only (`--dir HOST[:GUEST]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     /// The folder on the host.
     pub host: PathBuf,

@@ -100,10 +100,13 @@ pub fn compose(
     let layout = &composed.layout;
     let cpython = &composed.cpython;
     // Everything a compose leaves.
+    let out = target.output.parent().context("pylon.wasm has no folder")?;
+    let layout_file = out.join(pylon_runtime::layout::LAYOUT_FILE_NAME);
     let outputs: Vec<&Path> = [
         target.output.as_path(),
         composed.site_packages(),
         composed.preinit(),
+        &layout_file,
     ]
     .into_iter()
     .chain(layout.plan.as_deref())
@@ -198,6 +201,9 @@ pub fn compose(
     if let Some(plan_path) = &layout.plan {
         pylon_runtime::plan::pin_preinit(plan_path, composed.preinit())?;
     }
+
+    // The one description of what was written, for every host that runs it.
+    layout.write(out)?;
 
     // Recorded with the outputs as written now, so a later edit of them is noticed.
     Stamp::new(

@@ -8,6 +8,7 @@ mod blake3;
 mod checks;
 mod compose;
 mod dynlink;
+mod examples;
 mod new;
 mod preinit;
 mod probe;

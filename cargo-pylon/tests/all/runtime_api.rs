@@ -13,12 +13,8 @@ fn interpreter() -> Interpreter {
     let composed =
         cargo_pylon::composing::interpreter::prepare_in(&home, &common::workspace(), false)
             .unwrap();
-    // What a host outside cargo-pylon finds beside pylon.wasm is what compose wrote.
-    let layout = Layout::beside(
-        &composed.layout.component,
-        composed.layout.prefix.host.clone(),
-        pylon_sys::cpython::GUEST_PREFIX,
-    );
+    // What a host outside cargo-pylon reads beside pylon.wasm is what compose wrote.
+    let layout = Layout::read(composed.layout.component.parent().unwrap()).unwrap();
     assert_eq!(layout, composed.layout);
     Interpreter::load(layout, home.dir("precompiled").unwrap(), Options::default()).unwrap()
 }

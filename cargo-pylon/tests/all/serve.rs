@@ -453,3 +453,31 @@ fn bottle_from_pypi_serves_unmodified() {
         String::from_utf8_lossy(&body)
     );
 }
+
+/// `examples/serve/app.py`, as the README's "Getting started" serves it.
+#[test]
+fn the_example_app_greets_and_digests_uploads() {
+    let server = Server::pylon(&common::workspace().join("examples/serve/app.py"), &[]);
+    let agent = agent();
+    let (status, body) = call(&agent, "GET", &format!("{}/?name=pylon", server.base), None);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(json(&body)["greeting"], "hello, pylon");
+    let upload = megabyte();
+    let (status, body) = call(
+        &agent,
+        "POST",
+        &format!("{}/digest", server.base),
+        Some(&upload),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let reply = json(&body);
+    assert_eq!(reply["bytes"], 1 << 20);
+    assert_eq!(
+        reply["sha256"].as_str().unwrap(),
+        hex(&sha2::Sha256::digest(&upload))
+    );
+    assert_eq!(
+        reply["blake3"].as_str().unwrap(),
+        blake3::hash(&upload).to_hex().as_str()
+    );
+}

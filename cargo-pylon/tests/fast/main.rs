@@ -8,3 +8,4 @@ mod discovery;
 mod generator;
 mod golden;
 mod plan;
+mod scaffold;
