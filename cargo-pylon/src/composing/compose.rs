@@ -126,7 +126,13 @@ pub fn compose(
         dir,
     };
 
-    // 1. Cap components (library caps have none).
+    // 1. Cap components (library caps have none), once their contracts agree.
+    for cap in caps
+        .iter()
+        .filter(|c| c.meta.linkage != Linkage::Interpreter)
+    {
+        crate::workspace::discover::requires_imported(cap)?;
+    }
     let (libraries, with_components): (Vec<&Cap>, Vec<&Cap>) = caps
         .iter()
         .copied()

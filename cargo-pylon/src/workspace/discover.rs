@@ -498,11 +498,19 @@ fn validate(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     Ok(())
 }
 
-/// The extension's world exists in the cap's WIT and imports every interface `requires`
-/// names, at its version: checked here, before anything is built.
+/// The extension's world exists in the cap's WIT (checked here, before anything builds;
+/// whether it imports what `requires` names is [`requires_imported`], which compose checks
+/// before building and check-drift reports).
 fn contract(cap: &Cap, wit_dir: &Path, at: &dyn Fn(&str) -> String) -> Result<()> {
-    let world = &cap.meta.extension.world;
-    let wit = super::wit::Wit::load(wit_dir, world).with_context(|| at("extension.world"))?;
+    super::wit::Wit::load(wit_dir, &cap.meta.extension.world)
+        .with_context(|| at("extension.world"))
+        .map(drop)
+}
+
+/// The extension's world imports every interface `requires` names, at its version.
+pub fn requires_imported(cap: &Cap) -> Result<()> {
+    let (world, wit_dir) = (&cap.meta.extension.world, cap.path(&cap.meta.extension.wit));
+    let wit = super::wit::Wit::load(&wit_dir, world)?;
     let imported = wit.imported_interfaces();
     for (i, req) in cap.meta.requires.iter().enumerate() {
         let wanted = req.qualified();
@@ -515,8 +523,9 @@ fn contract(cap: &Cap, wit_dir: &Path, at: &dyn Fn(&str) -> String) -> Result<()
             .map(String::as_str)
             .collect();
         bail!(
-            "{}: requires {wanted}, but the extension's world `{world}` in {} imports {}\n  fix: make the WIT package version and `requires` agree",
-            at(&format!("requires[{i}]")),
+            "{} (crate `{}`): [package.metadata.pylon] key `requires[{i}]`: requires {wanted}, but the extension's world `{world}` in {} imports {}\n  fix: make the WIT package version and `requires` agree",
+            cap.manifest_path.display(),
+            cap.package,
             wit_dir.display(),
             if seen.is_empty() { "no such interface".to_string() } else { seen.join(", ") }
         );

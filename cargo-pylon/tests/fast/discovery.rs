@@ -5,15 +5,22 @@ use cargo_pylon::workspace::discover;
 
 use crate::golden::workspace;
 
-/// A workspace of one copy of the blake3 cap, its manifest edited by `edit`.
-fn discover_with(edit: impl Fn(String) -> String) -> anyhow::Result<discover::Workspace> {
-    let dir = tempfile::tempdir().unwrap();
+/// A workspace of one copy of the blake3 cap, its manifest edited by `edit` (the folder
+/// lives as long as the workspace is used).
+fn discover_in(
+    dir: &tempfile::TempDir,
+    edit: impl Fn(String) -> String,
+) -> anyhow::Result<discover::Workspace> {
     cargo_pylon::scaffolding::scratch::copy_workspace(workspace(), &["blake3"], dir.path())
         .unwrap();
     let manifest = dir.path().join("caps/blake3/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, edit(text)).unwrap();
     discover::workspace(Some(&dir.path().join("Cargo.toml")))
+}
+
+fn discover_with(edit: impl Fn(String) -> String) -> anyhow::Result<discover::Workspace> {
+    discover_in(&tempfile::tempdir().unwrap(), edit)
 }
 
 fn error(edit: impl Fn(String) -> String) -> String {
@@ -52,10 +59,22 @@ fn a_world_the_wit_does_not_have_is_found_before_any_build() {
 }
 
 #[test]
-fn a_required_version_the_world_does_not_import_is_found_before_any_build() {
-    let err = error(|t| t.replace("version = \"0.1.0\"", "version = \"0.3.0\""));
+fn a_required_version_the_world_does_not_import_is_named_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = discover_in(&dir, |t| {
+        t.replace("version = \"0.1.0\"", "version = \"0.3.0\"")
+    })
+    .unwrap();
+    let err = format!(
+        "{:#}",
+        discover::requires_imported(&ws.caps[0]).unwrap_err()
+    );
     assert!(err.contains("requires pylon:blake3/hasher@0.3.0"), "{err}");
     assert!(err.contains("imports pylon:blake3/hasher@0.1.0"), "{err}");
+    assert!(
+        err.contains("key `requires[0]`") && err.contains("fix:"),
+        "{err}"
+    );
     let err = error(|t| t.replace("version = \"0.1.0\"", "version = \"one\""));
     assert!(
         err.contains("requires[0].version") && err.contains("not a semver version"),
