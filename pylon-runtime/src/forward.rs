@@ -18,7 +18,7 @@ use wasmtime::{Store, StoreContextMut};
 
 use crate::error::IntoAnyhow;
 use crate::interpreter::Guest;
-use crate::isolate::{self, Provider, Target};
+use crate::isolate::{self, Callee, ProviderState};
 
 /// How an import of the interpreter was forwarded to its provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +33,12 @@ pub enum Path {
 /// `store`), whose type is `ty`. With `dynamic_only`, every function goes through dynamic
 /// values, to measure what the typed path saves.
 pub fn define(
-    store: &Store<Provider>,
+    store: &Store<ProviderState>,
     slot: &mut LinkerInstance<'_, Guest>,
     name: &str,
     ty: &ComponentFunc,
     func: Func,
-    target: Target,
+    target: Callee,
     dynamic_only: bool,
 ) -> Result<Path> {
     let params: Vec<Type> = ty.params().map(|(_, t)| t).collect();
@@ -183,12 +183,12 @@ struct Want<'a> {
 
 /// Forward through `TypedFunc<P, R>` when the types are `P` and `R`.
 fn typed<P: Signature, R: Signature>(
-    store: &Store<Provider>,
+    store: &Store<ProviderState>,
     slot: &mut LinkerInstance<'_, Guest>,
     name: &str,
     want: &Want,
     func: Func,
-    target: Target,
+    target: Callee,
 ) -> Result<bool> {
     if !(P::is(want.params) && R::is(want.results)) {
         return Ok(false);
@@ -227,7 +227,7 @@ type Bytes = Vec<u8>;
 /// bytes-or-message result out.
 macro_rules! typed_table {
     (params: [$($p:ty),* $(,)?], results: $results:tt) => {
-        fn typed_table(store: &Store<Provider>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Target) -> Result<bool> {
+        fn typed_table(store: &Store<ProviderState>, slot: &mut LinkerInstance<'_, Guest>, name: &str, want: &Want, func: Func, target: Callee) -> Result<bool> {
             $(if typed_table!(@results store, slot, name, want, func, target, $p, $results) {
                 return Ok(true);
             })*

@@ -27,13 +27,13 @@ use crate::state::{Bounds, State};
 pub const INTERFACE: &str = "pylon:runtime/isolation@0.1.0";
 
 /// A provider's store data: WASI with no files, the run's output streams and limits.
-pub type Provider = State<()>;
+pub type ProviderState = State<()>;
 
 /// How provider stores are made: the same engine, output streams and limits as the run.
 #[derive(Clone)]
 pub struct Stores {
     engine: Engine,
-    linker: Arc<Linker<Provider>>,
+    linker: Arc<Linker<ProviderState>>,
     capture: Option<Captured>,
     bounds: Bounds,
 }
@@ -52,7 +52,7 @@ impl Stores {
         })
     }
 
-    fn store(&self) -> Store<Provider> {
+    fn store(&self) -> Store<ProviderState> {
         let mut wasi = WasiCtxBuilder::new();
         match &self.capture {
             Some(pipes) => wasi
@@ -70,7 +70,7 @@ impl Stores {
         &self,
         component: &Component,
         names: &[(String, String)],
-    ) -> wasmtime::Result<(Store<Provider>, Vec<Func>)> {
+    ) -> wasmtime::Result<(Store<ProviderState>, Vec<Func>)> {
         let mut store = self.store();
         let instance = self.linker.instantiate_async(&mut store, component).await?;
         let mut funcs = Vec::with_capacity(names.len());
@@ -107,20 +107,20 @@ struct Live {
     component: Component,
     /// (interface, function) per forwarded function, in the order of `funcs`.
     names: Vec<(String, String)>,
-    store: Option<Store<Provider>>,
+    store: Option<Store<ProviderState>>,
     funcs: Vec<Func>,
 }
 
 /// Which function of which provider a forwarded import calls.
 #[derive(Clone, Copy)]
-pub struct Target {
+pub struct Callee {
     provider: usize,
     func: usize,
 }
 
 /// A provider's store, lent to one call.
 pub struct Lease {
-    pub store: Store<Provider>,
+    pub store: Store<ProviderState>,
     pub func: Func,
 }
 
@@ -136,8 +136,8 @@ impl Isolation {
     }
 
     /// The target of function `func` of the provider [`Self::add`] registers next.
-    pub fn next_target(&self, func: usize) -> Target {
-        Target {
+    pub fn next_callee(&self, func: usize) -> Callee {
+        Callee {
             provider: self.providers.len(),
             func,
         }
@@ -149,7 +149,7 @@ impl Isolation {
         cap: &str,
         component: &Component,
         names: Vec<(String, String)>,
-        store: Store<Provider>,
+        store: Store<ProviderState>,
         funcs: Vec<Func>,
     ) {
         self.providers.push(Live {
@@ -181,7 +181,7 @@ pub fn define(linker: &mut Linker<Guest>) -> Result<()> {
 /// first if its last call failed.
 pub async fn lease(
     store: &mut StoreContextMut<'_, Guest>,
-    target: Target,
+    target: Callee,
 ) -> wasmtime::Result<Lease> {
     let isolation = &mut store.data_mut().extra;
     let live = &mut isolation.providers[target.provider];
@@ -203,13 +203,13 @@ pub async fn lease(
 }
 
 /// The call went well: the provider's store goes back for the next call.
-pub fn give_back(store: &mut StoreContextMut<'_, Guest>, target: Target, lease: Lease) {
+pub fn give_back(store: &mut StoreContextMut<'_, Guest>, target: Callee, lease: Lease) {
     store.data_mut().extra.providers[target.provider].store = Some(lease.store);
 }
 
 /// The call to `target` failed with `error` (a trap, or the provider calling exit): the
 /// provider's store is dropped and the failure waits for `take-crash`.
-pub fn crashed(store: &mut StoreContextMut<'_, Guest>, target: Target, error: &wasmtime::Error) {
+pub fn crashed(store: &mut StoreContextMut<'_, Guest>, target: Callee, error: &wasmtime::Error) {
     let isolation = &mut store.data_mut().extra;
     let live = &isolation.providers[target.provider];
     let (interface, name) = &live.names[target.func];

@@ -231,7 +231,7 @@ impl Providers {
             for (i, ((import, name), ty)) in names.iter().zip(&types).enumerate() {
                 let mut slot = linker.instance(import).anyhow()?;
                 // The target's index is the function's place in `names`, as `add` numbers them.
-                let target = store.data().extra.next_target(i);
+                let target = store.data().extra.next_callee(i);
                 let route = forward::define(
                     &provider,
                     &mut slot,

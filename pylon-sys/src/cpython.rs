@@ -7,7 +7,7 @@
 
 mod link;
 mod patches;
-mod runtime;
+mod prefix;
 
 pub use link::LinkRecipe;
 
@@ -50,7 +50,7 @@ impl Cpython {
         if !build.is_complete() {
             build.build_locked(home, toolchain)?;
         }
-        runtime::ensure(&build)?;
+        prefix::ensure(&build)?;
         Ok(build)
     }
 
@@ -130,18 +130,6 @@ impl Cpython {
         self.wasi_dir().join("python.wasm")
     }
 
-    /// The static library of the interpreter core and its builtin modules. (The WASI
-    /// interpreter itself links from the objects; [`Cpython::link_recipe`] lists them.)
-    pub fn static_library(&self) -> PathBuf {
-        self.wasi_dir()
-            .join(format!("libpython{}.a", self.profile.minor()))
-    }
-
-    /// Header folders for compiling extensions (`pyconfig.h` lives in the build folder).
-    pub fn include_dirs(&self) -> Vec<PathBuf> {
-        vec![self.source_dir().join("Include"), self.wasi_dir()]
-    }
-
     /// Step durations of the build, recorded when it ran (for `cargo pylon bench`).
     pub fn build_times_file(&self) -> PathBuf {
         self.root.join("build-times.json")
@@ -151,7 +139,7 @@ impl Cpython {
     /// apart from the build (keyed by its own recipe), so a staging change never
     /// rebuilds CPython.
     pub fn prefix(&self) -> PathBuf {
-        self.root.join(format!("runtime-{}", runtime::key()))
+        self.root.join(format!("runtime-{}", prefix::key()))
     }
 
     /// How to compile builtin modules and relink the interpreter (read once from the
@@ -167,13 +155,6 @@ impl Cpython {
         std::fs::write(&cached, serde_json::to_vec_pretty(&recipe)?)
             .with_context(|| format!("cannot write {}", cached.display()))?;
         Ok(recipe)
-    }
-
-    /// The staged standard library (with compiled bytecode).
-    pub fn stdlib_dir(&self) -> PathBuf {
-        self.prefix()
-            .join("lib")
-            .join(format!("python{}", self.profile.minor()))
     }
 
     fn build(&self, home: &Home, toolchain: &Toolchain, log: &Path) -> Result<()> {

@@ -11,7 +11,7 @@ use crate::composing::compose::Composed;
 use crate::running::launch::{Captured, Grant, Launch, Program};
 use crate::workspace::discover::Cap;
 
-const SCRIPT: &str = include_str!("../../runtime/facade_facts.py");
+const SCRIPT: &str = include_str!("../../guest/facade_facts.py");
 
 #[derive(Debug, Deserialize)]
 pub struct FacadeFacts {
@@ -88,7 +88,7 @@ pub fn gather(
     serde_json::from_str(captured.stdout_text().trim()).context("the facade reader printed no JSON")
 }
 
-const MODULE_API: &str = include_str!("../../runtime/module_api.py");
+const MODULE_API: &str = include_str!("../../guest/module_api.py");
 
 /// A package (or module) tree to read the public API of.
 pub struct ApiTree {

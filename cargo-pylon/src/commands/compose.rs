@@ -43,8 +43,18 @@ impl Args {
         let (statics, dynlinks) = (modules(Linkage::Static), modules(Linkage::Dynlink));
         let count = composed.caps.len();
         let mut summary = format!("{count} cap{}", if count == 1 { "" } else { "s" });
-        if !statics.is_empty() {
-            summary += &format!(": {}", statics.join(", "));
+        let groups = [
+            ("composed in", &statics),
+            ("in the interpreter", &modules(Linkage::Interpreter)),
+            ("linked at launch", &dynlinks),
+        ];
+        let shown: Vec<String> = groups
+            .iter()
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(how, names)| format!("{} {how}", names.join(", ")))
+            .collect();
+        if !shown.is_empty() {
+            summary += &format!(": {}", shown.join("; "));
         }
         println!("{} ({summary})", composed.layout.component.display());
         let preloaded = if ws.settings.preload.is_empty() {

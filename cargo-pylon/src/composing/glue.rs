@@ -13,23 +13,20 @@ use crate::generation::bindgen::{self, Wit};
 use crate::support::fs::write_if_changed;
 use crate::support::stamp::{Fingerprint, Stamp};
 
-const GLUE_CLI_WIT: &str = include_str!("../../runtime/cli.wit");
-const GLUE_WIT: &str = include_str!("../../runtime/glue.wit");
+const GLUE_CLI_WIT: &str = include_str!("../../guest/cli.wit");
+const GLUE_WIT: &str = include_str!("../../guest/glue.wit");
 /// pylon's own C, linked into every interpreter: (world, [(file name, source)]).
 pub const GLUE: (&str, &[(&str, &str)]) = (
     "pylon-glue",
     &[
-        ("pylon_exit.c", include_str!("../../runtime/pylon_exit.c")),
-        ("pylon_paths.c", include_str!("../../runtime/pylon_paths.c")),
+        ("pylon_exit.c", include_str!("../../guest/pylon_exit.c")),
+        ("pylon_paths.c", include_str!("../../guest/pylon_paths.c")),
         (
             "pylon_devnull.c",
-            include_str!("../../runtime/pylon_devnull.c"),
+            include_str!("../../guest/pylon_devnull.c"),
         ),
-        (
-            "pylon_module.c",
-            include_str!("../../runtime/pylon_module.c"),
-        ),
-        ("pylon_tz.c", include_str!("../../runtime/pylon_tz.c")),
+        ("pylon_module.c", include_str!("../../guest/pylon_module.c")),
+        ("pylon_tz.c", include_str!("../../guest/pylon_tz.c")),
     ],
 );
 /// The builtin module `pylon_module.c` defines.
@@ -37,28 +34,28 @@ pub const GLUE_MODULE: &str = "pylon";
 /// Linked in too when some caps are linked at launch.
 pub const ISOLATION_GLUE: (&str, &[(&str, &str)]) = (
     "pylon-isolation",
-    &[("pylon_crash.c", include_str!("../../runtime/pylon_crash.c"))],
+    &[("pylon_crash.c", include_str!("../../guest/pylon_crash.c"))],
 );
-const HTTP_WIT: &str = include_str!("../../runtime/http.wit");
+const HTTP_WIT: &str = include_str!("../../guest/http.wit");
 /// The wasi:http interpreter's own C (its WSGI bridge is compiled in as a string).
 const HTTP_GLUE: &str = "pylon-http";
 const HTTP_FILES: &[(&str, &str)] = &[
-    ("pylon_serve.c", include_str!("../../runtime/pylon_serve.c")),
+    ("pylon_serve.c", include_str!("../../guest/pylon_serve.c")),
     (
         "pylon_crash_composed.c",
-        include_str!("../../runtime/pylon_crash_composed.c"),
+        include_str!("../../guest/pylon_crash_composed.c"),
     ),
 ];
-const WSGI_BRIDGE: &str = include_str!("../../runtime/pylon_wsgi.py");
+const WSGI_BRIDGE: &str = include_str!("../../guest/pylon_wsgi.py");
 /// The pre-initialized interpreter's own C (what each run resumes is compiled in as a string).
 const PREINIT_GLUE: (&str, &[(&str, &str)]) = (
     "pylon-preinit",
     &[(
         "pylon_preinit_main.c",
-        include_str!("../../runtime/pylon_preinit_main.c"),
+        include_str!("../../guest/pylon_preinit_main.c"),
     )],
 );
-const RESUME: &str = include_str!("../../runtime/pylon_resume.py");
+const RESUME: &str = include_str!("../../guest/pylon_resume.py");
 
 /// A world of pylon's own glue, compiled with its C files (the exit-code shim, the path
 /// guard, the `pylon` module; or the isolation check) and its bindings.

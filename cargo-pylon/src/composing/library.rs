@@ -17,7 +17,7 @@ use super::cext::{Build, Compiler, Unit};
 use crate::support::fs::copy_dir;
 use crate::support::stamp::Fingerprint;
 use crate::workspace::discover::{Cap, LocatedLibrary};
-use crate::workspace::manifest::{Configure, Library};
+use crate::workspace::manifest::{Configure, Library, Source};
 
 /// What a configured library's build runs besides the WASI toolchain: (package, program).
 const BUILD_TOOLS: &[(&str, &str)] = &[("make", "/usr/bin/make"), ("perl", "/usr/bin/perl")];
@@ -34,12 +34,12 @@ pub fn objects(build: &Build, cap: &Cap) -> Result<Vec<PathBuf>> {
         .flat_map(|l| &l.defines)
         .map(|d| format!("-D{d}"))
         .collect();
-    let module = cap
-        .meta
-        .extension
-        .source
-        .strip_prefix(crate::workspace::manifest::CPYTHON_SOURCE)
-        .expect("validated");
+    let Source::Cpython(module) = &cap.meta.extension.source else {
+        bail!(
+            "cap {}: a library cap's extension.source names CPython's module",
+            cap.package
+        );
+    };
     let cpython_root = build.cpython.source_dir();
     let dir = build.dir.join("caps").join(&cap.package);
     let mut objects = built.objects;

@@ -72,7 +72,7 @@ fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
 
 /// What the pre-initialized interpreter is made from.
 pub struct Inputs<'a> {
-    /// The reactor link of the interpreter (runtime/pylon_preinit_main.c inside).
+    /// The reactor link of the interpreter (guest/pylon_preinit_main.c inside).
     pub core: &'a Path,
     /// The composition's layout: its runtime prefix and site folder are mounted as a run
     /// mounts them, so the snapshot's import caches name the same folders.

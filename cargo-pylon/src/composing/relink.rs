@@ -94,9 +94,9 @@ fn run(
 }
 
 /// wasi-libc functions pylon's glue stands in front of: proc_exit keeps the exit code
-/// (runtime/pylon_exit.c); the path calls refuse a path that is not UTF-8 with EILSEQ
-/// before the preview1 adapter would trap on it (runtime/pylon_paths.c); the descriptor
-/// calls answer for pylon's own /dev/null (runtime/pylon_devnull.c).
+/// (guest/pylon_exit.c); the path calls refuse a path that is not UTF-8 with EILSEQ
+/// before the preview1 adapter would trap on it (guest/pylon_paths.c); the descriptor
+/// calls answer for pylon's own /dev/null (guest/pylon_devnull.c).
 const WRAPPED: &[&str] = &[
     "__wasi_proc_exit",
     "__wasi_fd_read",

@@ -18,7 +18,7 @@ use crate::composing::compose::Composed;
 pub const SKIP_EXIT: u8 = 77;
 const TIMEOUT: Duration = Duration::from_secs(300);
 const OUTPUT_LIMIT: usize = 1 << 20;
-const HOSTILE_HELPER: &str = include_str!("../../runtime/pylon_hostile.py");
+const HOSTILE_HELPER: &str = include_str!("../../guest/pylon_hostile.py");
 /// Where the helper is mounted in the guest (read by `PYTHONPATH`).
 const HELPER_DIR: &str = "/pylon/testing";
 

@@ -39,7 +39,7 @@ const PYTEST: &[(&str, &str, &str)] = &[
     ),
 ];
 
-const PLUGIN: &str = include_str!("../../runtime/upstream_plugin.py");
+const PLUGIN: &str = include_str!("../../guest/upstream_plugin.py");
 
 /// Runs pytest on the arguments after `-c`, from the source tree's top folder. The guest
 /// has no `os.dup`, hence `--capture=sys` and no faulthandler plugin; the logging plugin

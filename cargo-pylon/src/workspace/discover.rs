@@ -7,7 +7,7 @@ use cargo_metadata::{semver::Version, MetadataCommand, Package};
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
+use super::manifest::{self, CapManifest, Linkage, Source, WorkspaceSettings};
 use crate::support::stamp::Fingerprint;
 
 /// The workspace as pylon sees it.
@@ -96,9 +96,10 @@ impl Cap {
     /// The hand-written C source of the extension, in the crate: none when the extension
     /// is generated, or is CPython's own module (a library cap).
     pub fn c_source(&self) -> Option<PathBuf> {
-        let source = &self.meta.extension.source;
-        (source != "generated" && !source.starts_with(manifest::CPYTHON_SOURCE))
-            .then(|| self.path(Path::new(source)))
+        match &self.meta.extension.source {
+            Source::File(path) => Some(self.path(path)),
+            Source::Generated | Source::Cpython(_) => None,
+        }
     }
 }
 
@@ -394,8 +395,8 @@ fn validate_library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
             cap.dir.display()
         );
     }
-    let Some(file) = meta.extension.source.strip_prefix(manifest::CPYTHON_SOURCE) else {
-        bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), meta.extension.source);
+    let Source::Cpython(file) = &meta.extension.source else {
+        bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), String::from(meta.extension.source.clone()));
     };
     if file.is_empty()
         || !meta
@@ -405,9 +406,8 @@ fn validate_library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         bail!(
-            "{}: {:?} with module {:?} is not a CPython module",
+            "{}: \"cpython:{file}\" with module {:?} is not a CPython module",
             at("extension"),
-            meta.extension.source,
             meta.extension.module
         );
     }

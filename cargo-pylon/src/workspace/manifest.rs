@@ -185,8 +185,44 @@ pub fn expand(root: &std::path::Path, pattern: &str) -> anyhow::Result<Vec<PathB
     Ok(matched)
 }
 
-/// `extension.source` of a library cap: files (or a pattern) of the pinned CPython source.
-pub const CPYTHON_SOURCE: &str = "cpython:";
+/// What an extension's C comes from: `extension.source`, one of `"generated"`,
+/// `"cpython:<files or pattern>"` or a C file of the crate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(from = "String", into = "String")]
+pub enum Source {
+    /// `"generated"`: pylon writes it from the cap's WIT at compose time.
+    Generated,
+    /// `"cpython:Modules/zlibmodule.c"`: CPython's own module, files or a pattern of the
+    /// pinned source (a library cap's).
+    Cpython(String),
+    /// A hand-written C file, relative to the crate.
+    File(PathBuf),
+}
+
+const GENERATED: &str = "generated";
+const CPYTHON_SOURCE: &str = "cpython:";
+
+impl From<String> for Source {
+    fn from(text: String) -> Self {
+        if text == GENERATED {
+            Source::Generated
+        } else if let Some(files) = text.strip_prefix(CPYTHON_SOURCE) {
+            Source::Cpython(files.to_string())
+        } else {
+            Source::File(text.into())
+        }
+    }
+}
+
+impl From<Source> for String {
+    fn from(source: Source) -> Self {
+        match source {
+            Source::Generated => GENERATED.to_string(),
+            Source::Cpython(files) => format!("{CPYTHON_SOURCE}{files}"),
+            Source::File(path) => path.display().to_string(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -234,8 +270,8 @@ pub enum Linkage {
 pub struct Extension {
     /// The builtin module name, such as `_blake3_cap`.
     pub module: String,
-    /// A C source file relative to the crate, or `generated`.
-    pub source: String,
+    /// Where its C comes from.
+    pub source: Source,
     /// The WIT folder, relative to the crate.
     #[serde(default = "default_wit")]
     pub wit: PathBuf,

@@ -10,7 +10,7 @@ fn fresh_then_noop_then_one_cap_changed() {
     let out = ws.pylon(&["compose"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("1 cap: blake3"),
+        text(&out.stdout).contains("1 cap: blake3 composed in"),
         "{}",
         text(&out.stdout)
     );

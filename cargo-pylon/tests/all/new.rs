@@ -128,7 +128,7 @@ fn new_adds_a_workspace_member_when_no_glob_covers_it() {
     let out = ws.pylon(&["compose"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("2 caps: blake3, tiny"),
+        text(&out.stdout).contains("2 caps: blake3, tiny composed in"),
         "{}",
         text(&out.stdout)
     );

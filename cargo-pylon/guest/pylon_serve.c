@@ -2,7 +2,7 @@
  *
  * The host calls the exported `handle` once per instance. CPython is initialized by
  * `wizer.initialize` before the snapshot (or here, on a cold instance), the WSGI bridge
- * (`pylon_wsgi`, compiled in from runtime/pylon_wsgi.py) is ready, and the application
+ * (`pylon_wsgi`, compiled in from guest/pylon_wsgi.py) is ready, and the application
  * is imported. The bridge reaches the exchange through the builtin `_pylon_http`, whose
  * functions below own every wasi:http handle: nothing of the exchange is left open when
  * `handle` returns, and an exchange Python leaves unanswered gets a 500. */

@@ -1,6 +1,7 @@
-//! The runtime tree the interpreter sees at its prefix: the standard library with
-//! bytecode compiled ahead of time (the guest mounts it read-only, so it could never
-//! write `__pycache__` itself), the host build's sysconfig data, and `lib-dynload/`.
+//! The runtime prefix: the tree the interpreter sees at its compiled-in prefix, the
+//! standard library with bytecode compiled ahead of time (the guest mounts it read-only,
+//! so it could never write `__pycache__` itself), the host build's sysconfig data, and
+//! `lib-dynload/`.
 
 use std::path::Path;
 use std::process::Command;

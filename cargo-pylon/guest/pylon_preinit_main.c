@@ -4,7 +4,7 @@
  * What belongs to one run is that run's own: argv (the command or the script, sys.argv
  * and sys.orig_argv), the environment (wasi-libc's and os.environ), the preopened folders
  * (wasi-libc asks the host for them again), the random seed, the time zone and stdout's
- * buffering (runtime/pylon_resume.py). The launcher starts this interpreter only for a
+ * buffering (guest/pylon_resume.py). The launcher starts this interpreter only for a
  * command line it can honour (a script or -c, no PYTHON* variables); anything else runs
  * on the cold one. */
 #include <Python.h>
