@@ -80,8 +80,9 @@ impl Args {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let engine = launch::engine::engine()?;
-        let loaded = launch::engine::load(&engine, &component, &home.dir("precompiled")?)?;
+        let cache = home.dir("precompiled")?;
+        let engine = launch::engine::engine(Some(&cache))?;
+        let loaded = launch::engine::load(&engine, &component, &cache)?;
         let handler = Handler::new(&engine, &loaded, requests)?.reporting(Arc::new(server::Logged));
         let server = Arc::new(handler);
         let _ticker = launch::engine::Ticker::start(&engine, Duration::from_millis(10));
