@@ -31,6 +31,9 @@ pub struct Args {
     /// Build the cap around an existing WIT file or folder (the component starts as stubs)
     #[arg(long, value_name = "PATH")]
     from_wit: Option<std::path::PathBuf>,
+    /// Lay the facade out as a package (python/MODULE/__init__.py), for an API with submodules
+    #[arg(long)]
+    package: bool,
 }
 
 impl Args {
@@ -45,6 +48,7 @@ impl Args {
             },
             interface: self.interface,
             from_wit: self.from_wit,
+            package: self.package,
         };
         let written = newcap::create(&ws.root, &spec)?;
         println!("created cap `{}`:", spec.name);

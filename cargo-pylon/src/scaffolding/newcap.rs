@@ -16,6 +16,34 @@ pub struct Spec {
     pub interface: Option<String>,
     /// An existing WIT file or folder to build the cap around.
     pub from_wit: Option<PathBuf>,
+    /// Lay the facade out as a package (`python/<module>/__init__.py`), as upstream
+    /// projects with submodules are.
+    pub package: bool,
+}
+
+/// Where the facade is written, what the manifest's `facade` and `dest` name.
+struct Facade {
+    file: String,
+    facade: String,
+    dest: String,
+}
+
+impl Facade {
+    fn of(spec: &Spec, module: &str) -> Self {
+        if spec.package {
+            Self {
+                file: format!("python/{module}/__init__.py"),
+                facade: format!("python/{module}"),
+                dest: module.to_string(),
+            }
+        } else {
+            Self {
+                file: format!("python/{module}.py"),
+                facade: format!("python/{module}.py"),
+                dest: format!("{module}.py"),
+            }
+        }
+    }
 }
 
 /// The interface a `--from-wit` cap is built around, and the WIT files to copy.
@@ -178,7 +206,7 @@ pub fn create(workspace_root: &Path, spec: &Spec) -> Result<Vec<PathBuf>> {
                 wit(spec, &ns, &pkg, &iface, &version),
             ),
             ("src/lib.rs".into(), rust(spec, &ns, &pkg, &iface)),
-            (format!("python/{module}.py"), facade(&module, &ext)),
+            (Facade::of(spec, &module).file, facade(&module, &ext)),
             (format!("tests/{snake}_smoke.py"), smoke(&module)),
             (format!("tests/{snake}_hostile.py"), hostile(&module, &ext)),
         ]),
@@ -191,7 +219,7 @@ pub fn create(workspace_root: &Path, spec: &Spec) -> Result<Vec<PathBuf>> {
                 ),
                 ("src/lib.rs".into(), stub_rust(spec)),
                 (
-                    format!("python/{module}.py"),
+                    Facade::of(spec, &module).file,
                     reexport_facade(&module, &ext),
                 ),
                 (
@@ -356,9 +384,11 @@ version = "{version}"
 
 [package.metadata.pylon.provides]
 module = "{module}"
-facade = "python/{module}.py"
-dest = "{module}.py"
+facade = "{facade}"
+dest = "{dest}"
 "#,
+        facade = Facade::of(spec, module).facade,
+        dest = Facade::of(spec, module).dest,
         name = spec.name,
         snake = spec.name.replace('-', "_"),
         linkage = match spec.linkage {
@@ -547,9 +577,10 @@ fn readme(spec: &Spec, module: &str, ext: &str) -> String {
 - `wit/{name}.wit`: the contract (edit it first);\n\
 - `src/lib.rs`: the component that implements it (Rust, built for wasm32-wasip2);\n\
 - the CPython extension `{ext}` is generated from the WIT at compose time;\n\
-- `python/{module}.py`: the facade users import;\n\
+- `{facade}`: the facade users import;\n\
 - `tests/{snake}_smoke.py` and `tests/{snake}_hostile.py` (bad input in, only Python\n  exceptions out): run by `cargo pylon smoke`.\n\n\
 ```sh\ncargo pylon compose && cargo pylon smoke\n```\n",
+        facade = Facade::of(spec, module).file,
         name = spec.name,
         snake = spec.name.replace('-', "_")
     )

@@ -44,3 +44,39 @@ fn new_writes_the_example_cap() {
         assert_golden(&golden.join(&name), &text);
     }
 }
+
+#[test]
+fn new_with_package_lays_the_facade_out_as_a_package_discovery_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    cargo_pylon::scaffolding::scratch::copy_workspace(workspace(), &["blake3"], dir.path())
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-pylon"))
+        .args(["pylon", "new", "geo-tools", "--package"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cap = dir.path().join("caps/geo-tools");
+    assert!(cap.join("python/geo_tools/__init__.py").is_file());
+    assert!(!cap.join("python/geo_tools.py").exists());
+    let ws =
+        cargo_pylon::workspace::discover::workspace(Some(&dir.path().join("Cargo.toml"))).unwrap();
+    let geo = ws
+        .caps
+        .iter()
+        .find(|c| c.package == "geo-tools-cap")
+        .unwrap();
+    let provides = geo.meta.provides.as_ref().unwrap();
+    assert_eq!(provides.dest, Path::new("geo_tools"));
+    let files = geo.facade_files().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|(_, dest)| dest == Path::new("geo_tools/__init__.py")),
+        "{files:?}"
+    );
+}
