@@ -131,7 +131,7 @@ pub fn compose(
         .iter()
         .filter(|c| c.meta.linkage != Linkage::Interpreter)
     {
-        crate::workspace::discover::requires_imported(cap)?;
+        crate::workspace::validate::requires_imported(cap)?;
     }
     let (libraries, with_components): (Vec<&Cap>, Vec<&Cap>) = caps
         .iter()

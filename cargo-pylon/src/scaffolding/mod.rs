@@ -2,3 +2,4 @@
 
 pub mod newcap;
 pub mod scratch;
+mod templates;

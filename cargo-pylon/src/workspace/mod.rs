@@ -2,4 +2,5 @@
 
 pub mod discover;
 pub mod manifest;
+pub mod validate;
 pub mod wit;

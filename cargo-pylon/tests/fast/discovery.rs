@@ -67,7 +67,7 @@ fn a_required_version_the_world_does_not_import_is_named_with_the_fix() {
     .unwrap();
     let err = format!(
         "{:#}",
-        discover::requires_imported(&ws.caps[0]).unwrap_err()
+        cargo_pylon::workspace::validate::requires_imported(&ws.caps[0]).unwrap_err()
     );
     assert!(err.contains("requires pylon:blake3/hasher@0.3.0"), "{err}");
     assert!(err.contains("imports pylon:blake3/hasher@0.1.0"), "{err}");
