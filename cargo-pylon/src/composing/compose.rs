@@ -17,7 +17,7 @@ use pylon_sys::{Cpython, Home, Profile, Toolchain};
 use super::cext::{self, Build, Compiler, Flavor, Unit};
 use super::glue::{self, CommandLink, Reactor};
 pub use super::target::{Composed, SiteWheels, Target};
-use super::{buildinfo, capbuild, component, extension, library, plug, preinit, providers};
+use super::{capbuild, component, extension, library, plug, preinit};
 use super::{relink, stage};
 use crate::support::fs::write_if_changed;
 use crate::support::stamp::{Fingerprint, Stamp};
@@ -179,7 +179,7 @@ pub fn compose(
         .filter(|(c, _)| c.meta.linkage == Linkage::Static)
         .map(|(c, p)| (c.package.clone(), (*p).clone()))
         .collect();
-    plug_caps(
+    plug::compose(
         &build,
         &built,
         &statics,
@@ -190,7 +190,7 @@ pub fn compose(
     )?;
 
     // 5. Facades, restaged whole when any changes, so a removed cap leaves nothing behind.
-    stage_site(&build, &caps, composed.site_packages())?;
+    stage::site(&build, &caps, composed.site_packages())?;
 
     // 6. The pre-initialized interpreter, from the facades as staged now; the plan pins it
     //    beside the cold one.
@@ -321,102 +321,4 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
         }
     }
     Ok(fp)
-}
-
-/// `pylon.wasm`: the interpreter with the static caps plugged in, and the plan for the
-/// dynlink ones; an import nobody satisfies is an error here, before any run.
-fn plug_caps(
-    build: &Build,
-    built: &[(&Cap, &PathBuf)],
-    statics: &[(String, PathBuf)],
-    interpreter: &Path,
-    offered: &BTreeSet<String>,
-    link_key: &str,
-    caps: &[&Cap],
-) -> Result<()> {
-    let output = &build.target.output;
-    let mut fp = Fingerprint::new("plug");
-    fp.text(link_key);
-    for (cap, component) in built {
-        fp.text(&format!("{:?}", cap.meta.linkage))
-            .file(component)?;
-    }
-    let plugged = Stamp::new(&build.target.out_dir, "pylon.wasm", &fp);
-    let dynlinks: Vec<providers::Dynlink> = built
-        .iter()
-        .filter(|(c, _)| c.meta.linkage == Linkage::Dynlink)
-        .map(|(cap, component)| providers::Dynlink { cap, component })
-        .collect();
-    let plan_path = pylon_runtime::plan::beside(output);
-    let written: Vec<&Path> = std::iter::once(output.as_path())
-        .chain((!dynlinks.is_empty()).then_some(plan_path.as_path()))
-        .collect();
-    if plugged.fresh(&written) && providers::intact(&dynlinks, output) {
-        return Ok(());
-    }
-    let step = Step::start("compose pylon.wasm").log_to(&build.log)?;
-    let bytes = std::fs::read(interpreter)
-        .with_context(|| format!("cannot read {}", interpreter.display()))?;
-    let composed = if statics.is_empty() {
-        bytes
-    } else {
-        plug::plug(&bytes, statics)?
-    };
-    let unsatisfied = plug::foreign_imports(&composed)?;
-    let plan = providers::stage(&dynlinks, &unsatisfied, output, &composed)?;
-    let claimed = providers::claimed(plan.as_ref());
-    plug::check_satisfied(
-        &unsatisfied.difference(&claimed).cloned().collect(),
-        offered,
-    )?;
-    crate::support::fs::write_atomically(output, &composed)?;
-    if let Some(plan) = &plan {
-        plan.write(&plan_path)?;
-    }
-    step.finish();
-    plugged.record()?;
-    buildinfo::write_manifest(build, caps, built)
-}
-
-/// The site folder: every cap's facade, the stubs of generated extensions and the
-/// workspace's wheels, restaged whole when any changes.
-fn stage_site(build: &Build, caps: &[&Cap], site_packages: &Path) -> Result<()> {
-    let mut fp = Fingerprint::new("facades");
-    for cap in caps {
-        for (from, dest) in cap.facade_files()? {
-            fp.file(&from)?.text(&dest.display().to_string());
-        }
-    }
-    let stubs: Vec<PathBuf> = caps
-        .iter()
-        .filter(|c| c.c_source().is_none())
-        .map(|c| {
-            let module = &c.meta.extension.module;
-            build
-                .dir
-                .join("caps")
-                .join(&c.package)
-                .join(format!("{module}.pyi"))
-        })
-        .filter(|p| p.is_file())
-        .collect();
-    for stub in &stubs {
-        fp.file(stub)?;
-    }
-    let wheels = build
-        .target
-        .site
-        .as_ref()
-        .map(SiteWheels::resolve)
-        .transpose()?
-        .unwrap_or_default();
-    for wheel in &wheels {
-        fp.text(&wheel.display().to_string());
-    }
-    let staged = Stamp::new(&build.dir, "facades", &fp);
-    if !staged.fresh(&[site_packages]) {
-        stage::facades(caps, &stubs, &wheels, site_packages)?;
-        staged.record()?;
-    }
-    Ok(())
 }

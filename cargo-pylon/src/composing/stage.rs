@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::cext::Build;
+use super::target::SiteWheels;
 use crate::support::archive::unzip;
+use crate::support::stamp::{Fingerprint, Stamp};
 use crate::workspace::discover::Cap;
 
 /// Rebuild `dir` with every cap's facade at its destination, `stubs` (`.pyi` files of
@@ -57,4 +60,47 @@ pub fn copy_facade(cap: &Cap, into: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
         })?;
     }
     Ok(files)
+}
+
+/// The site folder: every cap's facade, the stubs of generated extensions and the
+/// workspace's wheels, restaged whole when any changes.
+pub fn site(build: &Build, caps: &[&Cap], site_packages: &Path) -> Result<()> {
+    let mut fp = Fingerprint::new("facades");
+    for cap in caps {
+        for (from, dest) in cap.facade_files()? {
+            fp.file(&from)?.text(&dest.display().to_string());
+        }
+    }
+    let stubs: Vec<PathBuf> = caps
+        .iter()
+        .filter(|c| c.c_source().is_none())
+        .map(|c| {
+            let module = &c.meta.extension.module;
+            build
+                .dir
+                .join("caps")
+                .join(&c.package)
+                .join(format!("{module}.pyi"))
+        })
+        .filter(|p| p.is_file())
+        .collect();
+    for stub in &stubs {
+        fp.file(stub)?;
+    }
+    let wheels = build
+        .target
+        .site
+        .as_ref()
+        .map(SiteWheels::resolve)
+        .transpose()?
+        .unwrap_or_default();
+    for wheel in &wheels {
+        fp.text(&wheel.display().to_string());
+    }
+    let staged = Stamp::new(&build.dir, "facades", &fp);
+    if !staged.fresh(&[site_packages]) {
+        facades(caps, &stubs, &wheels, site_packages)?;
+        staged.record()?;
+    }
+    Ok(())
 }
