@@ -16,21 +16,25 @@ fn files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-#[test]
-fn new_writes_the_example_cap() {
+/// `cargo pylon new ARGS` in a scratch workspace holding the blake3 cap.
+fn new(args: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     cargo_pylon::scaffolding::scratch::copy_workspace(workspace(), &["blake3"], dir.path())
         .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-pylon"))
-        .args(["pylon", "new", "greeting"])
+        .args(["pylon", "new"])
+        .args(args)
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    dir
+}
+
+#[test]
+fn new_writes_the_example_cap() {
+    let dir = new(&["greeting"]);
     let (written, golden) = (
         dir.path().join("caps/greeting"),
         workspace().join("examples/greeting"),
@@ -47,19 +51,7 @@ fn new_writes_the_example_cap() {
 
 #[test]
 fn new_with_package_lays_the_facade_out_as_a_package_discovery_accepts() {
-    let dir = tempfile::tempdir().unwrap();
-    cargo_pylon::scaffolding::scratch::copy_workspace(workspace(), &["blake3"], dir.path())
-        .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-pylon"))
-        .args(["pylon", "new", "geo-tools", "--package"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = new(&["geo-tools", "--package"]);
     let cap = dir.path().join("caps/geo-tools");
     assert!(cap.join("python/geo_tools/__init__.py").is_file());
     assert!(!cap.join("python/geo_tools.py").exists());
