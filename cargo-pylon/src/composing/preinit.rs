@@ -62,12 +62,84 @@ fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
         .build()
         .context("cannot start the async runtime")?;
     let mut wizer = wasmtime_wizer::Wizer::new();
-    wizer.init_func("wizer.initialize");
-    let snapshot = runtime.block_on(wizer.run(&mut store, module, async |store, module| {
-        linker.define_unknown_imports_as_traps(module)?;
-        linker.instantiate_async(store, module).await
-    }));
-    snapshot.map_err(anyhow::Error::from)
+    wizer.init_func(INIT_FUNC);
+    // Wizer instruments the module and rewrites it from the instance's state; running it in
+    // between is this engine's (wizer's own runner would bring wasmtime features, such as
+    // its on-disk cache and GC, that pylon never uses into every build of cargo-pylon).
+    let (cx, instrumented) = wizer.instrument(module).map_err(anyhow::Error::from)?;
+    let module = wasmtime::Module::new(&engine, &instrumented).map_err(anyhow::Error::from)?;
+    linker
+        .define_unknown_imports_as_traps(&module)
+        .map_err(anyhow::Error::from)?;
+    runtime.block_on(async {
+        let instance = linker
+            .instantiate_async(&mut store, &module)
+            .await
+            .map_err(anyhow::Error::from)?;
+        // A reactor's constructors first, as wizer's own runner does.
+        if let Ok(ctors) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+            ctors
+                .call_async(&mut store, ())
+                .await
+                .map_err(anyhow::Error::from)
+                .context("the reactor's `_initialize` trapped")?;
+        }
+        instance
+            .get_typed_func::<(), ()>(&mut store, INIT_FUNC)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("the interpreter exports no `{INIT_FUNC}`"))?
+            .call_async(&mut store, ())
+            .await
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("`{INIT_FUNC}` trapped"))?;
+        let mut state = Initialized {
+            store: &mut store,
+            instance,
+        };
+        wizer
+            .snapshot(&cx, &mut state)
+            .await
+            .map_err(anyhow::Error::from)
+    })
+}
+
+/// The function the pre-initialized interpreter exports to initialize CPython.
+const INIT_FUNC: &str = "wizer.initialize";
+
+/// An instance after its initialization, as wizer reads it for the snapshot.
+struct Initialized<'a, T: 'static> {
+    store: &'a mut wasmtime::Store<T>,
+    instance: wasmtime::Instance,
+}
+
+impl<T: Send> wasmtime_wizer::InstanceState for Initialized<'_, T> {
+    async fn global_get(
+        &mut self,
+        name: &str,
+        _type: wasmtime_wizer::ValType,
+    ) -> wasmtime_wizer::SnapshotVal {
+        use wasmtime_wizer::SnapshotVal;
+        let global = self
+            .instance
+            .get_global(&mut *self.store, name)
+            .expect("wizer names the instance's own globals");
+        match global.get(&mut *self.store) {
+            wasmtime::Val::I32(x) => SnapshotVal::I32(x),
+            wasmtime::Val::I64(x) => SnapshotVal::I64(x),
+            wasmtime::Val::F32(x) => SnapshotVal::F32(x),
+            wasmtime::Val::F64(x) => SnapshotVal::F64(x),
+            wasmtime::Val::V128(x) => SnapshotVal::V128(x.as_u128()),
+            other => panic!("a global of a type wizer does not snapshot: {other:?}"),
+        }
+    }
+
+    async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
+        let memory = self
+            .instance
+            .get_memory(&mut *self.store, name)
+            .expect("wizer names the instance's own memories");
+        contents(memory.data(&*self.store))
+    }
 }
 
 /// What the pre-initialized interpreter is made from.
