@@ -22,14 +22,7 @@ fn main() -> ExitCode {
     match run(&out, args.collect()) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            // The error's causes, as a host would log them.
-            let mut message = err.to_string();
-            let mut source = std::error::Error::source(&err);
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            eprintln!("error: {message}");
+            eprintln!("error: {err}");
             ExitCode::FAILURE
         }
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 
-use crate::error::IntoAnyhow;
+use crate::error::{Classify, IntoAnyhow};
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
@@ -26,7 +26,11 @@ const MAX_WASM_STACK: usize = 8 << 20;
 /// compiled per function under `cache_dir/functions`, so a component that differs from one
 /// compiled before in a few functions (an interpreter relinked after one cap changed)
 /// compiles only those.
-pub fn engine(cache_dir: Option<&Path>) -> Result<Engine> {
+pub fn engine(cache_dir: Option<&Path>) -> crate::Result<Engine> {
+    configure(cache_dir).loading()
+}
+
+fn configure(cache_dir: Option<&Path>) -> Result<Engine> {
     let mut config = Config::new();
     if let Some(dir) = cache_dir {
         config
@@ -47,7 +51,11 @@ pub fn engine(cache_dir: Option<&Path>) -> Result<Engine> {
 
 /// `component` compiled for `engine`: memory-mapped from `cache_dir` when it was compiled
 /// before, else compiled now and kept there.
-pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Component> {
+pub fn load(engine: &Engine, component: &Path, cache_dir: &Path) -> crate::Result<Component> {
+    compile_or_map(engine, component, cache_dir).loading()
+}
+
+fn compile_or_map(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<Component> {
     let (source, cached) = cached(engine, component, cache_dir)?;
     if cached.is_file() {
         // SAFETY: the file was written by `precompile_component` of an engine with the
@@ -75,8 +83,8 @@ pub fn is_compiled(engine: &Engine, component: &Path, cache_dir: &Path) -> bool 
 }
 
 /// `component` compiled for `engine`, serialized (what [`load`] keeps in its cache).
-pub fn precompile(engine: &Engine, component: &[u8]) -> Result<Vec<u8>> {
-    engine.precompile_component(component).anyhow()
+pub fn precompile(engine: &Engine, component: &[u8]) -> crate::Result<Vec<u8>> {
+    engine.precompile_component(component).anyhow().loading()
 }
 
 /// (which file, where its compiled version is cached).

@@ -1,8 +1,5 @@
 //! What can go wrong at pylon-runtime's API, as one enum a host can match on.
 
-/// A boxed cause, with the chain of contexts that led to it.
-pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
-
 /// Why a call into pylon-runtime did not give a result.
 ///
 /// A run that Python ended itself, with any exit code, is not an error: it is the
@@ -29,24 +26,26 @@ pub enum Error {
     #[error("the interpreter trapped (a crash inside WebAssembly): {0}")]
     Trap(String),
     /// The composed interpreter could not be loaded: a file is missing or changed since
-    /// compose, its plan does not check, or a component does not link.
-    #[error("cannot load the interpreter")]
-    Load(#[source] Cause),
+    /// compose, its plan does not check, or a component does not link. The message holds
+    /// every cause and the fix.
+    #[error("{0}")]
+    Load(String),
     /// The host could not set a run up: its staging folder, a mount, the async runtime.
-    #[error("cannot set up the run")]
-    Host(#[source] Cause),
+    #[error("{0}")]
+    Host(String),
 }
 
 /// A pylon-runtime result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    // The whole chain of contexts, so a host that prints the error shows each cause.
     pub(crate) fn load(cause: anyhow::Error) -> Self {
-        Self::Load(cause.into())
+        Self::Load(format!("{cause:#}"))
     }
 
     pub(crate) fn host(cause: anyhow::Error) -> Self {
-        Self::Host(cause.into())
+        Self::Host(format!("{cause:#}"))
     }
 }
 

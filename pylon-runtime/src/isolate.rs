@@ -26,8 +26,10 @@ use crate::state::{Bounds, State};
 /// The interface the launcher itself provides to isolated interpreters.
 pub const INTERFACE: &str = "pylon:runtime/isolation@0.1.0";
 
-/// A provider's store data: WASI with no files, the run's output streams and limits.
-pub type ProviderState = State<()>;
+/// A provider's store data: WASI with no files, the run's output streams and limits. It
+/// is the interpreter's store type (its isolation state stays empty), so WASI's host
+/// functions are compiled once for both.
+pub type ProviderState = Guest;
 
 /// How provider stores are made: the same engine, output streams and limits as the run.
 #[derive(Clone)]
@@ -60,7 +62,10 @@ impl Stores {
                 .stderr(pipes.stderr.clone()),
             None => wasi.inherit_stdout().inherit_stderr(),
         };
-        let mut store = Store::new(&self.engine, State::new(wasi.build(), self.bounds, ()));
+        let mut store = Store::new(
+            &self.engine,
+            State::new(wasi.build(), self.bounds, Isolation::default()),
+        );
         self.bounds.apply(&mut store);
         store
     }

@@ -52,7 +52,7 @@ mod sandbox;
 mod staging;
 mod state;
 
-pub use error::{Cause, Error, Result};
+pub use error::{Error, Result};
 pub use forward::Path as Route;
 pub use interpreter::{Interpreter, Options};
 pub use isolate::INTERFACE as ISOLATION;

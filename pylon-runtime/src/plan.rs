@@ -13,6 +13,8 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::error::Classify;
+
 /// Bumped whenever a field changes meaning; a launcher refuses other schemas.
 pub const SCHEMA: u32 = 1;
 /// The plan's name beside `pylon.wasm`.
@@ -126,7 +128,11 @@ impl Plan {
     }
 
     /// Read `path` and check every file it names; `digests` caches verified hashes.
-    pub fn check(path: &Path, digests: &Path) -> Result<Checked> {
+    pub fn check(path: &Path, digests: &Path) -> crate::Result<Checked> {
+        Self::checked(path, digests).loading()
+    }
+
+    fn checked(path: &Path, digests: &Path) -> Result<Checked> {
         if !path.is_file() {
             bail!("there is no dynlink plan at {}\n  fix: run `cargo pylon compose` to write it, or pass an existing --plan", path.display());
         }
