@@ -55,13 +55,30 @@ impl Grant {
     }
 }
 
+/// `HOST[:GUEST][:ro|:rw]`, as `--dir` takes it: the guest path defaults to the host's,
+/// the access to read-write.
 impl FromStr for Grant {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let (host, guest) = match text.split_once(':') {
-            Some((host, guest)) => (host, guest.to_string()),
-            None => (text, String::new()),
+        let parts: Vec<&str> = text.split(':').collect();
+        let access = |mode: &str| {
+            match mode {
+            "ro" => Ok(true),
+            "rw" => Ok(false),
+            other => Err(format!(
+                "--dir {text:?}: unknown access {other:?}; write HOST[:GUEST][:ro|:rw] (for example ./data:/data:ro)"
+            )),
+        }
+        };
+        let (host, guest, read_only) = match parts.as_slice() {
+            [host] => (*host, "", false),
+            [host, mode] if !mode.starts_with('/') && !mode.is_empty() => {
+                (*host, "", access(mode)?)
+            }
+            [host, guest] => (*host, *guest, false),
+            [host, guest, mode] => (*host, *guest, access(mode)?),
+            _ => return Err(format!("--dir {text:?} is not HOST[:GUEST][:ro|:rw]")),
         };
         let host = PathBuf::from(host);
         let host = host
@@ -76,14 +93,17 @@ impl FromStr for Grant {
         let guest = if guest.is_empty() {
             host.display().to_string()
         } else {
-            guest
+            guest.to_string()
         };
         if !guest.starts_with('/') {
             return Err(format!(
                 "guest path {guest:?} must be absolute (for example /data)"
             ));
         }
-        Ok(Self::new(host, guest))
+        Ok(Self {
+            read_only,
+            ..Self::new(host, guest)
+        })
     }
 }
 

@@ -35,18 +35,37 @@ impl PlanArg {
 #[derive(Debug, clap::Args)]
 pub struct SandboxArgs {
     /// Stop the guest after this many seconds of wall time
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
-    /// Cap the guest's linear memory, in MiB
-    #[arg(long, value_name = "MIB")]
+    /// Cap the guest's linear memory, in MiB (at most 4096, all wasm32 can address)
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=MAX_MEMORY_MIB))]
     pub max_memory: Option<u64>,
-    /// Grant a host folder, read-write, at GUEST (default: the same path)
-    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    /// Grant a host folder at GUEST (default: the same path), read-write, or read-only with :ro
+    #[arg(long = "dir", value_name = "HOST[:GUEST][:ro|:rw]")]
     pub dirs: Vec<crate::running::launch::Grant>,
     /// Set an environment variable inside the guest
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     pub env: Vec<(String, String)>,
 }
+
+/// The most `--max-memory` can be: wasm32's 4 GiB.
+const MAX_MEMORY_MIB: u64 = pylon_runtime::WASM32_MEMORY >> 20;
+
+/// `--timeout SECS`: a positive, finite number of seconds that a `Duration` can hold.
+pub fn parse_timeout(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs.is_finite() && secs <= MAX_TIMEOUT_SECS) {
+        return Err(format!(
+            "{text} is not a timeout: give a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}"
+        ));
+    }
+    Ok(secs)
+}
+
+/// A year: longer than any run, and well inside what a `Duration` holds.
+const MAX_TIMEOUT_SECS: f64 = 365.0 * 24.0 * 3600.0;
 
 /// `--env K=V`.
 pub fn parse_env(text: &str) -> Result<(String, String), String> {

@@ -161,6 +161,74 @@ print(sorted(os.listdir("/")))
 }
 
 #[test]
+fn a_folder_granted_read_only_can_be_read_but_not_changed() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("in.txt"), "from host").unwrap();
+    let code = r#"
+print(open('/data/in.txt').read())
+for attempt in (lambda: open('/data/in.txt', 'w'), lambda: open('/data/new.txt', 'w'),
+                lambda: __import__('os').remove('/data/in.txt'), lambda: __import__('os').mkdir('/data/d')):
+    try:
+        attempt()
+    except OSError:
+        print("refused")
+"#;
+    let grant = format!("{}:/data:ro", data.path().display());
+    let run = probe(&["--dir", &grant, "-c", code]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        run.stdout(),
+        "from host\nrefused\nrefused\nrefused\nrefused\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("in.txt")).unwrap(),
+        "from host"
+    );
+    let left: Vec<_> = std::fs::read_dir(data.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "the guest changed a read-only folder");
+    // `:rw` is the default, said out loud.
+    let grant = format!("{}:/data:rw", data.path().display());
+    let run = probe(&[
+        "--dir",
+        &grant,
+        "-c",
+        "open('/data/out.txt', 'w').write('x')",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(data.path().join("out.txt").is_file());
+}
+
+#[test]
+fn a_symlink_out_of_a_granted_folder_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir(data.path().join("sub")).unwrap();
+    let grant = format!("{}:/data", data.path().display());
+    let code = r#"
+import os
+for target, link in [("../outside", "/data/rel"), ("../../../../etc", "/data/sub/deep"),
+                     ("/etc/passwd", "/data/abs"), ("sub/../..", "/data/back"),
+                     ("sub/x", "/data/inside"), ("../in.txt", "/data/sub/up")]:
+    try:
+        os.symlink(target, link)
+        print(link, "made")
+    except PermissionError:
+        print(link, "refused")
+"#;
+    let run = probe(&["--dir", &grant, "-c", code]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        run.stdout(),
+        "/data/rel refused\n/data/sub/deep refused\n/data/abs refused\n/data/back refused\n/data/inside made\n/data/sub/up made\n"
+    );
+    for name in ["rel", "sub/deep", "abs", "back"] {
+        assert!(
+            std::fs::symlink_metadata(data.path().join(name)).is_err(),
+            "{name} exists"
+        );
+    }
+}
+
+#[test]
 fn granted_folders_are_readable_and_writable() {
     let data = tempfile::tempdir().unwrap();
     std::fs::write(data.path().join("in.txt"), "from host").unwrap();
