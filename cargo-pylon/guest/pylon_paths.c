@@ -6,8 +6,10 @@
  * --wrap=__wasi_path_* (relink.rs lists them), so every path wasi-libc hands to the
  * adapter passes through here first and an unrepresentable one fails the call with
  * EILSEQ, as a POSIX system does for a name its file system cannot hold. Python then
- * raises OSError(EILSEQ) and goes on. */
+ * raises OSError(EILSEQ) and goes on. A symlink whose target would lead out of the
+ * granted folder it is made in is refused with EPERM. */
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <wasi/api.h>
@@ -109,10 +111,39 @@ __wasi_errno_t __wrap___wasi_path_rename(__wasi_fd_t fd, const char *old_path, _
     return __real___wasi_path_rename(fd, old_path, new_fd, new_path);
 }
 
+/* How deep `path` (its first `len` bytes) ends below the folder it starts in, starting
+ * `depth` deep; -1 once a `..` leaves that folder. */
+static long depth_after(const char *path, size_t len, long depth) {
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && path[j] != '/') j++;
+        size_t n = j - i;
+        if (n == 2 && path[i] == '.' && path[i + 1] == '.') {
+            if (--depth < 0) return -1;
+        } else if (!(n == 0 || (n == 1 && path[i] == '.'))) {
+            depth++;
+        }
+        i = j + 1;
+    }
+    return depth;
+}
+
+/* Whether a link at `link` (relative to its granted folder) pointing at `target` would
+ * lead out of that folder: the guest could not follow it, but host tools walking the
+ * folder later would. */
+static bool escapes(const char *target, const char *link) {
+    if (target[0] == '/') return true;
+    const char *slash = strrchr(link, '/');
+    long depth = depth_after(link, slash ? (size_t)(slash - link) : 0, 0);
+    return depth < 0 || depth_after(target, strlen(target), depth) < 0;
+}
+
 __wasi_errno_t __real___wasi_path_symlink(const char *, __wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_symlink(const char *old_path, __wasi_fd_t fd, const char *new_path) {
     GUARD(old_path);
     GUARD(new_path);
+    if (escapes(old_path, new_path)) return __WASI_ERRNO_PERM;
     return __real___wasi_path_symlink(old_path, fd, new_path);
 }
 
