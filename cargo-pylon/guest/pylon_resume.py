@@ -3,7 +3,8 @@
 `prepare` runs once, before the snapshot: it imports the modules PYLON_PRELOAD lists.
 Nothing here may import a module a cold start does not have.
 `resume` runs at the start of every run: the snapshot holds the environment, the random
-state and the stdio buffering of the run that made it, so each is taken from this run.
+state and the stdio buffering of the run that made it, so each is taken from this run
+(the random state of every generator alive in the snapshot: pylon_entropy.py, appended).
 """
 
 import os
@@ -11,9 +12,11 @@ import sys
 
 
 def prepare():
+    _watch_generators()
     # __import__, not importlib: a run must find the modules a cold start has, no more.
     for name in filter(None, os.environ.get("PYLON_PRELOAD", "").split(",")):
         __import__(name.strip())
+    _stop_watching()
 
 
 def resume(environ):
@@ -32,8 +35,7 @@ def resume(environ):
     if stdout is not None and not stdout.line_buffering and stdout.isatty():
         stdout.reconfigure(line_buffering=True)
     modules = sys.modules
-    if "random" in modules:
-        modules["random"].seed()
+    _reseed_generators()
     # `time` computed its zone constants at import, in the snapshot's UTC.
     if b"TZ" in environ and "time" in modules:
         _zone_constants(modules["time"])

@@ -23,16 +23,21 @@ _HOP_BY_HOP = frozenset(
 )
 
 
+class Unservable(Exception):
+    """The application file cannot be served as it is: told in one line, no traceback."""
+
+
 def load():
     global _app
     path = os.environ.get("PYLON_WSGI_APP")
     if not path:
-        raise RuntimeError("PYLON_WSGI_APP names no application file")
+        raise Unservable("PYLON_WSGI_APP names no application file")
     folder, name = os.path.split(path)
     stem, ext = os.path.splitext(name)
     if ext != ".py" or not stem.isidentifier():
-        raise RuntimeError(f"{path}: the application must be a .py file with a module name")
+        raise Unservable(f"{name}: the application must be a .py file with a module name")
     sys.path.insert(0, folder)
+    _watch_generators()
     import importlib
 
     for preload in filter(None, os.environ.get("PYLON_PRELOAD", "").split(",")):
@@ -40,13 +45,14 @@ def load():
     module = importlib.import_module(stem)
     app = getattr(module, "application", None)
     if not callable(app):
-        raise RuntimeError(
-            f"{path} defines no WSGI application: name the callable `application` "
+        raise Unservable(
+            f"{name} defines no WSGI application: name the callable `application` "
             f"(for example `application = app` after creating a Flask or Bottle app)"
         )
     _app = app
     if os.environ.get("PYLON_NO_FILES") == "1":
         sys.meta_path.append(_Unbundled())
+    _stop_watching()
 
 
 class _Unbundled:
@@ -148,15 +154,9 @@ class _Response:
             _http.write(data)
 
 
-def _reseed():
-    # The snapshot froze `random`'s state; every request draws its own.
-    module = sys.modules.get("random")
-    if module is not None:
-        module.seed()
-
-
 def serve():
-    _reseed()
+    # The snapshot froze every generator's state; each request draws its own.
+    _reseed_generators()
     request = _http.request()
     environ = _environ(*request)
     response = _Response()

@@ -56,6 +56,8 @@ const PREINIT_GLUE: (&str, &[(&str, &str)]) = (
     )],
 );
 const RESUME: &str = include_str!("../../guest/pylon_resume.py");
+/// Appended to both reactors' Python: per-run randomness for every generator in a snapshot.
+const ENTROPY: &str = include_str!("../../guest/pylon_entropy.py");
 
 /// A world of pylon's own glue, compiled with its C files (the exit-code shim, the path
 /// guard, the `pylon` module; or the isolation check) and its bindings.
@@ -137,7 +139,9 @@ pub fn link_reactor(build: &Build, kind: Reactor, command: &CommandLink, out: &P
         Reactor::Preinit => (RESUME, PREINIT_GLUE, "pylon_resume_source.h"),
     };
     let constant = header.trim_end_matches(".h").to_uppercase();
-    let embedded = format!("static const char {constant}[] = {};\n", c_string(source));
+    // Both snapshots reseed every generator they hold (guest/pylon_entropy.py).
+    let source = format!("{source}\n\n{ENTROPY}");
+    let embedded = format!("static const char {constant}[] = {};\n", c_string(&source));
     let files: Vec<(&str, &str)> = glue_files
         .1
         .iter()

@@ -268,3 +268,40 @@ fn stdout_on_a_terminal_is_line_buffered_as_in_a_cold_start() {
     .unwrap();
     assert_eq!(text(&piped.stdout), "False\n");
 }
+
+/// A generator made while the snapshot was taken (here, by a preloaded facade at import)
+/// is reseeded for every run: no two runs draw the same numbers.
+#[test]
+fn every_generator_in_the_snapshot_draws_anew_in_each_run() {
+    let ws = Scratch::with_blake3();
+    ws.edit(
+        "Cargo.toml",
+        "output = \"out/pylon.wasm\"\n",
+        "output = \"out/pylon.wasm\"\npreload = [\"blake3\"]\n",
+    );
+    let facade = ws.path("caps/blake3/python/blake3/__init__.py");
+    let mut text_of = std::fs::read_to_string(&facade).unwrap();
+    text_of.push_str(
+        "\nimport random as _random\n_rng = _random.Random()\n_seeded = _random.Random(42)\n",
+    );
+    std::fs::write(&facade, text_of).unwrap();
+    let draw = "import sys, blake3, random; print(blake3._rng.random(), random.random(), blake3._seeded.random(), 'blake3' in sys.modules)";
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        let out = ws.pylon(&["probe", "-c", draw]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let line = text(&out.stdout);
+        assert!(line.trim_end().ends_with("True"), "preloaded: {line}");
+        // Seeded explicitly, it keeps its sequence, as in a cold start.
+        assert!(
+            line.contains(" 0.6394267984578837 "),
+            "Random(42) changed: {line}"
+        );
+        seen.insert(line);
+    }
+    assert_eq!(
+        seen.len(),
+        10,
+        "runs repeated a generator's numbers: {seen:?}"
+    );
+}
