@@ -324,12 +324,27 @@ static bool start(void) {
         bridge = PyImport_ExecCodeModuleWithPathnames("pylon_wsgi", code, "pylon_wsgi.py", NULL);
         Py_DECREF(code);
     }
-    PyObject *loaded = bridge ? PyObject_CallMethod(bridge, "load", NULL) : NULL;
+    PyObject *unservable = bridge ? PyObject_GetAttrString(bridge, "Unservable") : NULL;
+    PyObject *loaded = unservable ? PyObject_CallMethod(bridge, "load", NULL) : NULL;
     if (loaded == NULL) {
-        PyErr_Print();
+        /* A problem with the application file itself is one line; anything else is
+         * Python's own account, traceback and all. */
+        if (unservable != NULL && PyErr_ExceptionMatches(unservable)) {
+            PyObject *raised = PyErr_GetRaisedException();
+            PyObject *text = PyObject_Str(raised);
+            const char *message = text ? PyUnicode_AsUTF8(text) : NULL;
+            fprintf(stderr, "pylon serve: %s\n", message ? message : "the application cannot be served");
+            PyErr_Clear();
+            Py_XDECREF(text);
+            Py_XDECREF(raised);
+        } else {
+            PyErr_Print();
+        }
+        Py_XDECREF(unservable);
         Py_CLEAR(bridge);
         return false;
     }
+    Py_DECREF(unservable);
     Py_DECREF(loaded);
     return true;
 }

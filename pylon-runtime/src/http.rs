@@ -150,7 +150,18 @@ impl Handler {
         request: hyper::Request<hyper::body::Incoming>,
     ) -> Result<hyper::Response<Body>> {
         let requests = &self.requests;
-        let mut wasi = requests.wasi().hosting()?;
+        let (method, path) = (
+            request.method().to_string(),
+            request.uri().path().to_string(),
+        );
+        // Out of file handles (or any host failure) is a busy server, not a dropped client.
+        let mut wasi = match requests.wasi() {
+            Ok(wasi) => wasi,
+            Err(err) => {
+                self.report.failed(&method, &path, &format!("{err:#}"));
+                return Ok(busy());
+            }
+        };
         wasi.allow_blocking_current_thread(true);
         let http = Http {
             ctx: WasiHttpCtx::new(),
@@ -217,6 +228,16 @@ impl Handler {
             }
         }
     }
+}
+
+/// 503 with Retry-After: the server cannot take the request now.
+pub fn busy() -> hyper::Response<Body> {
+    let mut response = plain(503, "Service Unavailable: try again shortly\n");
+    response.headers_mut().insert(
+        hyper::header::RETRY_AFTER,
+        hyper::header::HeaderValue::from_static("1"),
+    );
+    response
 }
 
 /// A plain-text answer with `status`.

@@ -19,7 +19,7 @@ use pylon_runtime::http::Handler;
 #[derive(Debug, clap::Args)]
 #[command(
     mut_arg("timeout", |a| a.help("Stop a request's instance after this many seconds of wall time")),
-    mut_arg("max_memory", |a| a.help("Cap each request's linear memory, in MiB")),
+    mut_arg("max_memory", |a| a.help("Cap each request's linear memory, in MiB (at most 4096)")),
 )]
 pub struct Args {
     /// The Python file whose `application` is the WSGI callable (PEP 3333)
@@ -39,6 +39,15 @@ pub struct Args {
     /// How long in-flight requests may run after SIGINT/SIGTERM
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     grace: u64,
+    /// Connections served at once; more are answered 503 with Retry-After
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    max_connections: u64,
+    /// How long a client may take to send a request's headers
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = super::parse_timeout)]
+    header_timeout: f64,
+    /// No access log (otherwise a line per request on stderr: method, path, status, bytes, time)
+    #[arg(long)]
+    quiet: bool,
 }
 
 impl Args {
@@ -90,7 +99,19 @@ impl Args {
             let listener = tokio::net::TcpListener::bind(self.addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", self.addr))?;
-            server::run(server, listener, &self.app, Duration::from_secs(self.grace)).await
+            let limits = server::Limits {
+                max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+                header_timeout: Duration::from_secs_f64(self.header_timeout),
+                quiet: self.quiet,
+            };
+            server::run(
+                server,
+                listener,
+                &self.app,
+                Duration::from_secs(self.grace),
+                limits,
+            )
+            .await
         })?;
         Ok(ExitCode::SUCCESS)
     }

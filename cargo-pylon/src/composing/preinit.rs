@@ -90,8 +90,11 @@ fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
             .with_context(|| format!("the interpreter exports no `{INIT_FUNC}`"))?
             .call_async(&mut store, ())
             .await
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("`{INIT_FUNC}` trapped"))?;
+            .map_err(|err| match err.downcast_ref::<wasmtime::Trap>() {
+                // The guest has said why on stderr; its wasm backtrace says nothing more.
+                Some(trap) => anyhow::anyhow!("`{INIT_FUNC}` stopped ({trap})"),
+                None => anyhow::Error::from(err),
+            })?;
         let mut state = Initialized {
             store: &mut store,
             instance,

@@ -43,6 +43,23 @@ impl RequestReport for Logged {
     }
 }
 
+/// How the server holds under load and fault.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; one more is answered 503 with Retry-After and closed.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// Leave out the access log (a line per request).
+    pub quiet: bool,
+}
+
+/// What a connection over [`Limits::max_connections`] is answered.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 36\r\nConnection: close\r\n\r\nService Unavailable: server is busy\n";
+
+/// How long accepting waits after a failure (such as EMFILE), so the loop never spins.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
 /// Announce that `app` is served ([`BANNER`]), accept connections until SIGINT or
 /// SIGTERM, then let in-flight requests finish (for at most `grace`) and return.
 pub async fn run(
@@ -50,6 +67,7 @@ pub async fn run(
     listener: TcpListener,
     app: &std::path::Path,
     grace: Duration,
+    limits: Limits,
 ) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // Watched from before the first accept, and across the loop, so no signal falls between
@@ -60,31 +78,47 @@ pub async fn run(
     let addr = listener
         .local_addr()
         .context("the listener has no address")?;
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut failing = AcceptFailures::default();
     eprintln!("{BANNER}{addr}/ serves {} (Ctrl-C stops)", app.display());
     let signal = loop {
         let (stream, _peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(err) => {
-                    eprintln!("pylon serve: accepting a connection failed: {err}");
+                    failing.note(&err);
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }
             },
             _ = sigint.recv() => break "SIGINT",
             _ = sigterm.recv() => break "SIGTERM",
         };
+        failing.recovered();
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
+        };
         let server = server.clone();
-        let service = hyper::service::service_fn(move |request| server.clone().handle(request));
+        let service = hyper::service::service_fn(move |request| {
+            logged(server.clone(), request, limits.quiet)
+        });
         let connection = http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
             .keep_alive(true)
+            // A client that shuts its side after sending a whole request still gets the
+            // answer.
+            .half_close(true)
             .serve_connection(TokioIo::new(stream), service);
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(err) = watched.await {
-                if !err.is_incomplete_message() {
+                if !err.is_incomplete_message() && !err.is_timeout() {
                     eprintln!("pylon serve: connection error: {err}");
                 }
             }
+            drop(permit);
         });
     };
     eprintln!("pylon serve: {signal}: finishing the requests in flight");
@@ -99,4 +133,66 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// A request answered by `server`, with its access-log line unless `quiet`.
+async fn logged(
+    server: Arc<Handler>,
+    request: hyper::Request<hyper::body::Incoming>,
+    quiet: bool,
+) -> pylon_runtime::Result<hyper::Response<pylon_runtime::http::Body>> {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let started = std::time::Instant::now();
+    let response = server.handle(request).await?;
+    if !quiet {
+        let bytes = response
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        eprintln!(
+            "pylon serve: {method} {path} {} {bytes} B {:.1} ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    Ok(response)
+}
+
+/// Answer a connection over the limit 503 and close it.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let _ = stream.write_all(BUSY).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Accept failures (EMFILE when out of file handles) are logged once per burst, not once
+/// per turn of the loop.
+#[derive(Default)]
+struct AcceptFailures {
+    since: Option<std::time::Instant>,
+    count: u64,
+}
+
+impl AcceptFailures {
+    fn note(&mut self, err: &std::io::Error) {
+        if self.since.is_none() {
+            eprintln!(
+                "pylon serve: accepting connections fails ({err}); retrying every {} ms",
+                ACCEPT_BACKOFF.as_millis()
+            );
+            self.since = Some(std::time::Instant::now());
+        }
+        self.count += 1;
+    }
+
+    fn recovered(&mut self) {
+        if let Some(since) = self.since.take() {
+            eprintln!(
+                "pylon serve: accepting again after {} failures in {:.1} s",
+                std::mem::take(&mut self.count),
+                since.elapsed().as_secs_f64()
+            );
+        }
+    }
 }

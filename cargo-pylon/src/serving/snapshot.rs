@@ -126,7 +126,7 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
         adapter,
         &composed.components,
         || {
-            format!("initializing the interpreter with {} failed (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
+            format!("cannot serve {} (Python's account is above)\n  fix: run it with `cargo pylon probe` to see it import", app.file.display())
         },
     )?;
     if host == Host::Proxy {

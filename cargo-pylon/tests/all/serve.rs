@@ -481,3 +481,138 @@ fn the_example_app_greets_and_digests_uploads() {
         blake3::hash(&upload).to_hex().as_str()
     );
 }
+
+/// Generators made when the application was imported (before the snapshot) draw anew in
+/// every request.
+#[test]
+fn module_level_generators_differ_in_every_request() {
+    let server = Server::pylon(&fixture("random_app.py"), &[]);
+    let agent = agent();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        let (status, body) = call(&agent, "GET", &format!("{}/", server.base), None);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let reply = json(&body);
+        seen.insert((reply["rng"].to_string(), reply["random"].to_string()));
+    }
+    let rng: std::collections::BTreeSet<_> = seen.iter().map(|(r, _)| r).collect();
+    assert_eq!(
+        rng.len(),
+        100,
+        "a module-level Random() repeated across requests"
+    );
+    let global: std::collections::BTreeSet<_> = seen.iter().map(|(_, g)| g).collect();
+    assert_eq!(
+        global.len(),
+        100,
+        "random.random() repeated across requests"
+    );
+}
+
+/// A file that defines no `application` is said to be one, in one line, with no wasm
+/// backtrace.
+#[test]
+fn an_app_without_an_application_is_named_in_one_line() {
+    common::ready();
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("noapp.py");
+    std::fs::write(&app, "app = None\n").unwrap();
+    let out = common::pylon(&["serve", app.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "pylon serve: noapp.py defines no WSGI application: name the callable `application`"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Traceback"), "{stderr}");
+    assert!(!stderr.contains("wasm backtrace"), "{stderr}");
+}
+
+/// A raw connection to `base` (`http://HOST:PORT`).
+fn connect(base: &str) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+}
+
+/// Everything the peer sends until it closes (or the read times out).
+fn read_all(stream: &mut std::net::TcpStream) -> String {
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Under fault the server answers, or closes, and goes on: a client too slow to send its
+/// headers is cut off, connections over the cap get 503 with Retry-After, a client that
+/// half-closes after a whole request gets its answer, and every request is logged.
+#[test]
+fn the_server_holds_under_slow_clients_too_many_connections_and_half_closes() {
+    use std::io::Write;
+    let server = Server::pylon(
+        &fixture("app.py"),
+        &["--max-connections", "2", "--header-timeout", "1"],
+    );
+
+    // Slowloris: headers never finished.
+    let mut slow = connect(&server.base);
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: pylon\r\n")
+        .unwrap();
+    let started = Instant::now();
+    read_all(&mut slow);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a slow client held its connection"
+    );
+    drop(slow);
+
+    // Two slow requests hold both connections; a third is turned away at once.
+    let mut holders: Vec<_> = (0..2)
+        .map(|_| {
+            let mut held = connect(&server.base);
+            held.write_all(b"GET /slow?3 HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            held
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut third = connect(&server.base);
+    third
+        .write_all(b"GET / HTTP/1.1\r\nHost: pylon\r\n\r\n")
+        .unwrap();
+    let busy = read_all(&mut third);
+    assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
+    assert!(busy.contains("Retry-After: 1"), "{busy}");
+    for held in &mut holders {
+        let answer = read_all(held);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+
+    // A half-closed client still gets its answer.
+    let mut half = connect(&server.base);
+    half.write_all(b"GET /half HTTP/1.1\r\nHost: pylon\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    half.shutdown(std::net::Shutdown::Write).unwrap();
+    let answer = read_all(&mut half);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"/half\""), "{answer}");
+
+    let log = server.drain();
+    assert!(log.contains("pylon serve: GET /half 200 "), "{log}");
+    assert!(log.contains("pylon serve: GET /slow 200 "), "{log}");
+}
+
+#[test]
+fn quiet_leaves_the_access_log_out() {
+    let server = Server::pylon(&fixture("app.py"), &["--quiet"]);
+    let (status, _) = call(&agent(), "GET", &format!("{}/hello", server.base), None);
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.drain();
+    assert!(!log.contains("GET /hello"), "{log}");
+}
