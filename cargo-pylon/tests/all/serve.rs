@@ -82,6 +82,21 @@ impl Server {
         self.log.try_iter().collect::<Vec<_>>().join("\n")
     }
 
+    /// What the server printed on stderr until every one of `needles` was seen (its
+    /// stderr is read by a thread of its own, which may lag behind a busy machine), or
+    /// 30 s passed.
+    fn log_with(&self, needles: &[&str]) -> String {
+        let mut log = String::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !needles.iter().all(|n| log.contains(n)) && Instant::now() < deadline {
+            if let Ok(line) = self.log.recv_timeout(Duration::from_millis(100)) {
+                log.push_str(&line);
+                log.push('\n');
+            }
+        }
+        log
+    }
+
     fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
@@ -602,17 +617,20 @@ fn the_server_holds_under_slow_clients_too_many_connections_and_half_closes() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"/half\""), "{answer}");
 
-    let log = server.drain();
-    assert!(log.contains("pylon serve: GET /half 200 "), "{log}");
-    assert!(log.contains("pylon serve: GET /slow 200 "), "{log}");
+    let (half, slow) = ("pylon serve: GET /half 200 ", "pylon serve: GET /slow 200 ");
+    let log = server.log_with(&[half, slow]);
+    assert!(log.contains(half) && log.contains(slow), "{log}");
 }
 
 #[test]
 fn quiet_leaves_the_access_log_out() {
-    let server = Server::pylon(&fixture("app.py"), &["--quiet"]);
+    let mut server = Server::pylon(&fixture("app.py"), &["--quiet"]);
     let (status, _) = call(&agent(), "GET", &format!("{}/hello", server.base), None);
     assert_eq!(status, 200);
-    std::thread::sleep(Duration::from_millis(200));
-    let log = server.drain();
+    // Everything the server says, up to its last line.
+    server.signal("INT");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    let log = server.log_with(&["SIGINT: finishing the requests in flight"]);
+    assert!(log.contains("SIGINT"), "{log}");
     assert!(!log.contains("GET /hello"), "{log}");
 }
