@@ -48,7 +48,7 @@ impl Requests {
     /// The guest's view, with the server's stdout and stderr: what the component is also
     /// initialized with when it is snapshotted, so both see the same folders.
     pub fn wasi(&self) -> anyhow::Result<wasmtime_wasi::WasiCtxBuilder> {
-        let mut builder = self.layout.wasi(None, &self.grants, &self.env)?;
+        let mut builder = self.layout.wasi(None, &self.grants, &self.env, false)?;
         builder.args(&["python3"]).inherit_stdout().inherit_stderr();
         Ok(builder)
     }
@@ -162,7 +162,6 @@ impl Handler {
                 return Ok(busy());
             }
         };
-        wasi.allow_blocking_current_thread(true);
         let http = Http {
             ctx: WasiHttpCtx::new(),
             hooks: NoOutgoing,

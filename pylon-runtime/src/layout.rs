@@ -125,14 +125,20 @@ impl Layout {
     /// then `grants`, and the environment `env`. With a `root`, that folder is the guest's
     /// `/` (read-write) and holds a mount point for every mount, so `/a` lists `b` when
     /// `/a/b` is mounted (wasi-libc resolves `/a` against the root, the longest matching
-    /// prefix). Arguments and stdio are the caller's to add.
+    /// prefix). With `on_this_thread`, the guest's file operations run on the thread that
+    /// runs the guest instead of hopping to a blocking pool and back per call (imports
+    /// make thousands of them; a single-threaded launcher wants this, a server whose
+    /// workers serve many requests does not). Arguments and stdio are the caller's to add.
     pub fn wasi(
         &self,
         root: Option<&Path>,
         grants: &[Grant],
         env: &[(String, String)],
+        on_this_thread: bool,
     ) -> Result<WasiCtxBuilder> {
         let mut builder = WasiCtxBuilder::new();
+        // Before any preopen: each folder takes the setting when it is opened.
+        builder.allow_blocking_current_thread(on_this_thread);
         builder.envs(env);
         let mounts: Vec<&Grant> = std::iter::once(&self.prefix)
             .chain(self.site_packages.as_ref())

@@ -65,11 +65,9 @@ impl Staging {
     /// The run's WASI context: `layout`'s view with this folder as `/`, the sandbox's
     /// grants, environment and output.
     pub fn wasi_ctx(&self, layout: &Layout, sandbox: &Sandbox) -> Result<WasiCtx> {
-        let mut builder = layout.wasi(Some(self.path()), &sandbox.grants, &sandbox.env)?;
-        // File operations run on the launcher's own thread instead of hopping to a blocking
-        // pool and back per call (imports make thousands of them); they are short, and
-        // timeouts and signals are noticed between them.
-        builder.allow_blocking_current_thread(true);
+        // File operations run on the launcher's own thread (they are short, and timeouts
+        // and signals are noticed between them).
+        let mut builder = layout.wasi(Some(self.path()), &sandbox.grants, &sandbox.env, true)?;
         builder.args(&self.argv);
         match &sandbox.capture {
             Some(pipes) => builder

@@ -199,7 +199,7 @@ pub fn ensure(inputs: &Inputs, out: &Path, stamps: &Path, log: &Path) -> Result<
         .then(|| ("PYLON_PRELOAD".to_string(), inputs.preload.join(",")))
         .into_iter()
         .collect();
-    let mut wasi = layout.wasi(None, &[], &env)?;
+    let mut wasi = layout.wasi(None, &[], &env, false)?;
     wasi.args(&["python3"]).inherit_stdout().inherit_stderr();
     let built = build(
         &step,
