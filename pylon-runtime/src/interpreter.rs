@@ -95,7 +95,7 @@ impl Interpreter {
     /// The engine and the files, with nothing loaded yet: [`Self::prepare`] (or the first
     /// run) loads what a sandbox starts.
     pub fn new(layout: Layout, cache_dir: PathBuf, options: Options) -> Result<Self> {
-        let engine = engine::engine()?;
+        let engine = engine::engine(Some(&cache_dir))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

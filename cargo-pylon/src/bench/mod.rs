@@ -216,7 +216,8 @@ pub fn sandboxes(composed: &Composed, cache: &Path, runs: usize) -> Result<Vec<R
 pub fn first_compile(what: &str, component: &Path) -> Result<Row> {
     let bytes =
         std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
-    let engine = launch::engine::engine()?;
+    // From scratch, as a first run on a new machine: no function cache.
+    let engine = launch::engine::engine(None)?;
     let started = Instant::now();
     launch::engine::precompile(&engine, &bytes)?;
     let secs = started.elapsed().as_secs_f64();

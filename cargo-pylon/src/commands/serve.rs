@@ -90,7 +90,7 @@ impl Args {
             .build()
             .context("cannot start the async runtime")?;
         let cache = home.dir("precompiled")?;
-        let engine = launch::engine::engine()?;
+        let engine = launch::engine::engine(Some(&cache))?;
         let loaded = launch::engine::load(&engine, &component, &cache)?;
         let handler = Handler::new(&engine, &loaded, requests)?.reporting(Arc::new(server::Logged));
         let server = Arc::new(handler);
