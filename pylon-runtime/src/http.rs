@@ -171,10 +171,6 @@ impl Handler {
             State::new(wasi.build(), requests.bounds, http),
         );
         requests.bounds.apply(&mut store);
-        let (method, path) = (
-            request.method().to_string(),
-            request.uri().path().to_string(),
-        );
         let Ok(incoming) = store
             .data_mut()
             .http()
