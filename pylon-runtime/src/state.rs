@@ -7,8 +7,8 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// A store's data: a WASI context, its resource table, the memory limits, and what one
-/// kind of store adds (`extra`: the interpreter's isolation state, a request's wasi:http
-/// context, nothing for a provider).
+/// kind of store adds (`extra`: the isolation state of the interpreter, which providers'
+/// stores share as a type and leave empty; a request's wasi:http context).
 pub struct State<X> {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,

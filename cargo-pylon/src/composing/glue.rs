@@ -133,7 +133,6 @@ pub struct CommandLink<'a> {
 
 /// Link the `kind` reactor to `out` unless its objects are unchanged.
 pub fn link_reactor(build: &Build, kind: Reactor, command: &CommandLink, out: &Path) -> Result<()> {
-    let objects = command.objects;
     let (source, glue_files, header) = match kind {
         Reactor::Http => (WSGI_BRIDGE, (HTTP_GLUE, HTTP_FILES), "pylon_wsgi_source.h"),
         Reactor::Preinit => (RESUME, PREINIT_GLUE, "pylon_resume_source.h"),
@@ -150,14 +149,15 @@ pub fn link_reactor(build: &Build, kind: Reactor, command: &CommandLink, out: &P
         .collect();
     let isolation = build.dir.join(ISOLATION_GLUE.0);
     let mut linked: Vec<PathBuf> = match kind {
-        Reactor::Http => objects
+        Reactor::Http => command
+            .objects
             .iter()
             .filter(|o| !o.ends_with("pylon_exit.o") && !o.starts_with(&isolation))
             .cloned()
             .collect(),
-        Reactor::Preinit => objects.to_vec(),
+        Reactor::Preinit => command.objects.to_vec(),
     };
-    linked.extend(objects_of(build, (glue_files.0, &files))?);
+    linked.extend(objects(build, (glue_files.0, &files), &[])?);
     let stamp_name = format!("link-{}", kind.name());
     let mut fp = Fingerprint::new(&stamp_name);
     fp.text(command.key);
@@ -204,9 +204,4 @@ fn c_string(text: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// A glue world with no extra defines.
-fn objects_of(build: &Build, world: (&str, &[(&str, &str)])) -> Result<Vec<PathBuf>> {
-    objects(build, world, &[])
 }

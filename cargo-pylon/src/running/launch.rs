@@ -14,7 +14,6 @@ use pylon_sys::progress::Step;
 
 pub use pylon_runtime::{
     engine, phases, Bounds, Captured, Grant, Interpreter, Layout, Options, Program, Route, Sandbox,
-    ISOLATION,
 };
 
 use crate::composing::compose::Composed;

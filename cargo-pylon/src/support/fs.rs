@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-pub use pylon_runtime::files::{identity, sha256_file, write_atomically};
+pub use pylon_runtime::files::{identity, write_atomically};
 
 /// Leave unchanged files alone so their timestamps keep later steps incremental.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -96,7 +96,7 @@ impl Fingerprint {
     }
 }
 
-pub use pylon_runtime::files::identity;
+use super::fs::identity;
 
 /// The record of a step's last successful run.
 pub struct Stamp {

@@ -143,7 +143,7 @@ pub fn at(cwd: &Path, home: &pylon_sys::Home) -> Result<Option<Workspace>> {
         .join(format!("{}.json", &key.finish()[..24]));
     // A record written by another cargo-pylon may describe caps in another shape.
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
-    let binary = crate::support::stamp::identity(
+    let binary = crate::support::fs::identity(
         &std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?,
     );
     if let Some(ws) = cached(&cache, cwd, &binary) {
