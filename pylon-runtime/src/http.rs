@@ -22,7 +22,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::error::{Classify, IntoAnyhow};
-use crate::report::Quiet;
+use crate::report::{Quiet, Report};
 use crate::state::{Bounds, State};
 use crate::{Grant, Layout, Result};
 
@@ -94,21 +94,11 @@ impl WasiHttpHooks for NoOutgoing {
     }
 }
 
-/// Told when a request could not be answered by the guest (it was answered 500).
-pub trait RequestReport: Send + Sync {
-    /// `method path` failed: `why`.
-    fn failed(&self, method: &str, path: &str, why: &str) {
-        let _ = (method, path, why);
-    }
-}
-
-impl RequestReport for Quiet {}
-
 /// A pre-instantiated wasi:http component and what each request's instance gets.
 pub struct Handler {
     pre: ProxyPre<Exchange>,
     requests: Requests,
-    report: Arc<dyn RequestReport>,
+    report: Arc<dyn Report>,
 }
 
 impl Handler {
@@ -122,7 +112,7 @@ impl Handler {
     }
 
     /// Tell `report` about requests that fail.
-    pub fn reporting(mut self, report: Arc<dyn RequestReport>) -> Self {
+    pub fn reporting(mut self, report: Arc<dyn Report>) -> Self {
         self.report = report;
         self
     }
@@ -158,7 +148,8 @@ impl Handler {
         let mut wasi = match requests.wasi() {
             Ok(wasi) => wasi,
             Err(err) => {
-                self.report.failed(&method, &path, &format!("{err:#}"));
+                self.report
+                    .request_failed(&method, &path, &format!("{err:#}"));
                 return Ok(busy());
             }
         };
@@ -208,7 +199,7 @@ impl Handler {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(code)) => {
                 let why = format!("the application answered with the error {code:?}");
-                self.report.failed(&method, &path, &why);
+                self.report.request_failed(&method, &path, &why);
                 Ok(plain(500, "Internal Server Error\n"))
             }
             Err(_) => {
@@ -218,7 +209,7 @@ impl Handler {
                     Err(err) => err.to_string(),
                 };
                 let why = format!("the request's instance stopped: {why}");
-                self.report.failed(&method, &path, &why);
+                self.report.request_failed(&method, &path, &why);
                 Ok(plain(500, "Internal Server Error\n"))
             }
         }

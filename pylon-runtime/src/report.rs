@@ -4,7 +4,8 @@ use std::path::Path;
 
 use crate::forward::Path as Route;
 
-/// Told what an [`crate::Interpreter`] does that takes time or is worth knowing. Every
+/// Told what an [`crate::Interpreter`] or an [`crate::http::Handler`] does that takes
+/// time or is worth knowing. Every
 /// method does nothing unless the host overrides it.
 pub trait Report: Send + Sync {
     /// `component` is being compiled for this engine (once: later loads map the compiled
@@ -21,6 +22,12 @@ pub trait Report: Send + Sync {
     /// The interpreter's import `import` was linked to its provider by `route`.
     fn forwarded(&self, import: &str, route: Route) {
         let _ = (import, route);
+    }
+
+    /// A request to a [`crate::http::Handler`], `method path`, could not be answered by
+    /// the guest (it was answered 500 or 503): `why`.
+    fn request_failed(&self, method: &str, path: &str, why: &str) {
+        let _ = (method, path, why);
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use hyper::server::conn::http1;
-use pylon_runtime::http::{Handler, RequestReport, Requests};
+use pylon_runtime::http::{Handler, Requests};
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::io::TokioIo;
 
@@ -37,8 +37,8 @@ pub fn requests(composed: &Composed, app: &App) -> Result<Requests> {
 /// Requests that fail are told on stderr.
 pub struct Logged;
 
-impl RequestReport for Logged {
-    fn failed(&self, method: &str, path: &str, why: &str) {
+impl pylon_runtime::Report for Logged {
+    fn request_failed(&self, method: &str, path: &str, why: &str) {
         eprintln!("pylon serve: {method} {path}: {why}");
     }
 }
