@@ -125,6 +125,7 @@ impl Handler {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .anyhow()
             .context("cannot link wasi:http")?;
+        crate::locks::define(&mut linker)?;
         let pre = linker
             .instantiate_pre(component)
             .anyhow()
@@ -159,7 +160,12 @@ impl Handler {
         };
         let mut store = Store::new(
             self.pre.engine(),
-            State::new(wasi.build(), requests.bounds, http),
+            State::new(
+                wasi.build(),
+                requests.layout.locks(None, &requests.grants),
+                requests.bounds,
+                http,
+            ),
         );
         requests.bounds.apply(&mut store);
         let Ok(incoming) = store

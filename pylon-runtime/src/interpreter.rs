@@ -17,7 +17,7 @@ use crate::report::{Quiet, Report};
 use crate::sandbox::{Program, Sandbox};
 use crate::staging::Staging;
 use crate::state::{State, TICK};
-use crate::{engine, link, plan, Error, Result};
+use crate::{engine, link, locks, plan, Error, Result};
 
 /// The interpreter's store data: WASI, and the isolation state of its providers.
 pub(crate) type Guest = State<Isolation>;
@@ -166,6 +166,7 @@ impl Interpreter {
             .anyhow()
             .context("cannot link WASI into the launcher")?;
         isolate::define(&mut linker)?;
+        locks::define(&mut linker)?;
         let ready = match &self.layout.plan {
             Some(plan) => {
                 let checked = plan::Plan::check(plan, &self.cache_dir.join("digests"))?;
@@ -232,8 +233,12 @@ impl Interpreter {
         phases: &Phases,
     ) -> Result<u8> {
         let wasi = staging.wasi_ctx(&self.layout, sandbox).hosting()?;
+        let locks = self.layout.locks(Some(staging.path()), &sandbox.grants);
         let bounds = sandbox.bounds();
-        let mut store = Store::new(&self.engine, State::new(wasi, bounds, Isolation::default()));
+        let mut store = Store::new(
+            &self.engine,
+            State::new(wasi, locks, bounds, Isolation::default()),
+        );
         bounds.apply(&mut store);
         let command = match &loaded.ready {
             Ready::Alone(pre) => {

@@ -20,6 +20,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::error::IntoAnyhow;
 use crate::interpreter::Guest;
+use crate::locks::Locks;
 use crate::sandbox::Captured;
 use crate::state::{Bounds, State};
 
@@ -64,7 +65,12 @@ impl Stores {
         };
         let mut store = Store::new(
             &self.engine,
-            State::new(wasi.build(), self.bounds, Isolation::default()),
+            State::new(
+                wasi.build(),
+                Locks::default(),
+                self.bounds,
+                Isolation::default(),
+            ),
         );
         self.bounds.apply(&mut store);
         store

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::error::{Classify, IntoAnyhow};
+use crate::locks::Locks;
 use crate::sandbox::Grant;
 
 /// The pre-initialized interpreter's name beside `pylon.wasm`.
@@ -140,10 +141,7 @@ impl Layout {
         // Before any preopen: each folder takes the setting when it is opened.
         builder.allow_blocking_current_thread(on_this_thread);
         builder.envs(env);
-        let mounts: Vec<&Grant> = std::iter::once(&self.prefix)
-            .chain(self.site_packages.as_ref())
-            .chain(grants)
-            .collect();
+        let mounts = self.mounts(grants);
         if let Some(root) = root {
             for mount in &mounts {
                 let relative = mount.guest.trim_start_matches('/');
@@ -179,6 +177,20 @@ impl Layout {
                 })?;
         }
         Ok(builder)
+    }
+
+    /// The folders a guest sees besides its root: the runtime prefix, the site folder, `grants`.
+    fn mounts<'a>(&'a self, grants: &'a [Grant]) -> Vec<&'a Grant> {
+        std::iter::once(&self.prefix)
+            .chain(self.site_packages.as_ref())
+            .chain(grants)
+            .collect()
+    }
+
+    /// The byte-range locks a guest with [`Self::wasi`]'s view may take (on its root's
+    /// files and its mounts').
+    pub(crate) fn locks(&self, root: Option<&Path>, grants: &[Grant]) -> Locks {
+        Locks::new(root, self.mounts(grants))
     }
 }
 

@@ -37,9 +37,10 @@ pub fn is_wasi(name: &str) -> bool {
 }
 
 /// Whether the launcher satisfies `name` for an interpreter: WASI, and pylon's own
-/// isolation interface (which interpreters with runtime-linked caps import).
+/// interfaces (isolation, which interpreters with runtime-linked caps import; the file
+/// locks SQLite asks for).
 pub fn is_host_provided(name: &str) -> bool {
-    is_wasi(name) || name == crate::ISOLATION
+    is_wasi(name) || name == crate::ISOLATION || name == crate::LOCKS
 }
 
 /// The interpreter's non-WASI imports: interface name -> its functions.

@@ -6,21 +6,26 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// A store's data: a WASI context, its resource table, the memory limits, and what one
-/// kind of store adds (`extra`: the isolation state of the interpreter, which providers'
-/// stores share as a type and leave empty; a request's wasi:http context).
+use crate::locks::Locks;
+
+/// A store's data: a WASI context, its resource table, the file locks it holds, the
+/// memory limits, and what one kind of store adds (`extra`: the isolation state of the
+/// interpreter, which providers' stores share as a type and leave empty; a request's
+/// wasi:http context).
 pub struct State<X> {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
+    pub(crate) locks: Locks,
     limits: StoreLimits,
     pub(crate) extra: X,
 }
 
 impl<X> State<X> {
-    pub(crate) fn new(wasi: WasiCtx, bounds: Bounds, extra: X) -> Self {
+    pub(crate) fn new(wasi: WasiCtx, locks: Locks, bounds: Bounds, extra: X) -> Self {
         Self {
             wasi,
             table: ResourceTable::new(),
+            locks,
             limits: bounds.limits(),
             extra,
         }

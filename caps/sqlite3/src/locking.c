@@ -1,15 +1,20 @@
 /* SQLite's default file system for the guest: "unix-pylon".
  *
  * WASI has no fcntl locks, so SQLite's own WASI build falls back to "unix-dotfile", where
- * every lock is exclusive: a second connection cannot even read while the first has an
- * open write transaction, which CPython's sqlite3 tests (and connection pools) expect to
- * work. This VFS is SQLite's "unix" VFS, whose per-file lock bookkeeping coordinates the
- * connections of one interpreter exactly as on POSIX (its calls to take fcntl locks succeed
- * without effect), plus, between interpreters (other pylon processes or instances on the
- * same folder), the dotfile convention: while any connection here holds a lock, the folder
- * `<database>.lock` exists and other interpreters wait (SQLITE_BUSY, so the busy timeout
- * applies). A lock folder left by a killed interpreter has to be removed by hand, as with
- * unix-dotfile.
+ * every lock is exclusive and a killed process leaves its lock behind. This VFS is
+ * SQLite's "unix" VFS with its lock calls sent to the launcher, which takes them on the
+ * real file as open file description locks (pylon-runtime's locks.rs): the same bytes,
+ * ranges and semantics as SQLite on Linux, so pylon interpreters and native SQLite
+ * processes share a database safely, and the kernel drops a run's locks when it ends,
+ * however it ends. The unix VFS's own per-file bookkeeping coordinates the connections of
+ * one interpreter, exactly as on POSIX.
+ *
+ * A host that holds no locks (not Linux; an emitted wasi:http component elsewhere, which
+ * has no shared files) says so, and the lock calls then succeed without effect while,
+ * between interpreters, the dotfile convention stands in: while any connection here
+ * holds a lock, the folder `<database>.lock` exists and other interpreters wait
+ * (SQLITE_BUSY, so the busy timeout applies). A lock folder left by a killed run there
+ * has to be removed by hand, as with unix-dotfile.
  *
  * Installed by SQLITE_EXTRA_INIT when SQLite initializes; `vfs=unix-dotfile` or
  * `vfs=unix-none` in a URI still choose the others. */
@@ -26,6 +31,8 @@
 
 /* wasi-libc defines no lock commands; SQLite's WASI build passes its own numbers. */
 #ifndef F_SETLK
+#define F_RDLCK 0
+#define F_WRLCK 1
 #define F_UNLCK 2
 #if __LONG_MAX == 0x7fffffffL
 #define F_GETLK 12
@@ -61,17 +68,76 @@ static struct shared_file *files;
 
 static sqlite3_file *inner(sqlite3_file *f) { return (sqlite3_file *)((struct pylon_file *)f + 1); }
 
-static int no_fcntl_locks(int fd, int op, ...) {
+/* The launcher's locks (cargo-pylon's guest/pylon_locks.c): 0 done, 1 busy, 2 unsupported. */
+int pylon_locks_supported(void);
+int pylon_locks_call(const char *path, int test, int kind, unsigned long long start,
+                     unsigned long long length);
+
+/* The guest path of each descriptor the unix VFS opened while the host holds locks: a lock
+ * reaches the host by name. */
+static char **fd_paths;
+static int fd_slots;
+static int (*real_open)(const char *, int, int);
+static int (*real_close)(int);
+
+static int opened(const char *path, int flags, int mode) {
+    int fd = real_open(path, flags, mode);
+    if (fd < 0 || !pylon_locks_supported()) return fd;
+    if (fd >= fd_slots) {
+        int slots = fd + 16;
+        char **grown = realloc(fd_paths, (size_t)slots * sizeof *grown);
+        if (!grown) goto no_memory;
+        memset(grown + fd_slots, 0, (size_t)(slots - fd_slots) * sizeof *grown);
+        fd_paths = grown;
+        fd_slots = slots;
+    }
+    free(fd_paths[fd]);
+    if (!(fd_paths[fd] = strdup(path))) goto no_memory;
+    return fd;
+no_memory:
+    real_close(fd);
+    errno = ENOMEM;
+    return -1;
+}
+
+static int closed(int fd) {
+    if (fd >= 0 && fd < fd_slots) {
+        free(fd_paths[fd]);
+        fd_paths[fd] = NULL;
+    }
+    return real_close(fd);
+}
+
+/* SQLite's lock calls go to the host; the rest to wasi-libc. F_SETLKW never waits (SQLite
+ * only asks for it when built to wait on locks, which this build is not). */
+static int locking(int fd, int op, ...) {
     va_list ap;
     va_start(ap, op);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    if (op == F_SETLK || op == F_SETLKW) return 0;
-    if (op == F_GETLK) {
-        ((struct flock *)arg)->l_type = F_UNLCK;
+    if (op != F_SETLK && op != F_SETLKW && op != F_GETLK) return fcntl(fd, op, arg);
+    struct flock *lock = arg;
+    const char *path = fd >= 0 && fd < fd_slots ? fd_paths[fd] : NULL;
+    int kind = lock->l_type == F_RDLCK ? 0 : lock->l_type == F_WRLCK ? 1 : 2;
+    int outcome = path ? pylon_locks_call(path, op == F_GETLK, kind, (unsigned long long)lock->l_start,
+                                          (unsigned long long)lock->l_len)
+                       : 2;
+    switch (outcome) {
+    case 0: /* done */
+    case 2: /* no host locks: the lock folder stands in between interpreters */
+        if (op == F_GETLK) lock->l_type = F_UNLCK;
         return 0;
+    case 1: /* busy */
+        if (op == F_GETLK) {
+            lock->l_type = F_WRLCK;
+            return 0;
+        }
+        errno = EAGAIN;
+        return -1;
+    default:
+        errno = EIO;
+        return -1;
     }
-    return fcntl(fd, op, arg);
 }
 
 static struct shared_file *share(const char *path) {
@@ -166,7 +232,7 @@ static int vfs_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
     memset(f, 0, sizeof *f);
     int rc = unix_vfs->xOpen(unix_vfs, name, inner(file), flags, out_flags);
     if (rc != SQLITE_OK || !inner(file)->pMethods) return rc;
-    if ((flags & SQLITE_OPEN_MAIN_DB) && name && !(f->shared = share(name))) {
+    if ((flags & SQLITE_OPEN_MAIN_DB) && name && !pylon_locks_supported() && !(f->shared = share(name))) {
         inner(file)->pMethods->xClose(inner(file));
         return SQLITE_NOMEM;
     }
@@ -178,7 +244,11 @@ int pylon_sqlite_init(const char *unused) {
     (void)unused;
     unix_vfs = sqlite3_vfs_find("unix");
     if (!unix_vfs) return SQLITE_ERROR;
-    int rc = unix_vfs->xSetSystemCall(unix_vfs, "fcntl", (sqlite3_syscall_ptr)no_fcntl_locks);
+    real_open = (int (*)(const char *, int, int))unix_vfs->xGetSystemCall(unix_vfs, "open");
+    real_close = (int (*)(int))unix_vfs->xGetSystemCall(unix_vfs, "close");
+    int rc = unix_vfs->xSetSystemCall(unix_vfs, "fcntl", (sqlite3_syscall_ptr)locking);
+    if (rc == SQLITE_OK) rc = unix_vfs->xSetSystemCall(unix_vfs, "open", (sqlite3_syscall_ptr)opened);
+    if (rc == SQLITE_OK) rc = unix_vfs->xSetSystemCall(unix_vfs, "close", (sqlite3_syscall_ptr)closed);
     if (rc != SQLITE_OK) return rc;
     /* Version 1 methods: WAL (version 2's shared memory) is left out of SQLite's WASI build. */
     methods = (sqlite3_io_methods){

@@ -27,6 +27,7 @@ pub const GLUE: (&str, &[(&str, &str)]) = (
         ),
         ("pylon_module.c", include_str!("../../guest/pylon_module.c")),
         ("pylon_tz.c", include_str!("../../guest/pylon_tz.c")),
+        ("pylon_locks.c", include_str!("../../guest/pylon_locks.c")),
     ],
 );
 /// The builtin module `pylon_module.c` defines.
@@ -67,20 +68,7 @@ pub fn objects(
     defines: &[String],
 ) -> Result<Vec<PathBuf>> {
     let dir = build.dir.join(name);
-    let mut resolve = wit_parser::Resolve::default();
-    resolve
-        .push_str("cli.wit", GLUE_CLI_WIT)
-        .context("pylon's wasi:cli WIT does not parse")?;
-    let package = resolve
-        .push_str("glue.wit", GLUE_WIT)
-        .context("pylon's glue WIT does not parse")?;
-    let http = resolve
-        .push_str("http.wit", HTTP_WIT)
-        .context("pylon's wasi:http WIT does not parse")?;
-    let world = match name {
-        HTTP_GLUE => resolve.select_world(&[http], Some("pylon:serve/pylon-http@0.1.0"))?,
-        _ => resolve.select_world(&[package], Some(name))?,
-    };
+    let (resolve, world) = world(name)?;
     let bindings = bindgen::generate(&mut Wit { resolve, world }, &dir)?;
     let mut sources = bindings.sources.clone();
     for (file, text) in files {
@@ -101,6 +89,25 @@ pub fn objects(
         objects.push(object);
     }
     Ok(objects)
+}
+
+/// `name`, a world of pylon's glue WIT (guest/glue.wit, or guest/http.wit's `pylon-http`).
+pub fn world(name: &str) -> Result<(wit_parser::Resolve, wit_parser::WorldId)> {
+    let mut resolve = wit_parser::Resolve::default();
+    resolve
+        .push_str("cli.wit", GLUE_CLI_WIT)
+        .context("pylon's wasi:cli WIT does not parse")?;
+    let package = resolve
+        .push_str("glue.wit", GLUE_WIT)
+        .context("pylon's glue WIT does not parse")?;
+    let http = resolve
+        .push_str("http.wit", HTTP_WIT)
+        .context("pylon's wasi:http WIT does not parse")?;
+    let world = match name {
+        HTTP_GLUE => resolve.select_world(&[http], Some("pylon:serve/pylon-http@0.1.0"))?,
+        _ => resolve.select_world(&[package], Some(name))?,
+    };
+    Ok((resolve, world))
 }
 
 /// The interpreter's second and third links: reactors (no `main`) over the command's

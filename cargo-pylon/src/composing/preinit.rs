@@ -47,8 +47,8 @@ pub fn build(
 }
 
 /// Run `module`'s `wizer.initialize` with `wasi` (preview1) and return the initialized
-/// module. Imports other than WASI trap if called: caps are not reachable while
-/// initializing.
+/// module. Imports other than WASI and the locks' `supported` trap if called: caps are
+/// not reachable while initializing.
 fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
     // The module runs once, briefly: compiling it quickly matters more than fast code.
     let mut config = wasmtime::Config::new();
@@ -68,6 +68,11 @@ fn snapshot(module: &[u8], mut wasi: WasiCtxBuilder) -> Result<Vec<u8>> {
     // its on-disk cache and GC, that pylon never uses into every build of cargo-pylon).
     let (cx, instrumented) = wizer.instrument(module).map_err(anyhow::Error::from)?;
     let module = wasmtime::Module::new(&engine, &instrumented).map_err(anyhow::Error::from)?;
+    // A database opened while initializing locks with lock folders (caps/sqlite3): the
+    // launcher's locks belong to each run's store.
+    linker
+        .func_wrap(pylon_runtime::LOCKS, "supported", || 0i32)
+        .map_err(anyhow::Error::from)?;
     linker
         .define_unknown_imports_as_traps(&module)
         .map_err(anyhow::Error::from)?;

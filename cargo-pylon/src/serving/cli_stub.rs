@@ -137,21 +137,30 @@ pub fn component(version: &str) -> Result<Vec<u8>> {
         .section(&exports)
         .section(&code)
         .section(&data);
-    let mut bytes = module.finish();
+    encode(module.finish(), &resolve, world, "the wasi:cli stub")
+}
+
+/// The component of a stub's core `module`, which exports `world` of `resolve`.
+pub(super) fn encode(
+    mut module: Vec<u8>,
+    resolve: &wit_parser::Resolve,
+    world: wit_parser::WorldId,
+    what: &str,
+) -> Result<Vec<u8>> {
     wit_component::embed_component_metadata(
-        &mut bytes,
-        &resolve,
+        &mut module,
+        resolve,
         world,
         wit_component::StringEncoding::UTF8,
         false,
     )
-    .context("cannot describe the wasi:cli stub")?;
+    .with_context(|| format!("cannot describe {what}"))?;
     wit_component::ComponentEncoder::default()
         .validate(true)
-        .module(&bytes)
-        .context("the wasi:cli stub is not a module wit-component accepts")?
+        .module(&module)
+        .with_context(|| format!("{what} is not a module wit-component accepts"))?
         .encode()
-        .context("cannot encode the wasi:cli stub")
+        .with_context(|| format!("cannot encode {what}"))
 }
 
 /// The wasi:cli version of `import` when the stub provides it (`wasi:cli/exit@0.2.6` -> `0.2.6`).

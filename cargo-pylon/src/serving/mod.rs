@@ -3,5 +3,6 @@
 //! encoded for the wasi:http/proxy world, runs on any wasi:http host (`serve --emit`).
 
 pub mod cli_stub;
+pub mod locks_stub;
 pub mod server;
 pub mod snapshot;

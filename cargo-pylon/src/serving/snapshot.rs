@@ -131,6 +131,7 @@ pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> 
     )?;
     if host == Host::Proxy {
         composed_bytes = answer_cli_imports(composed_bytes, &dir)?;
+        composed_bytes = answer_locks(composed_bytes, &dir)?;
     }
     check_imports(&composed_bytes, host)?;
     prune(&dir, kind);
@@ -163,6 +164,20 @@ fn answer_cli_imports(mut component: Vec<u8>, dir: &Path) -> Result<Vec<u8>> {
     Ok(component)
 }
 
+/// Plug the locks stub in when the interpreter's SQLite imports pylon's locks.
+fn answer_locks(component: Vec<u8>, dir: &Path) -> Result<Vec<u8>> {
+    let imports = crate::composing::inspect::interfaces(&component)
+        .context("cannot inspect the application's component")?
+        .imports;
+    if !imports.iter().any(|i| i == super::locks_stub::PROVIDED) {
+        return Ok(component);
+    }
+    let stub = dir.join("locks-stub.wasm");
+    crate::support::fs::write_atomically(&stub, &super::locks_stub::component()?)?;
+    crate::composing::plug::plug(&component, &[("locks-stub".to_string(), stub)])
+        .context("answering SQLite's lock imports inside the component failed")
+}
+
 /// The interfaces a wasi:http/proxy component may import.
 const PROXY_WORLD: &[&str] = &[
     "wasi:io/",
@@ -182,7 +197,7 @@ fn check_imports(component: &[u8], host: Host) -> Result<()> {
         .imports;
     let foreign: Vec<&String> = imports
         .iter()
-        .filter(|i| !crate::composing::inspect::is_wasi(i))
+        .filter(|i| !crate::composing::inspect::is_host_provided(i))
         .collect();
     if let Some(first) = foreign.first() {
         bail!("the application's component still imports {first}, which no cap satisfies\n  fix: add the cap that exports it to the workspace");

@@ -15,4 +15,5 @@ mod probe;
 mod regrtest;
 mod runtime_api;
 mod serve;
+mod sqlite;
 mod upstream;

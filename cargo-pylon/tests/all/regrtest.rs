@@ -83,47 +83,6 @@ fn hashlibs_key_derivation_runs_cpythons_own_tests() {
 }
 
 #[test]
-fn another_interpreter_waits_for_a_write_transaction_on_the_same_database() {
-    let data = tempfile::tempdir().unwrap();
-    let grant = format!("{}:/data", data.path().display());
-    let setup = "import sqlite3; c = sqlite3.connect('/data/app.db'); c.execute('create table t (x)'); c.commit()";
-    assert_eq!(probe(&["--dir", &grant, "-c", setup]).code(), 0);
-    // The writer holds an open transaction until the test lets it go.
-    let writer = "import os, sqlite3, time\nc = sqlite3.connect('/data/app.db')\nc.execute('insert into t values (1)')\nopen('/data/holding', 'w').close()\nwhile not os.path.exists('/data/go'): time.sleep(0.02)\nc.commit(); c.close()";
-    let mut held = pylon(&["probe", "--dir", &grant, "-c", writer])
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while !data.path().join("holding").exists() {
-        assert!(
-            started.elapsed().as_secs() < 60,
-            "the writer never began its transaction"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(
-        data.path().join("app.db.lock").is_dir(),
-        "the writer's lock folder"
-    );
-    let read = "import sqlite3\ntry:\n    print(sqlite3.connect('/data/app.db', timeout=0.2).execute('select count(*) from t').fetchone())\nexcept sqlite3.OperationalError as e:\n    print('error:', e)";
-    let blocked = probe(&["--dir", &grant, "-c", read]);
-    assert_eq!(
-        blocked.stdout().trim(),
-        "error: database is locked",
-        "{}",
-        blocked.stderr()
-    );
-    std::fs::write(data.path().join("go"), b"").unwrap();
-    assert!(held.wait().unwrap().success());
-    let after = probe(&["--dir", &grant, "-c", read]);
-    assert_eq!(after.stdout().trim(), "(1,)", "{}", after.stderr());
-    assert!(
-        !data.path().join("app.db.lock").exists(),
-        "the lock folder outlived its transactions"
-    );
-}
-
-#[test]
 fn local_time_follows_tz_names_and_rules() {
     let script = "import time; t = time.localtime(1751328000); print(time.strftime('%H:%M %Z %z', t), time.tzname, int(time.mktime(t)))";
     for (tz, expected) in [

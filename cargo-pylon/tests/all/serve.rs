@@ -286,6 +286,30 @@ fn a_request_past_its_timeout_or_memory_ends_alone() {
     assert!(log.contains("MemoryError"), "{log}");
 }
 
+#[test]
+fn a_request_timed_out_in_a_write_transaction_leaves_the_database_writable() {
+    let data = tempfile::tempdir().unwrap();
+    let grant = format!("{}:/data", data.path().display());
+    let server = Server::pylon(
+        &fixture("sqlite_app.py"),
+        &["--timeout", "2", "--dir", &grant],
+    );
+    let agent = agent();
+    let (status, body) = call(&agent, "GET", &format!("{}/write", server.base), None);
+    assert_eq!((status, body.as_slice()), (200, &b"1"[..]));
+    let (status, _) = call(&agent, "GET", &format!("{}/hold", server.base), None);
+    assert_eq!(status, 500, "{}", server.drain());
+    // The instance that held the lock is gone, and its lock and its row with it.
+    for count in [b"2", b"3"] {
+        let (status, body) = call(&agent, "GET", &format!("{}/write", server.base), None);
+        assert_eq!(
+            (status, String::from_utf8_lossy(&body).into_owned()),
+            (200, String::from_utf8_lossy(count).into_owned())
+        );
+    }
+    assert!(!data.path().join("app.db.lock").exists(), "no lock folder");
+}
+
 /// The stock `wasmtime` command line, from its wheel (fetched once into the pylon home).
 fn stock_wasmtime() -> PathBuf {
     let home = pylon_sys::Home::from_env().unwrap();
