@@ -162,7 +162,7 @@ impl Handler {
             self.pre.engine(),
             State::new(
                 wasi.build(),
-                requests.layout.locks(None, &requests.grants),
+                requests.layout.files(None, &requests.grants, None),
                 requests.bounds,
                 http,
             ),

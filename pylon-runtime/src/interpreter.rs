@@ -17,7 +17,7 @@ use crate::report::{Quiet, Report};
 use crate::sandbox::{Program, Sandbox};
 use crate::staging::Staging;
 use crate::state::{State, TICK};
-use crate::{engine, link, locks, plan, Error, Result};
+use crate::{disk, engine, link, locks, plan, Error, Result};
 
 /// The interpreter's store data: WASI, and the isolation state of its providers.
 pub(crate) type Guest = State<Isolation>;
@@ -167,6 +167,7 @@ impl Interpreter {
             .context("cannot link WASI into the launcher")?;
         isolate::define(&mut linker)?;
         locks::define(&mut linker)?;
+        disk::define(&mut linker)?;
         let ready = match &self.layout.plan {
             Some(plan) => {
                 let checked = plan::Plan::check(plan, &self.cache_dir.join("digests"))?;
@@ -233,11 +234,13 @@ impl Interpreter {
         phases: &Phases,
     ) -> Result<u8> {
         let wasi = staging.wasi_ctx(&self.layout, sandbox).hosting()?;
-        let locks = self.layout.locks(Some(staging.path()), &sandbox.grants);
+        let files = self
+            .layout
+            .files(Some(staging.path()), &sandbox.grants, sandbox.max_disk);
         let bounds = sandbox.bounds();
         let mut store = Store::new(
             &self.engine,
-            State::new(wasi, locks, bounds, Isolation::default()),
+            State::new(wasi, files, bounds, Isolation::default()),
         );
         bounds.apply(&mut store);
         let command = match &loaded.ready {

@@ -20,9 +20,8 @@ use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::error::IntoAnyhow;
 use crate::interpreter::Guest;
-use crate::locks::Locks;
 use crate::sandbox::Captured;
-use crate::state::{Bounds, State};
+use crate::state::{Bounds, Files, State};
 
 /// The interface the launcher itself provides to isolated interpreters.
 pub const INTERFACE: &str = "pylon:runtime/isolation@0.1.0";
@@ -67,7 +66,7 @@ impl Stores {
             &self.engine,
             State::new(
                 wasi.build(),
-                Locks::default(),
+                Files::default(),
                 self.bounds,
                 Isolation::default(),
             ),

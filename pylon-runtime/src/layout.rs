@@ -12,9 +12,11 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+use crate::disk::Quota;
 use crate::error::{Classify, IntoAnyhow};
 use crate::locks::Locks;
 use crate::sandbox::Grant;
+use crate::state::Files;
 
 /// The pre-initialized interpreter's name beside `pylon.wasm`.
 pub const PREINIT_FILE_NAME: &str = "pylon-preinit.wasm";
@@ -187,10 +189,21 @@ impl Layout {
             .collect()
     }
 
-    /// The byte-range locks a guest with [`Self::wasi`]'s view may take (on its root's
-    /// files and its mounts').
-    pub(crate) fn locks(&self, root: Option<&Path>, grants: &[Grant]) -> Locks {
-        Locks::new(root, self.mounts(grants))
+    /// What the launcher keeps of the files of a guest with [`Self::wasi`]'s view: the
+    /// byte-range locks it may take (on its root's files and its mounts'), and the bound
+    /// of `max_disk` bytes on what it may write to its root.
+    pub(crate) fn files(
+        &self,
+        root: Option<&Path>,
+        grants: &[Grant],
+        max_disk: Option<u64>,
+    ) -> Files {
+        Files {
+            locks: Locks::new(root, self.mounts(grants)),
+            quota: root
+                .zip(max_disk)
+                .map(|(root, limit)| Quota::new(root, limit)),
+        }
     }
 }
 

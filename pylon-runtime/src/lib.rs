@@ -36,6 +36,7 @@
 
 #![deny(missing_docs)]
 
+mod disk;
 pub mod engine;
 mod error;
 pub mod files;

@@ -176,6 +176,7 @@ pub(crate) fn define<X: Send + 'static>(linker: &mut Linker<State<X>>) -> Result
                       (path, kind, start, length): (String, Kind, u64, u64)| {
                     Ok((store
                         .data_mut()
+                        .files
                         .locks
                         .call(&path, kind, start, length, test),))
                 },

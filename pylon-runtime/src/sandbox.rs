@@ -115,6 +115,10 @@ pub struct Sandbox {
     pub timeout: Option<Duration>,
     /// The most linear memory the guest (and each provider) may have, in bytes.
     pub max_memory: Option<u64>,
+    /// The most the files under the guest's own root (`/`, its staging folder) may hold,
+    /// in bytes; writes beyond it fail with `ENOSPC` in the guest (Linux hosts). Granted
+    /// folders are not bounded.
+    pub max_disk: Option<u64>,
     /// Host folders the guest sees, besides its own root and pylon's read-only folders.
     pub grants: Vec<Grant>,
     /// The guest's environment.
@@ -134,6 +138,7 @@ impl Sandbox {
             program,
             timeout: None,
             max_memory: None,
+            max_disk: None,
             grants: Vec::new(),
             env: Vec::new(),
             capture: None,

@@ -1,11 +1,13 @@
 //! What every store pylon makes holds, and what bounds it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::disk::Quota;
 use crate::locks::Locks;
 
 /// A store's data: a WASI context, its resource table, the file locks it holds, the
@@ -15,17 +17,17 @@ use crate::locks::Locks;
 pub struct State<X> {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
-    pub(crate) locks: Locks,
+    pub(crate) files: Files,
     limits: StoreLimits,
     pub(crate) extra: X,
 }
 
 impl<X> State<X> {
-    pub(crate) fn new(wasi: WasiCtx, locks: Locks, bounds: Bounds, extra: X) -> Self {
+    pub(crate) fn new(wasi: WasiCtx, files: Files, bounds: Bounds, extra: X) -> Self {
         Self {
             wasi,
             table: ResourceTable::new(),
-            locks,
+            files,
             limits: bounds.limits(),
             extra,
         }
@@ -39,6 +41,14 @@ impl<X: Send + 'static> WasiView for State<X> {
             table: &mut self.table,
         }
     }
+}
+
+/// What the launcher keeps of a guest's files beside WASI: the locks it holds, and the
+/// bound on what it may write to its root.
+#[derive(Default)]
+pub(crate) struct Files {
+    pub(crate) locks: Locks,
+    pub(crate) quota: Option<Arc<Quota>>,
 }
 
 /// The most a wasm32 linear memory can hold.

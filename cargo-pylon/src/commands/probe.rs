@@ -25,6 +25,10 @@ pub struct Args {
     args: Vec<String>,
     #[command(flatten)]
     sandbox: super::SandboxArgs,
+    /// Cap what the files under the guest's own `/` (a temporary folder) may hold, in MiB;
+    /// writes beyond it fail with ENOSPC. Granted folders are not bounded
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    max_disk: u64,
     #[command(flatten)]
     plan: super::PlanArg,
 }
@@ -54,6 +58,7 @@ impl Args {
         let mut launch = Launch::new(&composed, program, home.dir("precompiled")?);
         launch.sandbox.timeout = self.sandbox.timeout.map(Duration::from_secs_f64);
         launch.sandbox.max_memory = self.sandbox.max_memory.map(|mib| mib << 20);
+        launch.sandbox.max_disk = Some(self.max_disk << 20);
         launch.sandbox.grants = self.sandbox.dirs;
         launch.sandbox.env = self.sandbox.env;
         Ok(ExitCode::from(launch.run()?))

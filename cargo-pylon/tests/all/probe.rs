@@ -286,6 +286,53 @@ fn max_memory_stops_an_allocation_bomb() {
 }
 
 #[test]
+fn max_disk_bounds_the_guests_own_root_with_enospc_and_gives_deleted_room_back() {
+    let data = tempfile::tempdir().unwrap();
+    let grant = format!("{}:/data", data.path().display());
+    let code = r#"
+import errno, os
+mib = b"x" * (1 << 20)
+def fill(path):
+    n = 0
+    try:
+        with open(path, "wb") as f:
+            while n < 64:
+                f.write(mib); f.flush(); n += 1
+    except OSError as e:
+        return f"{n} {errno.errorcode[e.errno]}"
+    return f"{n} ok"
+print("root", fill("/big"))
+for call in (lambda: os.truncate("/big", 1 << 30), lambda: os.pwrite(os.open("/p", os.O_WRONLY | os.O_CREAT), mib * 30, 0)):
+    try:
+        call(); print("grew")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+os.remove("/big")
+print("again", fill("/again"))
+print("granted", fill("/data/big"))
+"#;
+    let run = probe(&["--max-disk", "20", "--dir", &grant, "-c", code]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let lines: Vec<String> = run.stdout().lines().map(str::to_string).collect();
+    // 20 MiB fit exactly (with -c, the root holds nothing else).
+    assert_eq!(
+        lines,
+        [
+            "root 20 ENOSPC",
+            "ENOSPC",
+            "ENOSPC",
+            "again 20 ENOSPC",
+            "granted 64 ok"
+        ],
+        "{}",
+        run.stderr()
+    );
+    run.assert_staging_removed();
+    let bad = probe(&["--max-disk", "0", "-c", "pass"]);
+    assert_eq!(bad.code(), 2, "{}", bad.stderr());
+}
+
+#[test]
 fn ctrl_c_stops_the_guest_and_cleans_up() {
     ready();
     let tmp = tempfile::tempdir().unwrap();
