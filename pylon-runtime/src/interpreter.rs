@@ -57,7 +57,8 @@ pub struct Interpreter {
     layout: Layout,
     cache_dir: PathBuf,
     options: Options,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     _ticker: engine::Ticker,
     preinit: OnceLock<Loaded>,
     cold: OnceLock<Loaded>,
@@ -107,7 +108,7 @@ impl Interpreter {
             layout,
             cache_dir,
             options,
-            runtime,
+            runtime: Some(runtime),
             _ticker,
             preinit: OnceLock::new(),
             cold: OnceLock::new(),
@@ -223,6 +224,8 @@ impl Interpreter {
         let staging = Staging::new(&sandbox.program).hosting()?;
         phases.mark("stage");
         self.runtime
+            .as_ref()
+            .expect("the runtime lives as long as the interpreter")
             .block_on(self.run_in(loaded, sandbox, &staging, phases))
     }
 
@@ -309,6 +312,16 @@ impl Interpreter {
         };
         flush_stdio();
         outcome
+    }
+}
+
+impl Drop for Interpreter {
+    /// A guest stopped while a blocking thread waits in a host call for it (opening or
+    /// reading a FIFO nobody writes) leaves that thread behind instead of waiting for it.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

@@ -128,10 +128,11 @@ impl Layout {
     /// then `grants`, and the environment `env`. With a `root`, that folder is the guest's
     /// `/` (read-write) and holds a mount point for every mount, so `/a` lists `b` when
     /// `/a/b` is mounted (wasi-libc resolves `/a` against the root, the longest matching
-    /// prefix). With `on_this_thread`, the guest's file operations run on the thread that
-    /// runs the guest instead of hopping to a blocking pool and back per call (imports
-    /// make thousands of them; a single-threaded launcher wants this, a server whose
-    /// workers serve many requests does not). Arguments and stdio are the caller's to add.
+    /// prefix). With `on_this_thread`, the guest's file operations in pylon's own folders
+    /// run on the thread that runs the guest instead of hopping to a blocking pool and
+    /// back per call (imports make thousands of them; a single-threaded launcher wants
+    /// this, a server whose workers serve many requests does not); granted folders' always
+    /// hop. Arguments and stdio are the caller's to add.
     pub fn wasi(
         &self,
         root: Option<&Path>,
@@ -140,7 +141,7 @@ impl Layout {
         on_this_thread: bool,
     ) -> Result<WasiCtxBuilder> {
         let mut builder = WasiCtxBuilder::new();
-        // Before any preopen: each folder takes the setting when it is opened.
+        // Before each preopen: each folder takes the setting when it is opened.
         builder.allow_blocking_current_thread(on_this_thread);
         builder.envs(env);
         let mounts = self.mounts(grants);
@@ -161,7 +162,13 @@ impl Layout {
                 .anyhow()
                 .with_context(|| format!("cannot mount the guest's root {}", root.display()))?;
         }
-        for mount in mounts {
+        for (index, mount) in mounts.into_iter().enumerate() {
+            // Granted folders (the last of the mounts) may hold what blocks, a FIFO or a
+            // device: their operations hop to a blocking thread, so a timeout or a signal
+            // still ends a guest waiting on one.
+            if index == self.mounts(&[]).len() {
+                builder.allow_blocking_current_thread(false);
+            }
             let perms = if mount.read_only {
                 FsPerms::ReadOnly
             } else {

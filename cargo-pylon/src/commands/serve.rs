@@ -95,7 +95,7 @@ impl Args {
         let handler = Handler::new(&engine, &loaded, requests)?.reporting(Arc::new(server::Logged));
         let server = Arc::new(handler);
         let _ticker = launch::engine::Ticker::start(&engine, Duration::from_millis(10));
-        runtime.block_on(async {
+        let served = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind(self.addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", self.addr))?;
@@ -112,7 +112,11 @@ impl Args {
                 limits,
             )
             .await
-        })?;
+        });
+        // Requests stopped while waiting in a host call (a FIFO) leave their blocking
+        // threads behind rather than holding the exit.
+        runtime.shutdown_background();
+        served?;
         Ok(ExitCode::SUCCESS)
     }
 }

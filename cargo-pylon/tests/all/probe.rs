@@ -1,7 +1,7 @@
 //! `cargo pylon probe` against the real CPython build on the real embedded wasmtime.
 
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{probe, pylon, ready, workspace};
@@ -262,6 +262,53 @@ fn timeout_stops_an_infinite_loop() {
     let run = probe(&["--timeout", "1", "-c", "import time; time.sleep(600)"]);
     assert_eq!(run.code(), 124, "{}", run.stderr());
     run.assert_staging_removed();
+}
+
+#[test]
+fn timeout_and_signals_stop_a_guest_blocked_on_a_fifo_in_a_granted_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let fifo = data.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let grant = format!("{}:/data", data.path().display());
+    // Opening a FIFO nobody writes blocks in the host, as does reading one.
+    let read = "print('started', flush=True)\nprint(open('/data/fifo').read())";
+    let started = Instant::now();
+    let run = probe(&["--timeout", "1", "--dir", &grant, "-c", read]);
+    assert_eq!(run.code(), 124, "{}", run.stderr());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    run.assert_staging_removed();
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let mut child = pylon(&["probe", "--dir", &grant, "-c", read])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "started\n");
+        std::thread::sleep(Duration::from_millis(200));
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+        let stopped = Instant::now();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stopped.elapsed() < Duration::from_secs(10));
+    }
 }
 
 #[test]
