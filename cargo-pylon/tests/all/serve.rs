@@ -310,6 +310,27 @@ fn a_request_timed_out_in_a_write_transaction_leaves_the_database_writable() {
     assert!(!data.path().join("app.db.lock").exists(), "no lock folder");
 }
 
+#[test]
+fn sigterm_past_the_grace_stops_requests_inside_file_calls_without_a_panic() {
+    let mut server = Server::pylon(&fixture("reading_app.py"), &["--grace", "1"]);
+    let clients: Vec<_> = (0..6)
+        .map(|_| {
+            let url = format!("{}/", server.base);
+            std::thread::spawn(move || call(&agent(), "GET", &url, None).0)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    server.signal("TERM");
+    let status = server.wait(Duration::from_secs(30));
+    for client in clients {
+        let _ = client.join();
+    }
+    let log = server.drain();
+    assert!(status.success(), "{status}: {log}");
+    assert!(log.contains("stopping them"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
 /// The stock `wasmtime` command line, from its wheel (fetched once into the pylon home).
 fn stock_wasmtime() -> PathBuf {
     let home = pylon_sys::Home::from_env().unwrap();
