@@ -31,12 +31,35 @@ struct Server {
 impl Server {
     /// `cargo pylon serve APP --addr 127.0.0.1:0`, once it listens.
     fn pylon(app: &Path, extra: &[&str]) -> Self {
-        common::ready();
         let app = app.to_str().unwrap();
-        let mut child = common::pylon(&[&["serve", app, "--addr", "127.0.0.1:0"], extra].concat())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        Self::start(common::pylon(
+            &[&["serve", app, "--addr", "127.0.0.1:0"], extra].concat(),
+        ))
+    }
+
+    /// As [`Self::pylon`], with the process allowed only `files` open file handles.
+    fn pylon_with_file_limit(app: &Path, files: u32) -> Self {
+        let pylon = common::pylon(&[]);
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+            .arg(pylon.get_program())
+            .args([
+                "pylon",
+                "serve",
+                app.to_str().unwrap(),
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .current_dir(common::workspace());
+        Self::start(command)
+    }
+
+    /// `command`, a `serve`, once it listens.
+    fn start(mut command: Command) -> Self {
+        common::ready();
+        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
         let (lines, log) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -329,6 +352,29 @@ fn sigterm_past_the_grace_stops_requests_inside_file_calls_without_a_panic() {
     assert!(status.success(), "{status}: {log}");
     assert!(log.contains("stopping them"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn out_of_file_handles_every_request_gets_an_answer() {
+    let server = Server::pylon_with_file_limit(&fixture("app.py"), 128);
+    let url = format!("{}/slow?2", server.base);
+    let clients: Vec<_> = (0..200)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || call(&agent(), "GET", &url, None).0)
+        })
+        .collect();
+    let statuses: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    // Served, or told to come back; never a connection dropped without an answer.
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let log = server.drain();
+    assert!(!log.contains("panicked"), "{log}");
+    // The accept loop backs off instead of spinning: a few lines, not thousands.
+    assert!(log.lines().count() < 400, "{} lines", log.lines().count());
 }
 
 /// The stock `wasmtime` command line, from its wheel (fetched once into the pylon home).
