@@ -283,6 +283,7 @@ mod tests {
         assert!(!quota.charge(1), "full");
         std::fs::remove_file(root.path().join("a")).unwrap();
         assert!(quota.charge(600), "a's room is back");
+        std::fs::write(root.path().join("c"), vec![0; 600]).unwrap();
         assert!(!quota.charge(1), "full again");
         let file = std::fs::File::open(root.path().join("b")).unwrap();
         assert!(quota.covers(&file));

@@ -117,14 +117,7 @@ pub fn component(version: &str) -> Result<Vec<u8>> {
         .instruction(&Instruction::End);
     code.function(&body);
 
-    let mut memories = MemorySection::new();
-    memories.memory(MemoryType {
-        minimum: 1,
-        maximum: Some(1),
-        memory64: false,
-        shared: false,
-        page_size_log2: None,
-    });
+    let memories = memory(Some(1));
     exports.export("memory", ExportKind::Memory, 0);
     let mut data = DataSection::new();
     data.active(0, &ConstExpr::i32_const(ZEROES as i32), [0u8; 16]);
@@ -138,6 +131,19 @@ pub fn component(version: &str) -> Result<Vec<u8>> {
         .section(&code)
         .section(&data);
     encode(module.finish(), &resolve, world, "the wasi:cli stub")
+}
+
+/// A stub's one memory: a page, growing up to `maximum` pages.
+pub(super) fn memory(maximum: Option<u64>) -> MemorySection {
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: 1,
+        maximum,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    memories
 }
 
 /// The component of a stub's core `module`, which exports `world` of `resolve`.

@@ -8,8 +8,8 @@
 
 use anyhow::Result;
 use wasm_encoder::{
-    CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, MemorySection,
-    MemoryType, Module, TypeSection, ValType,
+    CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, Module,
+    TypeSection, ValType,
 };
 
 /// The interface the stub provides.
@@ -82,14 +82,7 @@ pub fn component() -> Result<Vec<u8>> {
         .instruction(&Instruction::End);
     code.function(&body);
 
-    let mut memories = MemorySection::new();
-    memories.memory(MemoryType {
-        minimum: 1,
-        maximum: None,
-        memory64: false,
-        shared: false,
-        page_size_log2: None,
-    });
+    let memories = super::cli_stub::memory(None);
     exports.export("memory", ExportKind::Memory, 0);
     let mut module = Module::new();
     module

@@ -282,16 +282,7 @@ fn timeout_and_signals_stop_a_guest_blocked_on_a_fifo_in_a_granted_folder() {
     assert!(started.elapsed() < Duration::from_secs(20));
     run.assert_staging_removed();
     for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
-        let mut child = pylon(&["probe", "--dir", &grant, "-c", read])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line, "started\n");
+        let child = spawn_started(pylon(&["probe", "--dir", &grant, "-c", read]));
         std::thread::sleep(Duration::from_millis(200));
         let pid = child.id().to_string();
         assert!(Command::new("kill")
@@ -383,21 +374,13 @@ print("granted", fill("/data/big"))
 fn ctrl_c_stops_the_guest_and_cleans_up() {
     ready();
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = pylon(&[
+    let mut command = pylon(&[
         "probe",
         "-c",
         "import sys\nprint('started', flush=True)\nwhile True: pass",
-    ])
-    .env("TMPDIR", tmp.path())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line, "started\n");
+    ]);
+    command.env("TMPDIR", tmp.path());
+    let child = spawn_started(command);
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -517,4 +500,19 @@ fn zoneinfo_finds_every_iana_key_from_the_pinned_tzdata() {
     let run = probe(&["-c", script]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.stdout().trim(), "True True 2026-07-01T14:00:00+02:00");
+}
+
+/// `command` spawned with its output piped, once the guest has printed `started`.
+fn spawn_started(mut command: Command) -> std::process::Child {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "started\n");
+    child
 }
