@@ -176,6 +176,7 @@ impl Cpython {
         let tarball = source::fetch(self.profile, home, &step)?;
         step.message("unpacking");
         source::extract(&tarball, &self.source_dir())?;
+        patches::apply_to_source(&self.source_dir())?;
         times.push(("source", step.finish()));
 
         let step = Step::start("configure build-Python").log_to(log)?;
@@ -268,6 +269,7 @@ fn cache_key(profile: &Profile, toolchain: &Toolchain) -> String {
         format!("toolchain {}", toolchain.identity),
         format!("host {HOST_TRIPLE} {}", CONFIGURE_COMMON.join(" ")),
         format!("config-site {}", profile.config_site),
+        format!("source patches {}", patches::source_fingerprint()),
     ] {
         hasher.update(part.as_bytes());
         hasher.update(b"\n");

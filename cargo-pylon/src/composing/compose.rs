@@ -277,6 +277,8 @@ fn link_command(build: &Build, objects: &[PathBuf], config_o: &Path) -> Result<(
             objects,
             &core,
         )?;
+        step.message("check the types of the function pointers CPython calls");
+        crate::checking::signatures::check(&core)?;
         step.message("componentize");
         component::ensure_command(&core, &interpreter, build.target.debug)?;
         step.finish();

@@ -302,6 +302,45 @@ fn timeout_and_signals_stop_a_guest_blocked_on_a_fifo_in_a_granted_folder() {
     }
 }
 
+/// Objects of every kind left in reference cycles, collected while running and at exit:
+/// a slot of the wrong type (methodcaller's tp_clear once returned void) traps then.
+#[test]
+fn a_broad_set_of_modules_and_cycles_of_their_objects_exit_cleanly() {
+    let code = r#"
+import argparse, array, ast, asyncio, base64, bisect, bz2, calendar, collections, contextlib
+import contextvars, copy, csv, dataclasses, datetime, decimal, difflib, email.message, enum
+import fractions, functools, gc, gzip, hashlib, heapq, hmac, html.parser, http.client, inspect
+import io, ipaddress, itertools, json, logging, lzma, math, operator, pathlib, pickle, pprint
+import queue, random, re, selectors, shlex, socket, sqlite3, statistics, string, struct
+import tarfile, tempfile, textwrap, tomllib, typing, unicodedata, urllib.parse, uuid, weakref
+import xml.dom.minidom, xml.etree.ElementTree, xml.sax, zipfile, zlib, zoneinfo
+kept = []
+def cycle(make):
+    box = []
+    box.append(make(box))
+    kept.append(box) if len(kept) < 8 else None
+makers = [
+    lambda b: operator.methodcaller("append", b), lambda b: operator.attrgetter("x"),
+    lambda b: operator.itemgetter(0), lambda b: functools.partial(print, b),
+    lambda b: collections.OrderedDict(a=b), lambda b: collections.deque([b]),
+    lambda b: collections.defaultdict(list, a=b), lambda b: array.array("b"),
+    lambda b: xml.etree.ElementTree.Element("e", a=str(b)), lambda b: contextvars.copy_context(),
+    lambda b: decimal.Context(), lambda b: datetime.timezone.utc, lambda b: io.BytesIO(),
+    lambda b: iter([b]), lambda b: itertools.chain([b]), lambda b: weakref.WeakValueDictionary(),
+    lambda b: re.compile("x"), lambda b: sqlite3.connect(":memory:"), lambda b: zlib.compressobj(),
+    lambda b: hashlib.sha256(), lambda b: pickle.Pickler(io.BytesIO()), lambda b: lzma.LZMACompressor(),
+    lambda b: bz2.BZ2Compressor(), lambda b: struct.Struct("i"), lambda b: memoryview(b"x"),
+]
+for make in makers * 3:
+    cycle(make)
+print("collected", gc.collect() > 0)
+"#;
+    let run = probe(&["-c", code]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout().trim(), "collected True", "{}", run.stderr());
+    assert!(!run.stderr().contains("trap"), "{}", run.stderr());
+}
+
 #[test]
 fn max_memory_stops_an_allocation_bomb() {
     let run = probe(&[

@@ -1,7 +1,8 @@
-//! Small, checked edits to the staged standard library for what WASI lacks.
+//! Small, checked edits: to the staged standard library for what WASI lacks, and to
+//! CPython's C sources where they rely on what native C tolerates and WebAssembly does not.
 //!
 //! Each edit must find its exact original text, so a new CPython release that changes
-//! the code fails the staging loudly instead of running unpatched.
+//! the code fails the staging (or the build) loudly instead of running unpatched.
 
 use std::path::Path;
 
@@ -32,9 +33,40 @@ const PATCHES: &[Patch] = &[
     },
 ];
 
+/// Edits to the C sources, made before CPython is configured.
+///
+/// A function called through a pointer of another type works in native C; WebAssembly's
+/// `call_indirect` checks the type and traps. `operator.methodcaller`'s `tp_clear`
+/// returns `void` where the slot is `int (*)(PyObject *)`: the collector traps clearing
+/// one in a reference cycle (html5lib leaves some behind at exit).
+const SOURCE_PATCHES: &[Patch] = &[
+    Patch {
+        file: "Modules/_operator.c",
+        why: "methodcaller's tp_clear must return int (an indirect call of the wrong type traps)",
+        original: "static void\nmethodcaller_clear(methodcallerobject *mc)\n{",
+        replacement: "static int\nmethodcaller_clear(methodcallerobject *mc)\n{",
+    },
+    Patch {
+        file: "Modules/_operator.c",
+        why: "methodcaller's tp_clear must return int (an indirect call of the wrong type traps)",
+        original: "        Py_CLEAR(mc->vectorcall_kwnames);\n    }\n}\n",
+        replacement: "        Py_CLEAR(mc->vectorcall_kwnames);\n    }\n    return 0;\n}\n",
+    },
+];
+
+/// Patch the staged standard library at `stdlib`.
 pub(super) fn apply(stdlib: &Path) -> Result<()> {
-    for patch in PATCHES {
-        let path = stdlib.join(patch.file);
+    apply_all(PATCHES, stdlib)
+}
+
+/// Patch the CPython source tree at `source`.
+pub(super) fn apply_to_source(source: &Path) -> Result<()> {
+    apply_all(SOURCE_PATCHES, source)
+}
+
+fn apply_all(patches: &[Patch], root: &Path) -> Result<()> {
+    for patch in patches {
+        let path = root.join(patch.file);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         if text.matches(patch.original).count() != 1 {
@@ -49,9 +81,18 @@ pub(super) fn apply(stdlib: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Identifies the patch set, for the runtime's cache key.
+/// Identifies the standard library's patch set, for the runtime's cache key.
 pub(super) fn fingerprint() -> String {
-    PATCHES
+    fingerprint_of(PATCHES)
+}
+
+/// Identifies the C sources' patch set, for the build's cache key.
+pub(super) fn source_fingerprint() -> String {
+    fingerprint_of(SOURCE_PATCHES)
+}
+
+fn fingerprint_of(patches: &[Patch]) -> String {
+    patches
         .iter()
         .map(|p| format!("{}|{}|{}", p.file, p.original, p.replacement))
         .collect()
