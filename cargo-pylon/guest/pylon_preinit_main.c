@@ -19,6 +19,7 @@
 void __wasilibc_reset_preopens(void);
 void __wasilibc_deinitialize_environ(void);
 void __wasilibc_initialize_environ(void);
+void pylon_enter_cwd(void);
 extern char **environ;
 /* CPython's own (internal; linked statically): the configuration Py_RunMain runs, and
  * gc.freeze without importing gc. */
@@ -108,12 +109,14 @@ static PyObject *list_of(Py_ssize_t n, wchar_t *const *items) {
     return list;
 }
 
-/* Put the run's program where Py_RunMain and sys look: `python3 -c CODE ARGS...` or
- * `python3 SCRIPT ARGS...`, as the cold interpreter's command-line parser would. */
+/* Put the run's program where Py_RunMain and sys look: `python3 -c CODE ARGS...`,
+ * `python3 -m MODULE ARGS...` or `python3 SCRIPT ARGS...`, as the cold interpreter's
+ * command-line parser would. */
 static int set_program(int argc, char **argv) {
-    bool command = argc >= 3 && strcmp(argv[1], "-c") == 0;
+    bool module = argc >= 3 && strcmp(argv[1], "-m") == 0;
+    bool command = module || (argc >= 3 && strcmp(argv[1], "-c") == 0);
     if (!command && (argc < 2 || argv[1][0] == '-')) {
-        fprintf(stderr, "pylon: the pre-initialized interpreter runs `python3 SCRIPT` or `python3 -c CODE`; "
+        fprintf(stderr, "pylon: the pre-initialized interpreter runs `python3 SCRIPT`, `python3 -c CODE` or `python3 -m MODULE`; "
                         "run other command lines on the cold interpreter (pylon.wasm)\n");
         exit(2);
     }
@@ -126,7 +129,8 @@ static int set_program(int argc, char **argv) {
             goto done;
         }
     }
-    /* sys.argv: "-c" or the script, then the program's own arguments. */
+    /* sys.argv: "-c", "-m" (runpy puts the module's path there) or the script, then the
+     * program's own arguments. */
     int first = command ? 3 : 2;
     Py_ssize_t n = 1 + (argc - first);
     wchar_t **args = PyMem_RawCalloc((size_t)n, sizeof *args);
@@ -140,7 +144,9 @@ static int set_program(int argc, char **argv) {
     PyConfig *config = (PyConfig *)_PyInterpreterState_GetConfig(PyInterpreterState_Get());
     PyStatus status = PyConfig_SetWideStringList(config, &config->orig_argv, argc, wide);
     if (!PyStatus_Exception(status)) status = PyConfig_SetWideStringList(config, &config->argv, n, args);
-    if (!PyStatus_Exception(status) && command) {
+    if (!PyStatus_Exception(status) && module) {
+        status = PyConfig_SetString(config, &config->run_module, wide[2]);
+    } else if (!PyStatus_Exception(status) && command) {
         size_t len = wcslen(wide[2]);
         wchar_t *code = PyMem_RawMalloc((len + 2) * sizeof *code);
         if (code == NULL) {
@@ -202,6 +208,7 @@ bool exports_wasi_cli_run_run(void) {
     if (!preinitialized) exit(Py_BytesMain(argc, argv));
     __wasilibc_deinitialize_environ();
     __wasilibc_initialize_environ();
+    pylon_enter_cwd();
     PyObject *env = environment();
     PyObject *resumed = env && set_program(argc, argv) == 0 ? PyObject_CallOneArg(resume_fn, env) : NULL;
     Py_XDECREF(env);

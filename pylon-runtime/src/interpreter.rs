@@ -221,7 +221,7 @@ impl Interpreter {
     pub fn run_with_phases(&self, sandbox: &Sandbox, phases: &Phases) -> Result<u8> {
         let loaded = self.loaded(self.starts_preinitialized(sandbox))?;
         phases.mark("load");
-        let staging = Staging::new(&sandbox.program).hosting()?;
+        let staging = Staging::new(&sandbox.program, &self.layout).hosting()?;
         phases.mark("stage");
         self.runtime
             .as_ref()
@@ -237,9 +237,11 @@ impl Interpreter {
         phases: &Phases,
     ) -> Result<u8> {
         let wasi = staging.wasi_ctx(&self.layout, sandbox).hosting()?;
-        let files = self
-            .layout
-            .files(Some(staging.path()), &sandbox.grants, sandbox.max_disk);
+        let files = self.layout.files(
+            Some(staging.path()),
+            &staging.grants(sandbox),
+            sandbox.max_disk,
+        );
         let bounds = sandbox.bounds();
         let mut store = Store::new(
             &self.engine,

@@ -189,7 +189,7 @@ impl Layout {
     }
 
     /// The folders a guest sees besides its root: the runtime prefix, the site folder, `grants`.
-    fn mounts<'a>(&'a self, grants: &'a [Grant]) -> Vec<&'a Grant> {
+    pub(crate) fn mounts<'a>(&'a self, grants: &'a [Grant]) -> Vec<&'a Grant> {
         std::iter::once(&self.prefix)
             .chain(self.site_packages.as_ref())
             .chain(grants)

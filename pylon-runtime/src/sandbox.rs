@@ -23,6 +23,14 @@ pub enum Program {
         /// `sys.argv[1:]`.
         args: Vec<String>,
     },
+    /// A module found on the guest's `sys.path`, run as `__main__` (`python -m MODULE
+    /// ARGS...`).
+    Module {
+        /// The module's dotted name.
+        name: String,
+        /// `sys.argv[1:]`.
+        args: Vec<String>,
+    },
 }
 
 /// A host folder the guest sees at `guest`, read-write or read-only (`--dir HOST[:GUEST]`).

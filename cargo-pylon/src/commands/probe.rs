@@ -1,4 +1,4 @@
-//! `cargo pylon probe FILE.py [ARGS...]` / `cargo pylon probe -c CODE`.
+//! `cargo pylon probe FILE.py [ARGS...]` / `cargo pylon probe -c CODE` / `cargo pylon probe -m MODULE`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,10 +15,15 @@ pub struct Args {
     /// Python code to run instead of a file
     #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
-    /// The Python file to run, then the arguments for sys.argv (with -c: only arguments)
+    /// Run a module on the guest's sys.path as __main__, as `python -m` does
+    #[arg(short = 'm', value_name = "MODULE", conflicts_with = "code")]
+    module: Option<String>,
+    /// The Python file to run, then the arguments for sys.argv (with -c or -m: only
+    /// arguments). Its folder is granted read-only at its host path, and the guest works in
+    /// the host's working folder when that is the file's folder or above it
     #[arg(
         value_name = "FILE.py [ARGS]",
-        required_unless_present = "code",
+        required_unless_present_any = ["code", "module"],
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
@@ -35,12 +40,16 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> Result<ExitCode> {
-        let program = match self.code {
-            Some(code) => Program::Code {
+        let program = match (self.code, self.module) {
+            (Some(code), _) => Program::Code {
                 code,
                 args: self.args,
             },
-            None => {
+            (None, Some(name)) => Program::Module {
+                name,
+                args: self.args,
+            },
+            (None, None) => {
                 let mut args = self.args.into_iter();
                 let path = args
                     .next()

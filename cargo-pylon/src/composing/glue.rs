@@ -28,6 +28,7 @@ pub const GLUE: (&str, &[(&str, &str)]) = (
         ("pylon_module.c", include_str!("../../guest/pylon_module.c")),
         ("pylon_tz.c", include_str!("../../guest/pylon_tz.c")),
         ("pylon_locks.c", include_str!("../../guest/pylon_locks.c")),
+        ("pylon_cwd.c", include_str!("../../guest/pylon_cwd.c")),
     ],
 );
 /// The builtin module `pylon_module.c` defines.

@@ -155,8 +155,8 @@ print(sorted(os.listdir("/")))
     let out = run.stdout();
     assert!(!out.contains("READ"), "{out}");
     assert_eq!(out.matches("denied").count(), 4, "{out}");
-    // The staging root holds the script and the mount points, nothing of the host.
-    assert!(out.trim_end().ends_with("['usr']"), "{out}");
+    // The staging root holds the home folder and the mount points, nothing of the host.
+    assert!(out.trim_end().ends_with("['home', 'usr']"), "{out}");
     run.assert_staging_removed();
 }
 
@@ -339,6 +339,125 @@ print("collected", gc.collect() > 0)
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.stdout().trim(), "collected True", "{}", run.stderr());
     assert!(!run.stderr().contains("trap"), "{}", run.stderr());
+}
+
+/// `probe FILE.py` as `python FILE.py`: the file's folder (read-only) holds what it
+/// imports and reads, and the run works in the host's working folder when it can see it.
+#[test]
+fn a_script_sees_its_own_folder_read_only_and_works_where_python_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    let top = tmp.path().canonicalize().unwrap();
+    let sub = top.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("helper.py"), "VALUE = 'from helper'\n").unwrap();
+    std::fs::write(sub.join("data.csv"), "a,b\n").unwrap();
+    let main = r#"
+import os, sys, helper
+print(helper.VALUE, os.getcwd(), sys.path[0], sys.argv[0])
+print(open(os.path.join(os.path.dirname(__file__), "data.csv")).read().strip())
+try:
+    open(os.path.join(sys.path[0], "new.txt"), "w")
+except OSError as e:
+    print("read-only", type(e).__name__)
+"#;
+    std::fs::write(sub.join("main.py"), main).unwrap();
+    ready();
+    let run = |cwd: &std::path::Path, script: &str| {
+        let out = pylon(&["probe", script]).current_dir(cwd).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (s, t) = (sub.display(), top.display());
+    assert_eq!(
+        run(&sub, "main.py"),
+        format!("from helper {s} {s} main.py\na,b\nread-only PermissionError\n")
+    );
+    assert_eq!(
+        run(&top, "sub/main.py"),
+        format!("from helper {t} {s} sub/main.py\na,b\nread-only PermissionError\n")
+    );
+    // A working folder the guest cannot see: the run works in `/`.
+    let elsewhere = tempfile::tempdir().unwrap();
+    assert!(run(elsewhere.path(), &format!("{s}/main.py"))
+        .starts_with(&format!("from helper / {s} {s}/main.py\n")));
+    assert!(!sub.join("new.txt").exists());
+}
+
+/// `probe -m MODULE` as `python -m MODULE`: the module runs as `__main__`, and the working
+/// folder is on `sys.path` and readable.
+#[test]
+fn module_runs_as_python_m_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
+    std::fs::write(dir.join("in.json"), "{\"a\": [1, 2]}").unwrap();
+    std::fs::write(
+        dir.join("mine.py"),
+        "import sys; print(__name__, sys.argv[1:])\n",
+    )
+    .unwrap();
+    ready();
+    for cold in ["0", "1"] {
+        let run = |args: &[&str]| {
+            let out = pylon(&[&["probe"], args].concat())
+                .current_dir(&dir)
+                .env("PYLON_COLD", cold)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        assert_eq!(
+            run(&["-m", "json.tool", "--compact", "in.json"]),
+            "{\"a\":[1,2]}\n"
+        );
+        assert_eq!(run(&["-m", "mine", "x", "-y"]), "__main__ ['x', '-y']\n");
+    }
+    let missing = probe(&["-m", "no_such_module"]);
+    assert_eq!(missing.code(), 1);
+    assert!(
+        missing.stderr().contains("No module named no_such_module"),
+        "{}",
+        missing.stderr()
+    );
+}
+
+/// What WASI lacks and packages call at import answers as docs/RELIABILITY.md says.
+#[test]
+fn the_posix_identity_calls_home_and_ctypes_answer_as_documented() {
+    let code = r#"
+import os
+from os import getuid, geteuid, getgid, getegid, getgroups, umask
+print(getuid(), geteuid(), getgid(), getegid(), getgroups())
+print(oct(umask(0o077)), oct(umask(0o022)))
+home = os.path.expanduser("~")
+open(os.path.join(home, "f"), "w").write("x")
+print(os.environ["HOME"], home, os.listdir(home))
+try:
+    import ctypes
+except ImportError as e:
+    print("ctypes:", "libffi" in str(e))
+"#;
+    let run = probe(&["-c", code]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        run.stdout(),
+        "0 0 0 0 []\n0o22 0o77\n/home /home ['f']\nctypes: True\n"
+    );
+    let own = probe(&[
+        "--env",
+        "HOME=/elsewhere",
+        "-c",
+        "import os; print(os.path.expanduser('~'))",
+    ]);
+    assert_eq!(own.stdout().trim(), "/elsewhere");
 }
 
 #[test]
@@ -529,7 +648,7 @@ print(sorted(os.listdir("/")))
     let run = probe(&["-c", script]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     // Nothing was written to the staging folder (or anywhere on the host).
-    assert_eq!(run.stdout().trim(), "['usr']");
+    assert_eq!(run.stdout().trim(), "['home', 'usr']");
     run.assert_staging_removed();
 }
 

@@ -31,7 +31,42 @@ const PATCHES: &[Patch] = &[
         original: "    def _close_self_pipe(self):\n",
         replacement: "    def _close_self_pipe(self):\n        if self._ssock is None:  # pylon: see _make_self_pipe\n            return\n",
     },
+    Patch {
+        file: "ctypes/__init__.py",
+        why: "import ctypes says why it cannot work instead of naming a missing _ctypes",
+        original: "from _ctypes import Union, Structure, Array\n",
+        replacement: "try:\n    from _ctypes import Union, Structure, Array\nexcept ModuleNotFoundError:  # pylon\n    raise ImportError(\n        \"ctypes is not available in pylon: it calls C functions by address through libffi, \"\n        \"and WebAssembly has no libffi nor loadable shared libraries; use a cap for native code \"\n        \"(docs/CAPS.md)\", name=\"ctypes\") from None\n",
+    },
 ];
+
+/// What a sandbox answers for the users, groups and creation mask WASI does not have:
+/// one user, uid and gid 0 (the owner WASI reports for every file), no supplementary
+/// groups, and a mask that is kept but has no effect (WASI files have no mode bits).
+/// Packages call these at import (`from os import getuid`); without them that is an
+/// ImportError.
+const POSIX_IDENTITY: &str = r#"#include <stdlib.h>               // system()
+#ifdef __wasi__
+/* pylon: a sandbox's users, groups and creation mask (pylon-sys's cpython/patches.rs). */
+#include <sys/types.h>
+static uid_t pylon_getuid(void) { return 0; }
+static gid_t pylon_getgid(void) { return 0; }
+static int pylon_getgroups(int size, gid_t *list) { (void)size; (void)list; return 0; }
+static mode_t pylon_mask = 022;
+static mode_t pylon_umask(mode_t mask) { mode_t old = pylon_mask; pylon_mask = mask & 0777; return old; }
+#define getuid pylon_getuid
+#define geteuid pylon_getuid
+#define getgid pylon_getgid
+#define getegid pylon_getgid
+#define getgroups pylon_getgroups
+#define umask pylon_umask
+#define HAVE_GETUID 1
+#define HAVE_GETEUID 1
+#define HAVE_GETGID 1
+#define HAVE_GETEGID 1
+#define HAVE_GETGROUPS 1
+#define HAVE_UMASK 1
+#endif
+"#;
 
 /// Edits to the C sources, made before CPython is configured.
 ///
@@ -51,6 +86,12 @@ const SOURCE_PATCHES: &[Patch] = &[
         why: "methodcaller's tp_clear must return int (an indirect call of the wrong type traps)",
         original: "        Py_CLEAR(mc->vectorcall_kwnames);\n    }\n}\n",
         replacement: "        Py_CLEAR(mc->vectorcall_kwnames);\n    }\n    return 0;\n}\n",
+    },
+    Patch {
+        file: "Modules/posixmodule.c",
+        why: "os.getuid, geteuid, getgid, getegid, getgroups and umask for a sandbox",
+        original: "#include <stdlib.h>               // system()\n",
+        replacement: POSIX_IDENTITY,
     },
 ];
 
