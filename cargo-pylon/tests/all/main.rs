@@ -10,6 +10,7 @@ mod compose;
 mod dynlink;
 mod examples;
 mod new;
+mod packages;
 mod preinit;
 mod probe;
 mod regrtest;

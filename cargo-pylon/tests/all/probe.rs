@@ -449,7 +449,7 @@ except ImportError as e:
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(
         run.stdout(),
-        "0 0 0 0 []\n0o22 0o77\n/home /home ['f']\nctypes: True\n"
+        "1000 1000 1000 1000 []\n0o22 0o77\n/home /home ['f']\nctypes: True\n"
     );
     let own = probe(&[
         "--env",

@@ -40,16 +40,17 @@ const PATCHES: &[Patch] = &[
 ];
 
 /// What a sandbox answers for the users, groups and creation mask WASI does not have:
-/// one user, uid and gid 0 (the owner WASI reports for every file), no supplementary
-/// groups, and a mask that is kept but has no effect (WASI files have no mode bits).
+/// one ordinary user, uid and gid 1000 (not root: code that believes itself root, tarfile
+/// among it, calls `chown`, which WASI lacks), no supplementary groups, and a mask that
+/// is kept but has no effect (WASI files have no mode bits).
 /// Packages call these at import (`from os import getuid`); without them that is an
 /// ImportError.
 const POSIX_IDENTITY: &str = r#"#include <stdlib.h>               // system()
 #ifdef __wasi__
 /* pylon: a sandbox's users, groups and creation mask (pylon-sys's cpython/patches.rs). */
 #include <sys/types.h>
-static uid_t pylon_getuid(void) { return 0; }
-static gid_t pylon_getgid(void) { return 0; }
+static uid_t pylon_getuid(void) { return 1000; }
+static gid_t pylon_getgid(void) { return 1000; }
 static int pylon_getgroups(int size, gid_t *list) { (void)size; (void)list; return 0; }
 static mode_t pylon_mask = 022;
 static mode_t pylon_umask(mode_t mask) { mode_t old = pylon_mask; pylon_mask = mask & 0777; return old; }
