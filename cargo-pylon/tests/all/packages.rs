@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::probe;
+use crate::common::{probe, pylon, ready};
 
 /// (project, version, sha256 of its universal wheel).
 const WHEELS: &[(&str, &str, &str)] = &[
@@ -26,6 +26,31 @@ const WHEELS: &[(&str, &str, &str)] = &[
         "platformdirs",
         "4.3.8",
         "ff7059bb7eb1179e2685604f4aaf157cfd9535242bd23742eadc3c13542139b4",
+    ),
+    (
+        "pytest",
+        "8.4.1",
+        "539c70ba6fcead8e78eebbf1115e8b589e7565830d7d006a8723f19ac8a0afb7",
+    ),
+    (
+        "pluggy",
+        "1.6.0",
+        "e920276dd6813095e9377c0bc5566d94c932c33b27a3e3945d8389c374dd4746",
+    ),
+    (
+        "iniconfig",
+        "2.1.0",
+        "9deba5723312380e77435581c6bf4935c94cbfab9b1ed33ef8d238ea168eb760",
+    ),
+    (
+        "packaging",
+        "25.0",
+        "29572ef2b1f17581046b3a2227d5c611fb25ec70ca1ba8554b24b0e69331a484",
+    ),
+    (
+        "pygments",
+        "2.19.2",
+        "86540386c03d588bb81d44bc3928634ff26449851e99741617ecb9037ee5ec0b",
     ),
 ];
 
@@ -69,4 +94,46 @@ fn html5lib_after_html_parser_and_platformdirs_run_and_exit_cleanly() {
         run.stderr()
     );
     assert!(!run.stderr().contains("trap"), "{}", run.stderr());
+}
+
+/// `cargo pylon probe -m pytest --capture=sys -p no:faulthandler` in a project folder:
+/// pytest collects, runs (fixtures such as tmp_path included), reports a failure and exits
+/// 1. Its default capture and its faulthandler plugin need `os.dup`, which WASI cannot
+/// offer.
+#[test]
+fn pytest_runs_a_projects_tests() {
+    let site = tempfile::tempdir().unwrap();
+    install(site.path());
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("test_demo.py"),
+        "import pytest\n\ndef test_add():\n    assert 2 + 3 == 5\n\n@pytest.mark.parametrize('x', [1, 2, 3])\ndef test_tmp_path(x, tmp_path):\n    (tmp_path / 'f').write_text(str(x))\n    assert (tmp_path / 'f').read_text() == str(x)\n\ndef test_fails_on_purpose():\n    assert 1 + 1 == 3\n",
+    )
+    .unwrap();
+    ready();
+    let grant = format!("{}:/site:ro", site.path().display());
+    let out = pylon(&[
+        "probe",
+        "--dir",
+        &grant,
+        "--env",
+        "PYTHONPATH=/site",
+        "-m",
+        "pytest",
+        "--capture=sys",
+        "-p",
+        "no:faulthandler",
+    ])
+    .current_dir(project.path())
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 failed, 4 passed"), "{stdout}");
+    assert!(stdout.contains("assert (1 + 1) == 3"), "{stdout}");
 }

@@ -87,10 +87,16 @@ fn each_preinitialized_run_has_its_own_argv_environment_folders_randomness_and_c
     let two = report(tmp.path(), &["b"], &[], &[], false);
     let after = now();
 
-    assert_eq!(one.get("argv"), "['/report.py', 'a', '-x']");
-    assert_eq!(one.get("orig_argv"), "['/report.py', 'a', '-x']");
-    assert_eq!(two.get("argv"), "['/report.py', 'b']");
-    assert_eq!(one.get("path0"), "/");
+    // The script's folder is granted at its host path (outside the working folder here).
+    let dir = tmp.path().canonicalize().unwrap();
+    let dir = dir.display();
+    assert_eq!(one.get("argv"), format!("['{dir}/report.py', 'a', '-x']"));
+    assert_eq!(
+        one.get("orig_argv"),
+        format!("['{dir}/report.py', 'a', '-x']")
+    );
+    assert_eq!(two.get("argv"), format!("['{dir}/report.py', 'b']"));
+    assert_eq!(one.get("path0"), dir.to_string());
     assert_eq!(
         (one.get("env"), one.get("envb"), one.get("getenv")),
         ("'one'", "b'one'", "'one'")
@@ -99,7 +105,8 @@ fn each_preinitialized_run_has_its_own_argv_environment_folders_randomness_and_c
         (two.get("env"), two.get("envb"), two.get("getenv")),
         ("None", "None", "None")
     );
-    assert_eq!(one.get("root"), "['report.py']");
+    // The script stays in its own folder, granted read-only; the root holds no copy.
+    assert_eq!(one.get("root"), "[]");
     assert_eq!(one.get("granted"), "['only-in-run-one']");
     assert_eq!(two.get("granted"), "False");
     assert_ne!(
@@ -159,8 +166,10 @@ fn a_run_the_snapshot_cannot_honour_starts_cold() {
     );
     assert_ne!(warm.get("hash"), cold.get("hash"));
     assert!(
-        warm.get("path")
-            .starts_with("['/', '/granted', '/elsewhere', "),
+        warm.get("path").starts_with(&format!(
+            "['{}', '/granted', '/elsewhere', ",
+            tmp.path().canonicalize().unwrap().display()
+        )),
         "{}",
         warm.get("path")
     );

@@ -439,7 +439,7 @@ print(getuid(), geteuid(), getgid(), getegid(), getgroups())
 print(oct(umask(0o077)), oct(umask(0o022)))
 home = os.path.expanduser("~")
 open(os.path.join(home, "f"), "w").write("x")
-print(os.environ["HOME"], home, os.listdir(home))
+print(os.environ["HOME"], home, os.listdir(home), os.stat(home).st_uid == getuid())
 try:
     import ctypes
 except ImportError as e:
@@ -449,7 +449,7 @@ except ImportError as e:
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(
         run.stdout(),
-        "1000 1000 1000 1000 []\n0o22 0o77\n/home /home ['f']\nctypes: True\n"
+        "1000 1000 1000 1000 []\n0o22 0o77\n/home /home ['f'] True\nctypes: True\n"
     );
     let own = probe(&[
         "--env",

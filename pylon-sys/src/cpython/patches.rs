@@ -41,8 +41,9 @@ const PATCHES: &[Patch] = &[
 
 /// What a sandbox answers for the users, groups and creation mask WASI does not have:
 /// one ordinary user, uid and gid 1000 (not root: code that believes itself root, tarfile
-/// among it, calls `chown`, which WASI lacks), no supplementary groups, and a mask that
-/// is kept but has no effect (WASI files have no mode bits).
+/// among it, calls `chown`, which WASI lacks), who owns every file it sees (`st_uid`,
+/// `st_gid`; pytest's tmp_path refuses a folder owned by another), no supplementary
+/// groups, and a mask that is kept but has no effect (WASI files have no mode bits).
 /// Packages call these at import (`from os import getuid`); without them that is an
 /// ImportError.
 const POSIX_IDENTITY: &str = r#"#include <stdlib.h>               // system()
@@ -93,6 +94,12 @@ const SOURCE_PATCHES: &[Patch] = &[
         why: "os.getuid, geteuid, getgid, getegid, getgroups and umask for a sandbox",
         original: "#include <stdlib.h>               // system()\n",
         replacement: POSIX_IDENTITY,
+    },
+    Patch {
+        file: "Modules/posixmodule.c",
+        why: "the sandbox's user owns the files it sees",
+        original: "    SET_ITEM(4, _PyLong_FromUid(st->st_uid));\n    SET_ITEM(5, _PyLong_FromGid(st->st_gid));\n",
+        replacement: "#ifdef __wasi__\n    SET_ITEM(4, _PyLong_FromUid(pylon_getuid()));\n    SET_ITEM(5, _PyLong_FromGid(pylon_getgid()));\n#else\n    SET_ITEM(4, _PyLong_FromUid(st->st_uid));\n    SET_ITEM(5, _PyLong_FromGid(st->st_gid));\n#endif\n",
     },
 ];
 
