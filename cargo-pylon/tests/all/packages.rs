@@ -97,9 +97,9 @@ fn html5lib_after_html_parser_and_platformdirs_run_and_exit_cleanly() {
 }
 
 /// `cargo pylon probe -m pytest --capture=sys -p no:faulthandler` in a project folder:
-/// pytest collects, runs (fixtures such as tmp_path included), reports a failure and exits
-/// 1. Its default capture and its faulthandler plugin need `os.dup`, which WASI cannot
-/// offer.
+/// pytest collects, runs (fixtures such as tmp_path included), reports a failure and
+/// exits with 1. Its default capture and its faulthandler plugin need `os.dup`, which
+/// WASI cannot offer.
 #[test]
 fn pytest_runs_a_projects_tests() {
     let site = tempfile::tempdir().unwrap();
