@@ -162,11 +162,12 @@ impl Layout {
                 .anyhow()
                 .with_context(|| format!("cannot mount the guest's root {}", root.display()))?;
         }
+        let own = mounts.len() - grants.len();
         for (index, mount) in mounts.into_iter().enumerate() {
             // Granted folders (the last of the mounts) may hold what blocks, a FIFO or a
             // device: their operations hop to a blocking thread, so a timeout or a signal
             // still ends a guest waiting on one.
-            if index == self.mounts(&[]).len() {
+            if index == own {
                 builder.allow_blocking_current_thread(false);
             }
             let perms = if mount.read_only {

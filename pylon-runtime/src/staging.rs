@@ -62,8 +62,7 @@ impl Staging {
             }
             Program::Module { name, args } => {
                 // `python -m` imports from, and works in, the working folder.
-                let cwd = std::env::current_dir().and_then(|c| c.canonicalize());
-                if let Ok(cwd) = cwd {
+                if let Some(cwd) = host_cwd() {
                     if staging.mount(&cwd, layout).is_some() {
                         staging.cwd = cwd.to_str().map(str::to_string);
                     }
@@ -115,10 +114,7 @@ impl Staging {
                 .with_context(|| format!("cannot stage {}", path.display()))?;
             return Ok(format!("/{name}"));
         };
-        let cwd = std::env::current_dir()
-            .ok()
-            .and_then(|c| c.canonicalize().ok());
-        match cwd.filter(|cwd| folder.starts_with(cwd)) {
+        match host_cwd().filter(|cwd| folder.starts_with(cwd)) {
             Some(cwd) if cwd.to_str().is_some() => {
                 let relative = full.strip_prefix(&cwd).unwrap_or(&full);
                 self.cwd = cwd.to_str().map(str::to_string);
@@ -165,6 +161,11 @@ impl Staging {
         };
         Ok(builder.build())
     }
+}
+
+/// The host's working folder, symlinks resolved as in the script's path.
+fn host_cwd() -> Option<std::path::PathBuf> {
+    std::env::current_dir().ok()?.canonicalize().ok()
 }
 
 /// Whether guest path `path` is `folder` or inside it.

@@ -122,15 +122,27 @@ pub fn component(version: &str) -> Result<Vec<u8>> {
     let mut data = DataSection::new();
     data.active(0, &ConstExpr::i32_const(ZEROES as i32), [0u8; 16]);
 
+    let mut module = module(&types, &functions, &memories, &exports, &code);
+    module.section(&data);
+    encode(module.finish(), &resolve, world, "the wasi:cli stub")
+}
+
+/// A stub's core module: its sections in the order wasm wants them (data may follow).
+pub(super) fn module(
+    types: &TypeSection,
+    functions: &FunctionSection,
+    memories: &MemorySection,
+    exports: &ExportSection,
+    code: &CodeSection,
+) -> Module {
     let mut module = Module::new();
     module
-        .section(&types)
-        .section(&functions)
-        .section(&memories)
-        .section(&exports)
-        .section(&code)
-        .section(&data);
-    encode(module.finish(), &resolve, world, "the wasi:cli stub")
+        .section(types)
+        .section(functions)
+        .section(memories)
+        .section(exports)
+        .section(code);
+    module
 }
 
 /// A stub's one memory: a page, growing up to `maximum` pages.

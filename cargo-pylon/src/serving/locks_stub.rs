@@ -8,8 +8,8 @@
 
 use anyhow::Result;
 use wasm_encoder::{
-    CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, Module,
-    TypeSection, ValType,
+    CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, TypeSection,
+    ValType,
 };
 
 /// The interface the stub provides.
@@ -84,13 +84,7 @@ pub fn component() -> Result<Vec<u8>> {
 
     let memories = super::cli_stub::memory(None);
     exports.export("memory", ExportKind::Memory, 0);
-    let mut module = Module::new();
-    module
-        .section(&types)
-        .section(&functions)
-        .section(&memories)
-        .section(&exports)
-        .section(&code);
+    let module = super::cli_stub::module(&types, &functions, &memories, &exports, &code);
     super::cli_stub::encode(module.finish(), &resolve, world, "the locks stub")
 }
 
