@@ -6,6 +6,7 @@
 
 pub mod bindings;
 pub mod compose;
+pub mod compute;
 pub mod dynlink;
 pub mod hashing;
 pub mod phases;

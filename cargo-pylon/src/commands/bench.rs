@@ -2,9 +2,13 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use std::process::Command;
+
+use anyhow::{Context, Result};
 use pylon_sys::Home;
 
+use crate::running::upstream::Source;
+use crate::support::pypi;
 use crate::{bench, composing::interpreter, workspace::discover};
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +22,18 @@ pub struct Args {
     /// Measure only start-up: processes, phases and sandboxes
     #[arg(long, conflicts_with = "serve_only")]
     start_only: bool,
+    /// Measure only compute: pyperformance's benchmarks in pylon and native CPython
+    #[arg(long, conflicts_with_all = ["serve_only", "start_only"])]
+    compute: bool,
+    /// With --compute: only these benchmarks (repeatable; default all)
+    #[arg(long = "benchmark", value_name = "NAME", requires = "compute")]
+    benchmarks: Vec<String>,
+    /// With --compute: timed samples per benchmark and runtime (after a warm-up)
+    #[arg(long, default_value_t = 5)]
+    samples: usize,
+    /// Use only what is cached; never ask the package index
+    #[arg(long)]
+    offline: bool,
 }
 
 impl Args {
@@ -27,6 +43,26 @@ impl Args {
         let composed = interpreter::prepare(&home)?;
         if self.serve_only {
             print!("{}", bench::markdown(&bench::serve::rows(&composed)?));
+            return Ok(ExitCode::SUCCESS);
+        }
+        if self.compute {
+            let index = pypi::index_url(ws.settings.pypi_index.as_deref()).ok();
+            let cache = pypi::cache_dir(&home)?;
+            let source = Source {
+                index: index.as_deref(),
+                cache: &cache,
+                offline: self.offline,
+            };
+            let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
+            let rows = bench::compute::rows(
+                &composed,
+                &mut || Command::new(&exe),
+                &home,
+                &source,
+                &self.benchmarks,
+                self.samples,
+            )?;
+            print!("{}", bench::markdown(&rows));
             return Ok(ExitCode::SUCCESS);
         }
         let cache = home.dir("precompiled")?;

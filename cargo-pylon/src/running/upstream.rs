@@ -117,18 +117,28 @@ pub fn sdist(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
             cap.manifest_path.display(), upstream.pypi, upstream.version
         );
     };
+    unpacked(&upstream.pypi, &upstream.version, sha, home, source)
+}
+
+/// `project`'s `version` source distribution (pinned by its `sha256`), unpacked once into
+/// the pylon home: its top folder.
+pub fn unpacked(
+    project: &str,
+    version: &str,
+    sha256: &str,
+    home: &pylon_sys::Home,
+    source: &Source,
+) -> Result<PathBuf> {
     let dir = home.dir("upstream")?.join(format!(
-        "{}-{}-{}",
-        upstream.pypi,
-        upstream.version,
-        &sha[..16.min(sha.len())]
+        "{project}-{version}-{}",
+        &sha256[..16.min(sha256.len())]
     ));
     if !pylon_sys::home::is_published(&dir) {
         let archive = crate::support::pypi::download(
-            &upstream.pypi,
-            &upstream.version,
+            project,
+            version,
             &|name| name.ends_with(".tar.gz"),
-            Some(sha),
+            Some(sha256),
             source.index()?,
             source.cache,
             source.offline,

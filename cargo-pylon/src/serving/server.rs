@@ -94,7 +94,6 @@ pub async fn run(
             _ = sigint.recv() => break "SIGINT",
             _ = sigterm.recv() => break "SIGTERM",
         };
-        failing.recovered();
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tokio::spawn(refuse(stream));
             continue;
@@ -166,33 +165,34 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
     let _ = stream.shutdown().await;
 }
 
-/// Accept failures (EMFILE when out of file handles) are logged once per burst, not once
-/// per turn of the loop.
+/// Accept failures (EMFILE when out of file handles) are told at most once per
+/// [`FAILURE_REPORT`], with how many there were, not once per turn of the loop: a server
+/// short of handles flaps between failing and accepting many times a second.
 #[derive(Default)]
 struct AcceptFailures {
-    since: Option<std::time::Instant>,
+    told: Option<std::time::Instant>,
     count: u64,
 }
 
+/// How often a run of accept failures is told.
+const FAILURE_REPORT: Duration = Duration::from_secs(5);
+
 impl AcceptFailures {
     fn note(&mut self, err: &std::io::Error) {
-        if self.since.is_none() {
-            eprintln!(
+        self.count += 1;
+        match self.told {
+            None => eprintln!(
                 "pylon serve: accepting connections fails ({err}); retrying every {} ms",
                 ACCEPT_BACKOFF.as_millis()
-            );
-            self.since = Some(std::time::Instant::now());
+            ),
+            Some(told) if told.elapsed() >= FAILURE_REPORT => eprintln!(
+                "pylon serve: accepting connections failed {} more times in the last {:.0} s ({err})",
+                self.count,
+                told.elapsed().as_secs_f64()
+            ),
+            Some(_) => return,
         }
-        self.count += 1;
-    }
-
-    fn recovered(&mut self) {
-        if let Some(since) = self.since.take() {
-            eprintln!(
-                "pylon serve: accepting again after {} failures in {:.1} s",
-                std::mem::take(&mut self.count),
-                since.elapsed().as_secs_f64()
-            );
-        }
+        self.told = Some(std::time::Instant::now());
+        self.count = 0;
     }
 }
