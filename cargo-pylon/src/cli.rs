@@ -42,7 +42,7 @@ enum Command {
     Audit(commands::audit::Args),
     /// Show which toolchain parts were found, and how to fix what is missing
     Doctor(commands::doctor::Args),
-    /// Measure start-up, compile time, build time and sizes against native CPython
+    /// Measure start-up, compute, compile time, build time and sizes against native CPython
     Bench(commands::bench::Args),
 }
 

@@ -29,3 +29,11 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         _ => FAILURE,
     }
 }
+
+/// Ends the process for a run stopped by its timeout or a signal, as `main` would have
+/// ended it had the error come back: the same line on stderr, the same code.
+pub fn end(err: Error) -> ! {
+    let err = anyhow::Error::from(err);
+    eprintln!("error: {err:#}");
+    std::process::exit(code_for(&err).into())
+}

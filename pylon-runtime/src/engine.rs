@@ -27,10 +27,17 @@ const MAX_WASM_STACK: usize = 8 << 20;
 /// compiled before in a few functions (an interpreter relinked after one cap changed)
 /// compiles only those.
 pub fn engine(cache_dir: Option<&Path>) -> crate::Result<Engine> {
-    configure(cache_dir).loading()
+    configure(cache_dir, true).loading()
 }
 
-fn configure(cache_dir: Option<&Path>) -> Result<Engine> {
+/// As [`engine`], without epoch interruption: compiled code has no check at its loops
+/// and calls (an eighth faster at compute, docs/PERFORMANCE.md), and a guest cannot be
+/// stopped from the host until it returns or calls out.
+pub fn uninterruptible(cache_dir: Option<&Path>) -> crate::Result<Engine> {
+    configure(cache_dir, false).loading()
+}
+
+fn configure(cache_dir: Option<&Path>, epochs: bool) -> Result<Engine> {
     let mut config = Config::new();
     if let Some(dir) = cache_dir {
         config
@@ -39,7 +46,7 @@ fn configure(cache_dir: Option<&Path>) -> Result<Engine> {
     }
     config
         .wasm_component_model(true)
-        .epoch_interruption(true)
+        .epoch_interruption(epochs)
         .max_wasm_stack(MAX_WASM_STACK)
         // The guest runs on an async fiber whose stack must hold the wasm stack and
         // the host calls made from it.
@@ -94,8 +101,8 @@ fn cached(engine: &Engine, component: &Path, cache_dir: &Path) -> Result<(String
     Ok((source, cached))
 }
 
-/// (which file, which version of it): the file's path, and its size, modification time
-/// and the engine's compatibility hash.
+/// (which file for which engine, which version of it): the file's path and the engine's
+/// compatibility hash, and the file's size and modification time.
 fn cache_key(engine: &Engine, component: &Path) -> Result<(String, String)> {
     let meta = std::fs::metadata(component).with_context(|| {
         format!(
@@ -111,15 +118,13 @@ fn cache_key(engine: &Engine, component: &Path) -> Result<(String, String)> {
     let mut compat = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut compat);
     let path = component.canonicalize().unwrap_or(component.to_path_buf());
-    let source = hex::encode(&Sha256::digest(path.as_os_str().as_encoded_bytes())[..8]);
-    let version = hex::encode(
-        &Sha256::digest(format!(
-            "{}|{}|{}",
-            meta.len(),
-            mtime.as_nanos(),
-            compat.finish()
-        ))[..8],
-    );
+    // An engine's settings are part of the source: a command line's uninterruptible engine
+    // and a server's interruptible one each keep their compiled copy of one file.
+    let mut source = Sha256::new();
+    source.update(path.as_os_str().as_encoded_bytes());
+    source.update(compat.finish().to_le_bytes());
+    let source = hex::encode(&source.finalize()[..8]);
+    let version = hex::encode(&Sha256::digest(format!("{}|{}", meta.len(), mtime.as_nanos()))[..8]);
     Ok((source, version))
 }
 

@@ -56,7 +56,7 @@ mod state;
 
 pub use error::{Error, Result};
 pub use forward::Path as Route;
-pub use interpreter::{Interpreter, Options};
+pub use interpreter::{Interpreter, Options, Stopping};
 pub use isolate::INTERFACE as ISOLATION;
 pub use layout::Layout;
 pub use link::{is_host_provided, is_wasi};

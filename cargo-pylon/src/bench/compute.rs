@@ -60,7 +60,8 @@ struct Runtime<'a> {
 
 /// Best seconds per loop of each benchmark in `selected` (all when empty), for pylon
 /// (`probe`, a command in a workspace folder) and native CPython, and their ratio; a last
-/// row with the geometric mean.
+/// row with the geometric mean. Each runtime runs `rounds` processes per benchmark, the
+/// two taking turns, so a drift in the machine's speed hits both alike.
 pub fn rows(
     composed: &Composed,
     probe: &mut dyn FnMut() -> Command,
@@ -68,6 +69,7 @@ pub fn rows(
     source: &Source,
     selected: &[String],
     samples: usize,
+    rounds: usize,
 ) -> Result<Vec<Row>> {
     for name in selected {
         if !BENCHMARKS.contains(&name.as_str()) {
@@ -115,22 +117,26 @@ pub fn rows(
     let mut ratios = Vec::new();
     for (i, name) in chosen.iter().enumerate() {
         let file = format!("bm_{name}/run_benchmark.py");
-        let mut best = Vec::new();
-        for runtime in &mut runtimes {
-            eprintln!(
-                "pylon bench: [{}/{}] {name} in {}",
-                i + 1,
-                chosen.len(),
-                runtime.name
-            );
-            let mut command = (runtime.command)(&file);
-            command.arg(samples.to_string());
-            best.push(measure(&mut command, name, runtime.name)?);
+        let mut best = vec![f64::INFINITY; runtimes.len()];
+        for round in 1..=rounds {
+            for (runtime, best) in runtimes.iter_mut().zip(&mut best) {
+                eprintln!(
+                    "pylon bench: [{}/{}] {name} in {} (round {round} of {rounds})",
+                    i + 1,
+                    chosen.len(),
+                    runtime.name
+                );
+                let mut command = (runtime.command)(&file);
+                command.arg(samples.to_string());
+                *best = best.min(measure(&mut command, name, runtime.name)?);
+            }
         }
         let ratio = best[1] / best[0];
         ratios.push(ratio);
         rows.push(Row {
-            what: format!("compute `{name}` (pyperformance {version}, best of {samples} after a warm-up, per loop)"),
+            what: format!(
+                "compute `{name}` (per loop; best of {rounds} processes of {samples} samples each)"
+            ),
             pylon: seconds(best[1]),
             baseline: format!("{} native python", seconds(best[0])),
             ratio: format!("{ratio:.2}x"),
@@ -140,7 +146,7 @@ pub fn rows(
     let worst = ratios.iter().copied().fold(0.0, f64::max);
     rows.push(Row {
         what: format!(
-            "compute: geometric mean of the {} benchmarks above",
+            "compute: geometric mean of the {} benchmarks above (pyperformance {version})",
             ratios.len()
         ),
         pylon: "-".into(),

@@ -31,6 +31,9 @@ pub struct Args {
     /// With --compute: timed samples per benchmark and runtime (after a warm-up)
     #[arg(long, default_value_t = 5)]
     samples: usize,
+    /// With --compute: processes per benchmark and runtime, taking turns; the best counts
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Use only what is cached; never ask the package index
     #[arg(long)]
     offline: bool,
@@ -61,6 +64,7 @@ impl Args {
                 &source,
                 &self.benchmarks,
                 self.samples,
+                self.rounds,
             )?;
             print!("{}", bench::markdown(&rows));
             return Ok(ExitCode::SUCCESS);

@@ -58,9 +58,12 @@ impl Launch {
     }
 }
 
-/// The runtime's options as the command line sets them.
+/// The runtime's options as the command line sets them. A command line runs one sandbox
+/// per process, so the guest is compiled without interruption checks and a timeout or
+/// signal ends the process.
 pub fn options() -> Options {
     Options {
+        stopping: pylon_runtime::Stopping::EndsProcess(crate::exit::end),
         cold: switch("PYLON_COLD"),
         dynamic_calls: switch("PYLON_LINK_DYNAMIC"),
         report: Arc::new(Shown {

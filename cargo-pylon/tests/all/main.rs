@@ -4,6 +4,7 @@
 
 mod common;
 
+mod bench;
 mod blake3;
 mod checks;
 mod compose;

@@ -302,6 +302,38 @@ fn timeout_and_signals_stop_a_guest_blocked_on_a_fifo_in_a_granted_folder() {
     }
 }
 
+/// A command line's guest has no interruption checks compiled in: a signal still stops
+/// a pure compute loop, with the code and message of one that yields.
+#[test]
+fn signals_stop_a_compute_loop_and_remove_the_staging_folder() {
+    for (signal, code, name) in [("-INT", 130, "SIGINT"), ("-TERM", 143, "SIGTERM")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut command = pylon(&[
+            "probe",
+            "-c",
+            "print('started', flush=True)\nwhile True: pass",
+        ]);
+        command.env("TMPDIR", tmp.path());
+        let child = spawn_started(command);
+        std::thread::sleep(Duration::from_millis(200));
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(
+            stderr.contains(&format!("interrupted by {name}")),
+            "{stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "staging left behind: {left:?}");
+    }
+}
+
 /// Objects of every kind left in reference cycles, collected while running and at exit:
 /// a slot of the wrong type (methodcaller's tp_clear once returned void) traps then.
 #[test]
