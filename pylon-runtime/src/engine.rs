@@ -27,17 +27,36 @@ const MAX_WASM_STACK: usize = 8 << 20;
 /// compiled before in a few functions (an interpreter relinked after one cap changed)
 /// compiles only those.
 pub fn engine(cache_dir: Option<&Path>) -> crate::Result<Engine> {
-    configure(cache_dir, true).loading()
+    tuned(cache_dir, Tuning::default())
 }
 
-/// As [`engine`], without epoch interruption: compiled code has no check at its loops
-/// and calls (an eighth faster at compute, docs/PERFORMANCE.md), and a guest cannot be
-/// stopped from the host until it returns or calls out.
-pub fn uninterruptible(cache_dir: Option<&Path>) -> crate::Result<Engine> {
-    configure(cache_dir, false).loading()
+/// What an engine is set up for beyond what every pylon engine has.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// Epoch interruption: compiled code checks at its loops and calls whether to yield,
+    /// so a guest can be stopped from the host; without it code runs an eighth faster at
+    /// compute (docs/PERFORMANCE.md) and a guest stops only when it returns or calls out.
+    pub epochs: bool,
+    /// Tell `perf` the names of compiled functions (`/tmp/perf-PID.map`), for
+    /// `perf record` of a run.
+    pub perfmap: bool,
 }
 
-fn configure(cache_dir: Option<&Path>, epochs: bool) -> Result<Engine> {
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            epochs: true,
+            perfmap: false,
+        }
+    }
+}
+
+/// As [`engine`], with `tuning`.
+pub fn tuned(cache_dir: Option<&Path>, tuning: Tuning) -> crate::Result<Engine> {
+    configure(cache_dir, tuning).loading()
+}
+
+fn configure(cache_dir: Option<&Path>, tuning: Tuning) -> Result<Engine> {
     let mut config = Config::new();
     if let Some(dir) = cache_dir {
         config
@@ -46,11 +65,14 @@ fn configure(cache_dir: Option<&Path>, epochs: bool) -> Result<Engine> {
     }
     config
         .wasm_component_model(true)
-        .epoch_interruption(epochs)
+        .epoch_interruption(tuning.epochs)
         .max_wasm_stack(MAX_WASM_STACK)
         // The guest runs on an async fiber whose stack must hold the wasm stack and
         // the host calls made from it.
         .async_stack_size(MAX_WASM_STACK + (1 << 20));
+    if tuning.perfmap {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config)
         .anyhow()
         .context("cannot configure wasmtime")

@@ -37,6 +37,8 @@ pub struct Options {
     pub report: Arc<dyn Report>,
     /// How a run is stopped at its time limit or on a signal.
     pub stopping: Stopping,
+    /// Tell `perf` the names of compiled functions ([`engine::Tuning::perfmap`]).
+    pub perfmap: bool,
 }
 
 /// How a run is stopped at its time limit ([`Sandbox::timeout`]) or on SIGINT and SIGTERM
@@ -64,6 +66,7 @@ impl Default for Options {
             dynamic_calls: false,
             report: Arc::new(Quiet),
             stopping: Stopping::Cooperative,
+            perfmap: false,
         }
     }
 }
@@ -118,10 +121,11 @@ impl Interpreter {
     /// The engine and the files, with nothing loaded yet: [`Self::prepare`] (or the first
     /// run) loads what a sandbox starts.
     pub fn new(layout: Layout, cache_dir: PathBuf, options: Options) -> Result<Self> {
-        let engine = match options.stopping {
-            Stopping::Cooperative => engine::engine(Some(&cache_dir))?,
-            Stopping::EndsProcess(_) => engine::uninterruptible(Some(&cache_dir))?,
+        let tuning = engine::Tuning {
+            epochs: matches!(options.stopping, Stopping::Cooperative),
+            perfmap: options.perfmap,
         };
+        let engine = engine::tuned(Some(&cache_dir), tuning)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

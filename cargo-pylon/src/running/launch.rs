@@ -3,8 +3,9 @@
 //!
 //! The command line's switches are read here, from the environment, and handed to the
 //! runtime: `PYLON_COLD=1` (every run starts cold), `PYLON_LINK_DYNAMIC=1` (providers
-//! called through dynamic values only), `PYLON_TRACE_LINK=1` (how each import was linked)
-//! and `PYLON_PHASES=1` (where a run's time goes, one line on stderr).
+//! called through dynamic values only), `PYLON_TRACE_LINK=1` (how each import was linked),
+//! `PYLON_PHASES=1` (where a run's time goes, one line on stderr) and `PYLON_PERFMAP=1`
+//! (compiled functions named for `perf record`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -64,6 +65,7 @@ impl Launch {
 pub fn options() -> Options {
     Options {
         stopping: pylon_runtime::Stopping::EndsProcess(crate::exit::end),
+        perfmap: switch("PYLON_PERFMAP"),
         cold: switch("PYLON_COLD"),
         dynamic_calls: switch("PYLON_LINK_DYNAMIC"),
         report: Arc::new(Shown {

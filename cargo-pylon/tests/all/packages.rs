@@ -52,6 +52,26 @@ const WHEELS: &[(&str, &str, &str)] = &[
         "2.19.2",
         "86540386c03d588bb81d44bc3928634ff26449851e99741617ecb9037ee5ec0b",
     ),
+    (
+        "black",
+        "25.1.0",
+        "95e8176dae143ba9097f351d174fdaf0ccd29efb414b362ae3fd72bf0f710717",
+    ),
+    (
+        "click",
+        "8.2.1",
+        "61a3265b914e850b85317d0b3109c7f8cd35a670f963866005d6ef1d5175a12b",
+    ),
+    (
+        "mypy_extensions",
+        "1.1.0",
+        "1be4cccdb0f2482337c4743e60421de3a356cd97508abadd57d47403e94f5505",
+    ),
+    (
+        "pathspec",
+        "0.12.1",
+        "a0d503e138a4c123b27490a4f7beda6a01c6f288df0e4a8b79c7eb0dc7b4cc08",
+    ),
 ];
 
 /// The wheels unpacked into `site`.
@@ -136,4 +156,42 @@ fn pytest_runs_a_projects_tests() {
     );
     assert!(stdout.contains("1 failed, 4 passed"), "{stdout}");
     assert!(stdout.contains("assert (1 + 1) == 3"), "{stdout}");
+}
+
+/// black (its pure wheel) formats code and checks a project's file, as native black does.
+/// Several files at once it formats on a process or thread pool, which WASI lacks.
+#[test]
+fn black_formats_code_and_checks_a_file() {
+    let site = tempfile::tempdir().unwrap();
+    install(site.path());
+    let grant = format!("{}:/site:ro", site.path().display());
+    let black = ["--dir", &grant, "--env", "PYTHONPATH=/site", "-m", "black"];
+    let code = "x = {  'a':37,'b':42}\ndef f(a,):\n  return a\n";
+    let run = probe(&[&black[..], &["--code", code]].concat());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        run.stdout(),
+        "x = {\"a\": 37, \"b\": 42}\n\n\ndef f(\n    a,\n):\n    return a\n"
+    );
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("demo.py"), "print( 'hi' )\n").unwrap();
+    ready();
+    let out = pylon(
+        &[
+            &["probe"],
+            &black[..],
+            &["--check", "--diff", "--no-color", "demo.py"],
+        ]
+        .concat(),
+    )
+    .current_dir(project.path())
+    .output()
+    .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("+print(\"hi\")"), "{stdout}");
+    assert!(stderr.contains("1 file would be reformatted"), "{stderr}");
 }

@@ -476,12 +476,25 @@ try:
     import ctypes
 except ImportError as e:
     print("ctypes:", "libffi" in str(e))
+import signal
+print(os.getppid(), os.kill(os.getpid(), 0))
+signal.signal(signal.SIGUSR1, lambda signum, frame: print("handled", signum == signal.SIGUSR1))
+os.kill(os.getpid(), signal.SIGUSR1)
+try:
+    os.kill(0, signal.SIGINT)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt")
+for pid, sig in [(4242, 0), (os.getpid(), 9999)]:
+    try:
+        os.kill(pid, sig)
+    except OSError as e:
+        print(type(e).__name__)
 "#;
     let run = probe(&["-c", code]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(
         run.stdout(),
-        "1000 1000 1000 1000 []\n0o22 0o77\n/home /home ['f'] True\nctypes: True\n"
+        "1000 1000 1000 1000 []\n0o22 0o77\n/home /home ['f'] True\nctypes: True\n1 None\nhandled True\nKeyboardInterrupt\nProcessLookupError\nOSError\n"
     );
     let own = probe(&[
         "--env",

@@ -45,11 +45,27 @@ const PATCHES: &[Patch] = &[
 /// `st_gid`; pytest's tmp_path refuses a folder owned by another), no supplementary
 /// groups, and a mask that is kept but has no effect (WASI files have no mode bits).
 /// Packages call these at import (`from os import getuid`); without them that is an
-/// ImportError.
+/// ImportError. The sandbox is one process: its parent is 1 (as for an orphan on Linux),
+/// `kill` of itself (pid 0, -1 or its own) raises the signal in-process, so its handler runs
+/// (SIGINT: KeyboardInterrupt) and signal 0 checks it exists; any other pid is
+/// ProcessLookupError, as for a process that is gone.
 const POSIX_IDENTITY: &str = r#"#include <stdlib.h>               // system()
 #ifdef __wasi__
-/* pylon: a sandbox's users, groups and creation mask (pylon-sys's cpython/patches.rs). */
+/* pylon: a sandbox's users, groups, creation mask and process (pylon-sys's cpython/patches.rs). */
 #include <sys/types.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+static pid_t pylon_getppid(void) { return 1; }
+static int pylon_kill(pid_t pid, int sig) {
+    if (pid != 0 && pid != -1 && pid != getpid()) { errno = ESRCH; return -1; }
+    if (sig < 0 || sig >= _NSIG) { errno = EINVAL; return -1; }
+    return sig == 0 ? 0 : raise(sig);
+}
+#define getppid pylon_getppid
+#define kill pylon_kill
+#define HAVE_GETPPID 1
+#define HAVE_KILL 1
 static uid_t pylon_getuid(void) { return 1000; }
 static gid_t pylon_getgid(void) { return 1000; }
 static int pylon_getgroups(int size, gid_t *list) { (void)size; (void)list; return 0; }
@@ -91,7 +107,7 @@ const SOURCE_PATCHES: &[Patch] = &[
     },
     Patch {
         file: "Modules/posixmodule.c",
-        why: "os.getuid, geteuid, getgid, getegid, getgroups and umask for a sandbox",
+        why: "os.getuid, geteuid, getgid, getegid, getgroups, umask, getppid and kill for a sandbox",
         original: "#include <stdlib.h>               // system()\n",
         replacement: POSIX_IDENTITY,
     },
