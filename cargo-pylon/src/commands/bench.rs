@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use pylon_sys::Home;
 
 use crate::running::upstream::Source;
-use crate::support::pypi;
 use crate::{bench, composing::interpreter, workspace::discover};
 
 #[derive(Debug, clap::Args)]
@@ -49,13 +48,7 @@ impl Args {
             return Ok(ExitCode::SUCCESS);
         }
         if self.compute {
-            let index = pypi::index_url(ws.settings.pypi_index.as_deref()).ok();
-            let cache = pypi::cache_dir(&home)?;
-            let source = Source {
-                index: index.as_deref(),
-                cache: &cache,
-                offline: self.offline,
-            };
+            let source = Source::of(&ws, &home, self.offline)?;
             let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
             let rows = bench::compute::rows(
                 &composed,

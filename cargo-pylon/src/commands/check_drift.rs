@@ -10,9 +10,7 @@ use crate::checking::drift::{self, Row};
 use crate::checking::facts::ApiTree;
 use crate::composing::compose::{self, Target};
 use crate::workspace::manifest::Linkage;
-use crate::{
-    checking::facts, composing::capbuild, running::upstream, support::pypi, workspace::discover,
-};
+use crate::{checking::facts, composing::capbuild, running::upstream, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,13 +54,12 @@ impl Args {
             .filter(|c| c.meta.upstream.is_some())
             .collect();
         if !mirrored.is_empty() {
-            let index = pypi::index_url(ws.settings.pypi_index.as_deref());
-            let cache = pypi::cache_dir(&home)?;
+            let source = upstream::Source::of(&ws, &home, self.offline)?;
             for cap in &mirrored {
                 rows.push(drift::pypi(
                     cap,
-                    index.as_deref().ok(),
-                    &cache,
+                    source.index.as_deref(),
+                    &source.cache,
                     self.offline,
                 ));
             }
@@ -72,11 +69,6 @@ impl Args {
             let bare = Target::bare(&cpython);
             let interpreter = compose::compose(&toolchain, cpython, &[], &bare)?;
             // The upstream release's API, read from its wheel, against each facade's.
-            let source = upstream::Source {
-                index: index.as_deref().ok(),
-                cache: &cache,
-                offline: self.offline,
-            };
             let mut trees = Vec::new();
             let mut staged = Vec::new();
             let mut wheels = Vec::new();

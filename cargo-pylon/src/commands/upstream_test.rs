@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use pylon_sys::Home;
 
 use crate::running::upstream::{self, Source};
-use crate::{composing::compose, support::pypi, workspace::discover};
+use crate::{composing::compose, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -51,13 +51,7 @@ impl Args {
         }
         let mut composed = compose::workspace(&home, &ws)?;
         self.plan.apply(&mut composed);
-        let index = pypi::index_url(ws.settings.pypi_index.as_deref()).ok();
-        let cache = pypi::cache_dir(&home)?;
-        let source = Source {
-            index: index.as_deref(),
-            cache: &cache,
-            offline: self.offline,
-        };
+        let source = Source::of(&ws, &home, self.offline)?;
         let harness = upstream::harness(&home, &source)?;
         let precompiled = home.dir("precompiled")?;
         let mut results = Vec::new();

@@ -55,16 +55,29 @@ sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'n
 const TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Where to fetch from, and whether the index may be asked at all.
-pub struct Source<'a> {
-    pub index: Option<&'a str>,
-    pub cache: &'a Path,
+pub struct Source {
+    pub index: Option<String>,
+    pub cache: PathBuf,
     pub offline: bool,
 }
 
-impl Source<'_> {
+impl Source {
+    /// The workspace's package index (else pip's configuration) and the pylon home's cache.
+    pub fn of(
+        ws: &crate::workspace::discover::Workspace,
+        home: &pylon_sys::Home,
+        offline: bool,
+    ) -> Result<Self> {
+        Ok(Self {
+            index: crate::support::pypi::index_url(ws.settings.pypi_index.as_deref()).ok(),
+            cache: crate::support::pypi::cache_dir(home)?,
+            offline,
+        })
+    }
+
     fn index(&self) -> Result<&str> {
-        match self.index {
-            Some(index) => Ok(index),
+        match &self.index {
+            Some(index) => Ok(index.as_str()),
             None if self.offline => Ok(""),
             None => bail!("no package index is configured: set PYLON_PYPI_INDEX, [workspace.metadata.pylon] pypi-index, or pip's index-url"),
         }
@@ -94,7 +107,7 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
             &|name| name.ends_with("-py3-none-any.whl"),
             Some(sha),
             source.index()?,
-            source.cache,
+            &source.cache,
             source.offline,
         )?;
         crate::support::archive::unzip(&wheel, scratch.path())?;
@@ -140,7 +153,7 @@ pub fn unpacked(
             &|name| name.ends_with(".tar.gz"),
             Some(sha256),
             source.index()?,
-            source.cache,
+            &source.cache,
             source.offline,
         )?;
         let scratch = tempfile::Builder::new()
@@ -251,7 +264,7 @@ pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
             &|name| name.ends_with(".whl"),
             None,
             source.index()?,
-            source.cache,
+            &source.cache,
             source.offline,
         )?;
         let scratch = tempfile::Builder::new()
