@@ -121,8 +121,9 @@ impl Interpreter {
     /// The engine and the files, with nothing loaded yet: [`Self::prepare`] (or the first
     /// run) loads what a sandbox starts.
     pub fn new(layout: Layout, cache_dir: PathBuf, options: Options) -> Result<Self> {
+        let epochs = matches!(options.stopping, Stopping::Cooperative);
         let tuning = engine::Tuning {
-            epochs: matches!(options.stopping, Stopping::Cooperative),
+            epochs,
             perfmap: options.perfmap,
         };
         let engine = engine::tuned(Some(&cache_dir), tuning)?;
@@ -131,8 +132,7 @@ impl Interpreter {
             .build()
             .context("cannot start the async runtime")
             .hosting()?;
-        let _ticker = matches!(options.stopping, Stopping::Cooperative)
-            .then(|| engine::Ticker::start(&engine, TICK));
+        let _ticker = epochs.then(|| engine::Ticker::start(&engine, TICK));
         Ok(Self {
             engine,
             layout,
@@ -314,25 +314,30 @@ impl Interpreter {
             flush_stdio();
             return outcome;
         }
-        let timeout = limit(sandbox.timeout);
         // Both handlers are installed before the guest runs: a signal that arrives before
         // the select below first polls them is kept, not the process's default death.
         let mut signals = Signals::watch(sandbox).hosting()?;
         let outcome = tokio::select! {
             result = run => exit_code(result),
-            () = timeout => Err(Error::TimedOut { secs: sandbox.timeout.unwrap_or_default().as_secs_f64() }),
-            signal = signals.next() => Err(Error::Interrupted { signal }),
+            err = stop(sandbox.timeout, &mut signals) => Err(err),
         };
         flush_stdio();
         outcome
     }
 }
 
-/// A sandbox's time limit, as a future (pending forever without one).
-async fn limit(timeout: Option<std::time::Duration>) {
-    match timeout {
-        Some(limit) => tokio::time::sleep(limit).await,
-        None => std::future::pending().await,
+/// Why a run must stop, once its time limit passes or a watched signal comes (pending
+/// forever with neither).
+async fn stop(timeout: Option<std::time::Duration>, signals: &mut Signals) -> Error {
+    let limit = async {
+        match timeout {
+            Some(limit) => tokio::time::sleep(limit).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = limit => Error::TimedOut { secs: timeout.unwrap_or_default().as_secs_f64() },
+        signal = signals.next() => Error::Interrupted { signal },
     }
 }
 
@@ -369,9 +374,10 @@ impl Signals {
 }
 
 /// For [`Stopping::EndsProcess`]: a thread that ends the process when the run passes its
-/// limit or is signalled; dropping it (the run ended first) stops the thread.
+/// limit or is signalled; dropping it (the run ended first) closes the channel the thread
+/// waits on, which stops it.
 struct Watchdog {
-    done: Option<tokio::sync::oneshot::Sender<()>>,
+    _done: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Watchdog {
@@ -389,7 +395,7 @@ impl Watchdog {
             let _entered = runtime.enter();
             Signals::watch(sandbox)?
         };
-        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let (_done, finished) = tokio::sync::oneshot::channel::<()>();
         let (timeout, staging) = (sandbox.timeout, staging.to_path_buf());
         std::thread::Builder::new()
             .name("pylon-watchdog".into())
@@ -397,8 +403,7 @@ impl Watchdog {
                 let stopped = runtime.block_on(async {
                     tokio::select! {
                         _ = finished => None,
-                        () = limit(timeout) => Some(Error::TimedOut { secs: timeout.unwrap_or_default().as_secs_f64() }),
-                        signal = signals.next() => Some(Error::Interrupted { signal }),
+                        err = stop(timeout, &mut signals) => Some(err),
                     }
                 });
                 if let Some(err) = stopped {
@@ -408,15 +413,7 @@ impl Watchdog {
                 }
             })
             .context("cannot start the watchdog thread")?;
-        Ok(Self { done: Some(done) })
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        if let Some(done) = self.done.take() {
-            let _ = done.send(());
-        }
+        Ok(Self { _done })
     }
 }
 
