@@ -28,10 +28,10 @@ pub struct Args {
     #[arg(long = "benchmark", value_name = "NAME", requires = "compute")]
     benchmarks: Vec<String>,
     /// With --compute: timed samples per benchmark and runtime (after a warm-up)
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = at_least_one())]
     samples: usize,
     /// With --compute: processes per benchmark and runtime, taking turns; the best counts
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = at_least_one())]
     rounds: usize,
     /// Use only what is cached; never ask the package index
     #[arg(long)]
@@ -122,4 +122,9 @@ impl Args {
         print!("{}", bench::markdown(&rows));
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// A count of 1 or more.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
 }
