@@ -24,6 +24,12 @@ enum Command {
     New(commands::new::Args),
     /// Build pylon.wasm: CPython with every cap of the workspace composed in
     Compose(commands::compose::Args),
+    /// Require Python packages from the package index for the guest, and lock them
+    Add(commands::add::Args),
+    /// Stop requiring Python packages, and relock
+    Remove(commands::remove::Args),
+    /// Resolve the workspace's Python requirements into pylock.toml (PEP 751)
+    Lock(commands::lock::Args),
     /// Run a Python file (or -c CODE) inside the interpreter component
     Probe(commands::probe::Args),
     /// Serve a WSGI application over wasi:http, or emit it as a wasi:http/proxy component
@@ -51,6 +57,9 @@ impl Cli {
         match self.command {
             Command::New(args) => args.run(),
             Command::Compose(args) => args.run(),
+            Command::Add(args) => args.run(),
+            Command::Remove(args) => args.run(),
+            Command::Lock(args) => args.run(),
             Command::Probe(args) => args.run(),
             Command::Serve(args) => args.run(),
             Command::Smoke(args) => args.run(),

@@ -19,6 +19,8 @@ pub enum Status {
     Drift,
     Behind,
     Ahead,
+    /// A newer release than the one locked exists (told, not failed).
+    Newer,
     Unknown,
 }
 
@@ -202,14 +204,54 @@ pub fn library(cap: &Cap) -> Option<Row> {
 /// (c) The PyPI release a facade follows against the index's newest.
 pub fn pypi(cap: &Cap, index: Option<&str>, cache: &std::path::Path, offline: bool) -> Row {
     let upstream = cap.meta.upstream.as_ref().expect("caller checks upstream");
-    let subject = format!("{}: PyPI {}", cap.package, upstream.pypi);
+    let (found, status) = newest(&upstream.pypi, &upstream.version, index, cache, offline);
+    Row {
+        check: "pypi",
+        subject: format!("{}: PyPI {}", cap.package, upstream.pypi),
+        expected: upstream.version.clone(),
+        found,
+        status,
+    }
+}
+
+/// (e) A locked package against the index's newest. A newer release is told, not
+/// failed: the lock is the user's choice until `cargo pylon lock --upgrade`.
+pub fn locked(
+    name: &str,
+    version: &str,
+    index: Option<&str>,
+    cache: &std::path::Path,
+    offline: bool,
+) -> Row {
+    let (found, status) = newest(name, version, index, cache, offline);
+    Row {
+        check: "locked",
+        subject: format!("pylock.toml: {name}"),
+        expected: version.to_string(),
+        found,
+        status: if status == Status::Behind {
+            Status::Newer
+        } else {
+            status
+        },
+    }
+}
+
+/// The index's newest release of `project` and how `version` stands against it.
+fn newest(
+    project: &str,
+    version: &str,
+    index: Option<&str>,
+    cache: &std::path::Path,
+    offline: bool,
+) -> (String, Status) {
     let answer = index
-        .map(|i| pypi::latest(&upstream.pypi, i, cache, offline))
+        .map(|i| pypi::latest(project, i, cache, offline))
         .unwrap_or(Ok(None));
-    let (found, status) = match answer {
+    match answer {
         Ok(Some(latest)) => {
             let status = match (
-                pypi::release_key(&upstream.version),
+                pypi::release_key(version),
                 pypi::release_key(&latest.version),
             ) {
                 (Some(ours), Some(theirs)) if ours == theirs => Status::Ok,
@@ -227,13 +269,6 @@ pub fn pypi(cap: &Cap, index: Option<&str>, cache: &std::path::Path, offline: bo
             Status::Unknown,
         ),
         Err(err) => (format!("unknown: {err:#}"), Status::Unknown),
-    };
-    Row {
-        check: "pypi",
-        subject,
-        expected: upstream.version.clone(),
-        found,
-        status,
     }
 }
 

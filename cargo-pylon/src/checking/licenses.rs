@@ -23,7 +23,7 @@ pub struct Part {
     pub name: String,
     pub version: String,
     pub license: String,
-    /// `crate` or `bundled`.
+    /// `crate`, `bundled` or `package` (a locked Python package).
     pub kind: &'static str,
 }
 
@@ -52,7 +52,10 @@ pub struct Report {
 }
 
 /// Every shipped component of the workspace and its parts.
-pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
+pub fn gather(
+    ws: &Workspace,
+    packages: &[crate::packages::Installed],
+) -> Result<Vec<(String, Vec<Part>)>> {
     let mut interpreter: Vec<Part> = pylon_sys::bundled::bundled()?
         .into_iter()
         .map(bundled)
@@ -63,12 +66,29 @@ pub fn gather(ws: &Workspace) -> Result<Vec<(String, Vec<Part>)>> {
         license: env!("CARGO_PKG_LICENSE").into(),
         kind: "bundled",
     });
-    interpreter.extend(ws.settings.site.iter().map(|site| Part {
-        name: site.pypi.clone(),
-        version: site.version.clone(),
-        license: site.license.clone(),
-        kind: "bundled",
-    }));
+    let overrides = ws
+        .settings
+        .licenses
+        .as_ref()
+        .map(|l| &l.packages)
+        .cloned()
+        .unwrap_or_default();
+    for package in packages {
+        let stated = crate::packages::metadata::licensing(&package.wheel)?.spdx;
+        let named = overrides
+            .iter()
+            .find(|(name, _)| {
+                crate::support::pypi::normalize(name)
+                    == crate::support::pypi::normalize(&package.name)
+            })
+            .map(|(_, spdx)| spdx.clone());
+        interpreter.push(Part {
+            name: package.name.clone(),
+            version: package.version.clone(),
+            license: named.or(stated).unwrap_or_default(),
+            kind: "package",
+        });
+    }
     let mut components = vec![("pylon.wasm (interpreter)".to_string(), interpreter)];
     if ws.caps.is_empty() {
         return Ok(components);
@@ -195,6 +215,9 @@ pub fn check(
 }
 
 fn verdict(part: &Part, accepted: &[Licensee], allow: &[String]) -> (Vec<String>, Option<String>) {
+    if part.license.trim().is_empty() && part.kind == "package" {
+        return (Vec::new(), Some(format!("the wheel of {} states no licence pylon can read (License-Expression, an SPDX License, or a licence classifier); read its licence files and set [workspace.metadata.pylon.licenses.packages] {} = \"SPDX-ID\"", part.name, part.name)));
+    }
     if part.license.trim().is_empty() {
         return (Vec::new(), Some(format!("{} declares no licence; set `license` in its Cargo.toml (or the bundled entry) to an SPDX expression", part.name)));
     }

@@ -48,13 +48,29 @@ impl Args {
         }
         rows.extend(drift::crates(&ws)?);
         rows.extend(caps.iter().filter_map(|cap| drift::library(cap)));
+        let locked = crate::packages::Pylock::read(&ws.root)?;
         let mirrored: Vec<_> = caps
             .iter()
             .copied()
             .filter(|c| c.meta.upstream.is_some())
             .collect();
-        if !mirrored.is_empty() {
-            let source = upstream::Source::of(&ws, &home, self.offline)?;
+        let source = if locked.is_some() || !mirrored.is_empty() {
+            Some(upstream::Source::of(&ws, &home, self.offline)?)
+        } else {
+            None
+        };
+        if let (Some(lock), Some(source)) = (&locked, &source) {
+            for package in &lock.packages {
+                rows.push(drift::locked(
+                    &package.name,
+                    &package.version,
+                    source.index.as_deref(),
+                    &source.cache,
+                    self.offline,
+                ));
+            }
+        }
+        if let (false, Some(source)) = (mirrored.is_empty(), &source) {
             for cap in &mirrored {
                 rows.push(drift::pypi(
                     cap,
@@ -84,7 +100,7 @@ impl Args {
                     available: true,
                 });
                 staged.push(facade);
-                let wheel = upstream::wheel(cap, &home, &source).map_err(|e| format!("{e:#}"));
+                let wheel = upstream::wheel(cap, &home, source).map_err(|e| format!("{e:#}"));
                 if let Ok(dir) = &wheel {
                     trees.push(ApiTree {
                         id: format!("upstream {}", cap.package),

@@ -7,12 +7,17 @@ use anyhow::{Context, Result};
 
 use super::output::Output;
 use crate::checking::licenses::{self, Report};
+use crate::composing::compose;
+use crate::packages::Refresh;
 use crate::workspace::discover;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     output: Output,
+    /// Read locked packages' wheels only from the pylon home, never the network
+    #[arg(long)]
+    offline: bool,
 }
 
 impl Args {
@@ -21,8 +26,19 @@ impl Args {
         let policy = ws.settings.licenses.clone().with_context(|| {
             format!("{}: no licence policy; add [workspace.metadata.pylon.licenses] allow = [\"MIT\", \"Apache-2.0\", ...]", ws.root.join("Cargo.toml").display())
         })?;
+        let home = pylon_sys::Home::from_env()?;
+        let packages = match ws.settings.requirements.is_empty() {
+            true => Vec::new(),
+            false => {
+                let env = compose::packages(&home, &ws, self.offline)?;
+                match env.lock(Refresh::IfStale)? {
+                    Some(lock) => env.install(&lock)?,
+                    None => Vec::new(),
+                }
+            }
+        };
         let report = licenses::check(
-            licenses::gather(&ws)?,
+            licenses::gather(&ws, &packages)?,
             &policy.allow,
             &ws.root.join("LICENSES"),
         )?;

@@ -1,15 +1,18 @@
 //! One module per verb: a clap `Args` struct and its `run`.
 
+pub mod add;
 pub mod audit;
 pub mod bench;
 pub mod check_drift;
 pub mod check_licenses;
 pub mod compose;
 pub mod doctor;
+pub mod lock;
 pub mod new;
 pub mod output;
 pub mod probe;
 pub mod regrtest;
+pub mod remove;
 pub mod serve;
 pub mod smoke;
 pub mod upstream_test;

@@ -45,16 +45,37 @@ pub fn workspace_with(home: &Home, ws: &Workspace, http: bool) -> Result<Compose
     let (toolchain, cpython) = base(home, ws.settings.python.as_deref())?;
     let mut target = Target::for_workspace(home, ws);
     target.http = http;
-    if !ws.settings.site.is_empty() {
-        // Resolved only when compose gets past its quick check (which covers Cargo.toml).
-        target.site = Some(SiteWheels {
-            packages: ws.settings.site.clone(),
-            manifest: ws.root.join("Cargo.toml"),
-            cache: crate::support::pypi::cache_dir(home)?,
-            index: ws.settings.pypi_index.clone(),
-        });
+    let env = packages_env(home, ws, &cpython, false);
+    if let Some(lock) = env.lock(crate::packages::Refresh::IfStale)? {
+        // Installed only when compose gets past its quick check (which covers the lock).
+        target.site = Some(SiteWheels { env, lock });
     }
     compose(&toolchain, cpython, &ws.caps, &target)
+}
+
+/// What resolves and installs `ws`'s packages for `cpython`'s guest.
+pub fn packages_env(
+    home: &Home,
+    ws: &Workspace,
+    cpython: &Cpython,
+    offline: bool,
+) -> crate::packages::Env {
+    crate::packages::Env {
+        home: home.clone(),
+        root: ws.root.clone(),
+        scratch: ws.target_dir.join("pylon/resolve"),
+        requirements: ws.settings.requirements.clone(),
+        python: cpython.profile.version.to_string(),
+        native_python: cpython.native_python(),
+        index: ws.settings.pypi_index.clone(),
+        offline,
+    }
+}
+
+/// What resolves and installs `ws`'s packages, on the CPython it composes with.
+pub fn packages(home: &Home, ws: &Workspace, offline: bool) -> Result<crate::packages::Env> {
+    let (_, cpython) = base(home, ws.settings.python.as_deref())?;
+    Ok(packages_env(home, ws, &cpython, offline))
 }
 
 /// Compose `all_caps` (those gated in for the profile) with `cpython` into `target`.
@@ -302,7 +323,7 @@ fn quick_fingerprint(cpython: &Cpython, caps: &[&Cap], target: &Target) -> Resul
     let exe = std::env::current_exe().context("cannot locate the running cargo-pylon")?;
     fp.tree(&exe)?;
     if let Some(root) = &target.workspace_root {
-        for file in ["Cargo.toml", "Cargo.lock"] {
+        for file in ["Cargo.toml", "Cargo.lock", crate::packages::lock::FILE_NAME] {
             if root.join(file).is_file() {
                 fp.tree(&root.join(file))?;
             }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use pylon_sys::progress::Step;
 
 use super::cext::Build;
 use super::target::SiteWheels;
@@ -100,7 +101,28 @@ pub fn site(build: &Build, caps: &[&Cap], site_packages: &Path) -> Result<()> {
     let staged = Stamp::new(&build.dir, "facades", &fp);
     if !staged.fresh(&[site_packages]) {
         facades(caps, &stubs, &wheels, site_packages)?;
+        bytecode(build, site_packages)?;
         staged.record()?;
     }
+    Ok(())
+}
+
+/// Bytecode for every module staged, from the native build of the same CPython (same
+/// magic number), checked by hash rather than by timestamp: the guest mounts the folder
+/// read-only, and would otherwise compile each package at every start. A file that does
+/// not compile (some packages ship test data that is not Python) is left as source.
+fn bytecode(build: &Build, site_packages: &Path) -> Result<()> {
+    let step = Step::start("compile the site folder's bytecode").log_to(&build.log)?;
+    let compiled = step.run(
+        std::process::Command::new(build.cpython.native_python())
+            .args(["-E", "-m", "compileall", "-q", "-j", "0"])
+            .args(["--invalidation-mode", "unchecked-hash"])
+            .arg(site_packages),
+    );
+    if compiled.is_err() {
+        step.message("some files stay uncompiled");
+        eprintln!("pylon: warning: not every file in the site folder compiles; those stay source (see {})", build.log.display());
+    }
+    step.finish();
     Ok(())
 }

@@ -2,9 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use pylon_runtime::Layout;
-use pylon_sys::progress::Step;
 use pylon_sys::{Cpython, Home};
 
 use crate::workspace::discover::{Cap, Workspace};
@@ -23,7 +22,7 @@ pub struct Target {
     pub errors: std::collections::BTreeMap<String, String>,
     /// Keep the interpreter's DWARF sections (for stepping through C in a debugger).
     pub debug: bool,
-    /// Pure-Python wheels staged into site-packages beside the facades.
+    /// The workspace's locked Python packages, staged into site-packages beside the facades.
     pub site: Option<SiteWheels>,
     /// Where library caps' C libraries are built once and kept (the pylon home).
     pub libraries: PathBuf,
@@ -33,56 +32,21 @@ pub struct Target {
     pub preload: Vec<String>,
 }
 
-/// The workspace's `[[workspace.metadata.pylon.site]]` wheels and where they come from.
+/// The workspace's locked packages and what installs them.
 pub struct SiteWheels {
-    pub packages: Vec<crate::workspace::manifest::SitePackage>,
-    /// The workspace manifest that lists them (for errors).
-    pub manifest: PathBuf,
-    pub cache: PathBuf,
-    pub index: Option<String>,
+    pub env: crate::packages::Env,
+    pub lock: crate::packages::Pylock,
 }
 
 impl SiteWheels {
-    /// Each wheel, from the pylon home or (once) from the package index.
+    /// Each locked package's wheel, from the pylon home or (once) from the lock's URLs.
     pub fn resolve(&self) -> Result<Vec<PathBuf>> {
-        let pure = |name: &str| name.ends_with("-none-any.whl");
-        self.packages
-            .iter()
-            .map(|site| {
-                if let Some(wheel) = crate::support::pypi::cached(
-                    &site.pypi,
-                    &site.version,
-                    Some(&site.sha256),
-                    &self.cache,
-                ) {
-                    return Ok(wheel);
-                }
-                let step = Step::start(format!(
-                    "fetch {} {} from the package index (once)",
-                    site.pypi, site.version
-                ));
-                let index = crate::support::pypi::index_url(self.index.as_deref())?;
-                let wheel = crate::support::pypi::download(
-                    &site.pypi,
-                    &site.version,
-                    &pure,
-                    Some(&site.sha256),
-                    &index,
-                    &self.cache,
-                    false,
-                )
-                .with_context(|| {
-                    format!(
-                        "{}: [[workspace.metadata.pylon.site]] {} {}",
-                        self.manifest.display(),
-                        site.pypi,
-                        site.version
-                    )
-                })?;
-                step.finish();
-                Ok(wheel)
-            })
-            .collect()
+        Ok(self
+            .env
+            .install(&self.lock)?
+            .into_iter()
+            .map(|i| i.wheel)
+            .collect())
     }
 }
 

@@ -30,7 +30,14 @@ pub enum Host {
     Proxy,
 }
 
+/// Imported into a proxy component's snapshot besides what the application imports:
+/// modules the standard library loads lazily on common paths of web frameworks
+/// (`str.encode("idna")` when werkzeug binds a URL), which a component without files
+/// could not load later.
+pub const PROXY_PRELOAD: &[&str] = &["encodings.idna"];
+
 /// The application and what its interpreter is initialized with.
+#[derive(Clone)]
 pub struct App {
     /// The application file (its `application` is the WSGI callable).
     pub file: PathBuf,
@@ -69,6 +76,20 @@ impl App {
 /// The application's component for `host`, built once per version of its inputs and kept
 /// beside `pylon.wasm`.
 pub fn component(composed: &Composed, app: &App, host: Host) -> Result<PathBuf> {
+    let proxied;
+    let app = if host == Host::Proxy {
+        proxied = App {
+            preload: PROXY_PRELOAD
+                .iter()
+                .map(|m| m.to_string())
+                .chain(app.preload.iter().cloned())
+                .collect(),
+            ..app.clone()
+        };
+        &proxied
+    } else {
+        app
+    };
     let core = composed
         .http_core
         .as_deref()

@@ -101,7 +101,7 @@ pub fn latest(
 
 /// An HTTP agent that trusts the platform's certificate store, as pip does: indexes
 /// behind a site's own CA work.
-fn agent(timeout: Duration) -> ureq::Agent {
+pub fn agent(timeout: Duration) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
@@ -254,7 +254,7 @@ fn fetch(project: &str, index: &str) -> Result<String> {
 }
 
 /// PEP 503 name normalization.
-fn normalize(project: &str) -> String {
+pub fn normalize(project: &str) -> String {
     let mut out = String::new();
     for c in project.chars() {
         let c = if matches!(c, '-' | '_' | '.') {

@@ -187,10 +187,10 @@ pub struct WorkspaceSettings {
     /// A PEP 691 package index for `check-drift` (default: pip's own configuration).
     #[serde(default)]
     pub pypi_index: Option<String>,
-    /// Pure-Python distributions from the package index staged beside the facades
-    /// (`[[workspace.metadata.pylon.site]]`), each pinned by its wheel's sha256.
+    /// Python packages for the guest, as PEP 508 requirements (`["flask>=3"]`), resolved
+    /// into `pylock.toml` and staged into site-packages (`cargo pylon add` edits it).
     #[serde(default)]
-    pub site: Vec<SitePackage>,
+    pub requirements: Vec<String>,
     /// Keep DWARF in `pylon.wasm` (about three quarters of its size) for debuggers.
     #[serde(default)]
     pub debug: bool,
@@ -204,25 +204,16 @@ pub struct WorkspaceSettings {
     pub errors: std::collections::BTreeMap<String, String>,
 }
 
-/// A pure-Python wheel staged into the interpreter's site-packages.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SitePackage {
-    /// The project on the package index (`tzdata`).
-    pub pypi: String,
-    pub version: String,
-    /// The sha256 of its pure-Python (`py3-none-any`) wheel.
-    pub sha256: String,
-    /// Its SPDX licence, for check-licenses.
-    pub license: String,
-}
-
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LicensePolicy {
     /// SPDX licences (with exceptions, `Apache-2.0 WITH LLVM-exception`) that may ship, in
     /// order of preference when a package offers a choice.
     pub allow: Vec<String>,
+    /// The SPDX licence of a locked package whose wheel does not state one pylon can
+    /// read (`[workspace.metadata.pylon.licenses.packages] name = "MIT"`).
+    #[serde(default)]
+    pub packages: std::collections::BTreeMap<String, String>,
 }
 
 /// The fix to suggest for a serde error on `key`.

@@ -15,6 +15,7 @@ mod packages;
 mod preinit;
 mod probe;
 mod regrtest;
+mod requirements;
 mod runtime_api;
 mod serve;
 mod sqlite;

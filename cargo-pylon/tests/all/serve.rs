@@ -387,6 +387,37 @@ fn out_of_file_handles_every_request_gets_an_answer() {
     assert!(rest < 10, "{log}");
 }
 
+/// A child process killed when dropped, so a failed assertion leaves no server behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `wasmtime serve COMPONENT` on a free port, once it listens; and its address.
+fn stock_serve(wasm: &Path) -> (Killed, String) {
+    let port = free_port();
+    let mut wasmtime = Command::new(stock_wasmtime())
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg(wasm)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            wasmtime.try_wait().unwrap().is_none(),
+            "wasmtime serve exited"
+        );
+        assert!(Instant::now() < deadline, "wasmtime serve did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Killed(wasmtime), format!("http://127.0.0.1:{port}"))
+}
+
 /// The stock `wasmtime` command line, from its wheel (fetched once into the pylon home).
 fn stock_wasmtime() -> PathBuf {
     let home = pylon_sys::Home::from_env().unwrap();
@@ -473,42 +504,94 @@ fn the_emitted_component_imports_only_the_proxy_world_and_answers_under_stock_wa
         );
     }
 
-    let port = free_port();
-    let mut wasmtime = Command::new(stock_wasmtime())
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .arg(&wasm)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            wasmtime.try_wait().unwrap().is_none(),
-            "wasmtime serve exited"
-        );
-        assert!(Instant::now() < deadline, "wasmtime serve did not listen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (mut wasmtime, base) = stock_serve(&wasm);
     let agent = agent();
-    let base = format!("http://127.0.0.1:{port}");
     check_app(&agent, &base);
     let (status, _) = call(&agent, "GET", &format!("{base}/boom"), None);
     assert_eq!(status, 500);
     let (status, _) = call(&agent, "GET", &format!("{base}/after"), None);
     assert_eq!(status, 200);
-    let _ = wasmtime.kill();
+    let _ = wasmtime.0.kill();
     let mut log = String::new();
     wasmtime
+        .0
         .stderr
         .take()
         .unwrap()
         .read_to_string(&mut log)
         .unwrap();
-    let _ = wasmtime.wait();
     assert!(
         log.contains("RuntimeError: the application failed on purpose"),
         "{log}"
     );
+}
+
+/// What the Flask fixture answers, wherever it is served.
+fn check_flask(agent: &ureq::Agent, base: &str) {
+    let (status, body) = call(agent, "GET", &format!("{base}/hello/%3Cpylon%3E"), None);
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).as_ref()),
+        (200, "<p>hello &lt;pylon&gt;</p>")
+    );
+    let (status, body) = call(
+        agent,
+        "POST",
+        &format!("{base}/echo"),
+        Some(br#"{"n": [1, 2]}"#),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(json(&body)["received"], serde_json::json!({"n": [1, 2]}));
+    let (status, body) = call(agent, "GET", &format!("{base}/nowhere"), None);
+    assert_eq!(
+        (status, json(&body)["missing"].as_str()),
+        (404, Some("/nowhere"))
+    );
+}
+
+/// `cargo pylon add flask` is all a workspace needs: the app runs its test client under
+/// `probe`, serves over HTTP, and its emitted component (Flask inside the snapshot)
+/// answers under stock `wasmtime serve`.
+#[test]
+fn flask_added_from_the_index_serves_in_pylon_and_under_stock_wasmtime_serve() {
+    let ws = common::Scratch::with_caps(&["zlib"]);
+    let added = ws.pylon(&["add", "flask>=3"]);
+    assert!(added.status.success(), "{}", common::text(&added.stderr));
+    let said = common::text(&added.stdout);
+    assert!(
+        said.contains("+ flask 3.") && said.contains("+ markupsafe "),
+        "{said}"
+    );
+    let app = ws.path("flask_app.py");
+    std::fs::copy(fixture("flask_app.py"), &app).unwrap();
+
+    let probed = ws.pylon(&["probe", app.to_str().unwrap()]);
+    assert_eq!(
+        common::text(&probed.stdout),
+        "200 <p>hello &lt;pylon&gt;</p>\n200 {'n': [1, 2]}\n404\n",
+        "{}",
+        common::text(&probed.stderr)
+    );
+
+    let agent = agent();
+    let server =
+        Server::start(ws.command(&["serve", app.to_str().unwrap(), "--addr", "127.0.0.1:0"]));
+    check_flask(&agent, &server.base);
+    drop(server);
+
+    let wasm = ws.path("flask.wasm");
+    let emitted = ws.pylon(&[
+        "serve",
+        app.to_str().unwrap(),
+        "--emit",
+        wasm.to_str().unwrap(),
+    ]);
+    assert!(
+        emitted.status.success(),
+        "{}",
+        common::text(&emitted.stderr)
+    );
+    let (_wasmtime, base) = stock_serve(&wasm);
+    check_flask(&agent, &base);
 }
 
 #[test]
