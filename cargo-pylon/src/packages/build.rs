@@ -13,11 +13,14 @@ use super::store::Store;
 use super::uv::{self, Uv};
 
 /// What turns compilers off for the build backends pylon meets: setuptools and meson
-/// read `CC`/`CXX`, and the aio-libs, msgpack and SQLAlchemy have their own switches.
+/// read `CC`/`CXX`, cargo `RUSTC`, and the aio-libs, msgpack and SQLAlchemy have their
+/// own switches.
 const NO_COMPILERS: &[(&str, &str)] = &[
     ("CC", "false"),
     ("CXX", "false"),
     ("LDSHARED", "false"),
+    // Rust extensions (maturin, setuptools-rust): cargo asks this for its version first.
+    ("RUSTC", "false"),
     ("AIOHTTP_NO_EXTENSIONS", "1"),
     ("FROZENLIST_NO_EXTENSIONS", "1"),
     ("MULTIDICT_NO_EXTENSIONS", "1"),

@@ -3,6 +3,84 @@
 
 use crate::common::{text, Scratch};
 
+/// Popular pure-Python packages (web frameworks, templating, parsing, dates, CLIs, rich
+/// text, maths, data formats, test runners), each as a user would add it; pins only where
+/// the newest release needs compiled code (typer 0.17 pulls in pydantic-core; cbor2 6 and
+/// hypothesis's newest are built with Rust).
+const POPULAR: &[&str] = &[
+    "flask",
+    "bottle",
+    "falcon",
+    "starlette",
+    "django",
+    "webob",
+    "mako",
+    "pyparsing",
+    "lark",
+    "parso",
+    "sqlparse",
+    "beautifulsoup4",
+    "html5lib",
+    "markdown",
+    "mistune",
+    "docutils",
+    "tomlkit",
+    "pyyaml",
+    "toml",
+    "xmltodict",
+    "python-dateutil",
+    "pytz",
+    "arrow",
+    "humanize",
+    "babel",
+    "click",
+    "typer==0.16.0",
+    "colorama",
+    "tabulate",
+    "rich",
+    "sympy",
+    "networkx",
+    "attrs",
+    "cattrs",
+    "marshmallow",
+    "simplejson",
+    "msgpack",
+    "cbor2<6",
+    "pyjwt",
+    "packaging",
+    "more-itertools",
+    "toolz",
+    "boltons",
+    "cachetools",
+    "six",
+    "idna",
+    "charset-normalizer",
+    "chardet",
+    "pygments",
+    "emoji",
+    "faker",
+    "semver",
+    "python-slugify",
+    "unidecode",
+    "tqdm",
+    "structlog",
+    "pytest",
+    "hypothesis==6.135.0",
+    "sortedcontainers",
+    "wcwidth",
+];
+
+/// Where pylon's answer differs from native CPython's, and why (each is a known gap).
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    // sympy.external.gmpy does `from ctypes import c_long, sizeof`: no ctypes in pylon.
+    (
+        "sympy",
+        "FAIL ImportError: ctypes is not available in pylon",
+    ),
+    // jwt imports urllib.request's HTTPS handler, which needs ssl: not built yet.
+    ("pyjwt", "FAIL ModuleNotFoundError: No module named '_ssl'"),
+];
+
 /// A proxy and an index on a closed port: any attempt to reach the network fails.
 const NO_NETWORK: &[(&str, &str)] = &[
     ("HTTPS_PROXY", "http://127.0.0.1:9"),
@@ -96,5 +174,48 @@ fn the_lock_is_the_same_resolved_twice_follows_removals_and_composes_with_the_ne
         text(&unknown.stderr).contains("flask is not among the workspace's requirements"),
         "{}",
         text(&unknown.stderr)
+    );
+}
+
+/// Each popular package, added with `cargo pylon add` and used for real, answers in
+/// pylon as in native CPython over the same site folder, but for the known gaps.
+#[test]
+fn popular_packages_added_from_the_index_behave_as_under_native_cpython() {
+    let ws = Scratch::with_caps(&["zlib", "bz2", "sqlite3"]);
+    let added = ws.pylon(&[&["add"], POPULAR].concat());
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let sweep = crate::common::workspace().join("tests/fixtures/packages/sweep.py");
+    let pylon = ws.pylon(&["probe", sweep.to_str().unwrap()]);
+    assert!(pylon.status.success(), "{}", text(&pylon.stderr));
+
+    let home = pylon_sys::Home::from_env().unwrap();
+    let (_, cpython) = cargo_pylon::composing::compose::base(&home, None).unwrap();
+    let native = std::process::Command::new(cpython.native_python())
+        .arg(&sweep)
+        .env("PYTHONPATH", ws.path("out/site-packages"))
+        .current_dir(ws.path("."))
+        .output()
+        .unwrap();
+    assert!(native.status.success(), "{}", text(&native.stderr));
+
+    let (ours, theirs) = (text(&pylon.stdout), text(&native.stdout));
+    assert_eq!(ours.lines().count(), theirs.lines().count(), "{ours}");
+    assert!(ours.lines().count() >= 50, "{ours}");
+    let mut gaps = Vec::new();
+    for (mine, native) in ours.lines().zip(theirs.lines()) {
+        if mine == native {
+            continue;
+        }
+        let name = mine.split(':').next().unwrap();
+        match KNOWN_GAPS.iter().find(|(n, _)| *n == name) {
+            Some((_, why)) if mine.contains(why) => gaps.push(name),
+            _ => panic!("pylon:  {mine}\nnative: {native}"),
+        }
+    }
+    assert!(!theirs.contains("FAIL"), "natively: {theirs}");
+    assert_eq!(
+        gaps,
+        KNOWN_GAPS.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        "a known gap closed: update KNOWN_GAPS"
     );
 }

@@ -32,6 +32,12 @@ const PATCHES: &[Patch] = &[
         replacement: "    def _close_self_pipe(self):\n        if self._ssock is None:  # pylon: see _make_self_pipe\n            return\n",
     },
     Patch {
+        file: "socket.py",
+        why: "WASI has no host name; packages read it at import (boltons seeds from it)",
+        original: "from _socket import *\n",
+        replacement: "from _socket import *\nif not hasattr(_socket, \"gethostname\"):  # pylon: WASI has no host name\n    def gethostname():\n        \"\"\"Return the host name: in pylon's sandbox, always 'localhost'.\"\"\"\n        return \"localhost\"\n",
+    },
+    Patch {
         file: "ctypes/__init__.py",
         why: "import ctypes says why it cannot work instead of naming a missing _ctypes",
         original: "from _ctypes import Union, Structure, Array\n",
