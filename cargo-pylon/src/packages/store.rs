@@ -3,11 +3,9 @@
 //! they are.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
-use sha2::Digest;
 
 use super::lock::Archive;
 use crate::support::pypi;
@@ -56,15 +54,9 @@ impl Store {
             bail!("{name} is not in the pylon home ({}) and --offline forbids fetching it\n  fix: run once with the network, which keeps it", self.dir.display());
         }
         let step = Step::start(format!("fetch {name}"));
-        let bytes = pypi::agent(Duration::from_secs(300))
-            .get(url)
-            .call()
-            .and_then(|mut r| r.body_mut().with_config().limit(1 << 31).read_to_vec())
-            .with_context(|| format!("cannot download {name} ({url}); check the network, or use --offline once it is in the pylon home"))?;
-        let got = hex::encode(sha2::Sha256::digest(&bytes));
-        if got != sha {
-            bail!("{name}: downloaded sha256 {got}, pylock.toml pins {sha}\n  fix: if the index really changed the file, run `cargo pylon lock --upgrade`");
-        }
+        let bytes = pypi::fetch_checked(url, sha).with_context(|| {
+            format!("cannot fetch {name}, whose sha256 pylock.toml pins\n  fix: check the network (or use --offline once it is in the pylon home); if the index really changed the file, run `cargo pylon lock --upgrade`")
+        })?;
         write(&path, &bytes)?;
         step.finish();
         Ok(path)

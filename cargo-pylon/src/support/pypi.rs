@@ -101,7 +101,7 @@ pub fn latest(
 
 /// An HTTP agent that trusts the platform's certificate store, as pip does: indexes
 /// behind a site's own CA work.
-pub fn agent(timeout: Duration) -> ureq::Agent {
+fn agent(timeout: Duration) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
@@ -198,21 +198,28 @@ pub fn download(
             href.trim_start_matches('/')
         )
     };
-    let bytes = agent(Duration::from_secs(300))
-        .get(&url)
-        .call()
-        .and_then(|mut r| r.body_mut().with_config().limit(1 << 30).read_to_vec())
-        .with_context(|| format!("cannot download {name} from the package index"))?;
-    let got = hex::encode(sha2::Sha256::digest(&bytes));
-    if got != sha {
-        bail!("{name}: downloaded sha256 {got}, the index says {sha}; try again");
-    }
+    let bytes = fetch_checked(&url, sha)
+        .with_context(|| format!("cannot download {name} from the package index; try again"))?;
     std::fs::create_dir_all(&files)
         .with_context(|| format!("cannot create {}", files.display()))?;
     let path = files.join(&name);
     crate::support::fs::write_atomically(&path, &bytes)?;
     std::fs::write(&record, &name).with_context(|| format!("cannot write {}", record.display()))?;
     Ok(path)
+}
+
+/// The file at `url`, checked against `sha256` before anything keeps it.
+pub fn fetch_checked(url: &str, sha256: &str) -> Result<Vec<u8>> {
+    let bytes = agent(Duration::from_secs(300))
+        .get(url)
+        .call()
+        .and_then(|mut r| r.body_mut().with_config().limit(1 << 31).read_to_vec())
+        .with_context(|| format!("cannot fetch {url}"))?;
+    let got = hex::encode(sha2::Sha256::digest(&bytes));
+    if got != sha256 {
+        bail!("{url}: its sha256 is {got}, but {sha256} was expected");
+    }
+    Ok(bytes)
 }
 
 fn record(project: &str, version: &str, pinned: Option<&str>, cache_dir: &Path) -> PathBuf {

@@ -68,6 +68,7 @@ const POPULAR: &[&str] = &[
     "hypothesis==6.135.0",
     "sortedcontainers",
     "wcwidth",
+    "requests",
 ];
 
 /// Where pylon's answer differs from native CPython's, and why (each is a known gap).

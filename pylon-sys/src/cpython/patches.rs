@@ -33,9 +33,9 @@ const PATCHES: &[Patch] = &[
     },
     Patch {
         file: "socket.py",
-        why: "WASI has no host name; packages read it at import (boltons seeds from it)",
+        why: "WASI has no host name nor resolver; packages read the one at import (boltons), and HTTP clients must fail with an OSError, not an AttributeError",
         original: "from _socket import *\n",
-        replacement: "from _socket import *\nif not hasattr(_socket, \"gethostname\"):  # pylon: WASI has no host name\n    def gethostname():\n        \"\"\"Return the host name: in pylon's sandbox, always 'localhost'.\"\"\"\n        return \"localhost\"\n",
+        replacement: "from _socket import *\nif not hasattr(_socket, \"gethostname\"):  # pylon: WASI has no host name\n    def gethostname():\n        \"\"\"Return the host name: in pylon's sandbox, always 'localhost'.\"\"\"\n        return \"localhost\"\nif not hasattr(_socket, \"getaddrinfo\"):  # pylon: WASI preview 1 resolves no names\n    def _pylon_no_resolver(*args, **kwargs):\n        raise gaierror(EAI_NONAME, \"no name resolution in pylon's sandbox: WASI preview 1 has neither a resolver nor outgoing connections\")\n    _socket.getaddrinfo = _socket.gethostbyname = gethostbyname = _pylon_no_resolver\n",
     },
     Patch {
         file: "ctypes/__init__.py",
