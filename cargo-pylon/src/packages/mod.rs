@@ -207,6 +207,7 @@ impl Env {
     /// when that fails, Cargo.toml and the lock stay as they were.
     pub fn change(mut self, requirements: Vec<String>, refresh: Refresh) -> Result<Changes> {
         let before = Pylock::read(&self.root)?;
+        let locked_text = std::fs::read_to_string(Pylock::path(&self.root)).ok();
         let manifest = crate::workspace::edit::set_requirements(&self.root, &requirements)?;
         self.requirements = requirements;
         let after = self.lock(refresh).and_then(|lock| {
@@ -218,7 +219,15 @@ impl Env {
         let after = match after {
             Ok(after) => after,
             Err(e) => {
+                // A lock written before a fetch failed goes too: both files as they were.
                 crate::workspace::edit::restore(&self.root, &manifest)?;
+                let path = Pylock::path(&self.root);
+                match &locked_text {
+                    Some(text) => crate::support::fs::write_if_changed(&path, text.as_bytes())?,
+                    None if path.exists() => std::fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?,
+                    None => {}
+                }
                 return Err(e);
             }
         };
