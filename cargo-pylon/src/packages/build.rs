@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
 
+use super::lock::Archive;
 use super::store::Store;
 use super::uv::{self, Uv};
 
@@ -32,8 +33,29 @@ const NO_COMPILERS: &[(&str, &str)] = &[
     ("SOURCE_DATE_EPOCH", "315532800"),
 ];
 
+/// The pure wheel of `project` made from its locked `sdist`: the sdist fetched into the
+/// store and built once.
+pub fn from_sdist(
+    uv: &Uv,
+    store: &Store,
+    logs: &Path,
+    project: &str,
+    sdist: &Archive,
+    python: &str,
+) -> Result<PathBuf> {
+    let path = store.fetch(project, sdist, uv.offline())?;
+    wheel(
+        uv,
+        store,
+        logs,
+        &path,
+        sdist.sha256().unwrap_or_default(),
+        python,
+    )
+}
+
 /// The pure wheel built from `sdist` (whose sha256 is `sha`), kept in the store.
-pub fn wheel(
+fn wheel(
     uv: &Uv,
     store: &Store,
     logs: &Path,

@@ -102,11 +102,9 @@ impl Env {
             logs: &self.home.logs()?,
             scratch: &self.scratch,
         };
-        let text = resolver.resolve(&inputs, &preferred)?;
+        let (text, lock) = resolver.resolve(&inputs, &preferred)?;
         crate::support::fs::write_if_changed(&path, text.as_bytes())?;
-        Pylock::read(&self.root)?
-            .context("pylock.toml went missing after it was written")
-            .map(Some)
+        Ok(Some(lock))
     }
 
     /// Every locked package as a wheel in the store: fetched by the lock's sha256, sdists
@@ -119,19 +117,11 @@ impl Env {
             let wheel = match package.artifact() {
                 Some(Artifact::Wheel(wheel)) => store.fetch(&package.name, wheel, self.offline)?,
                 Some(Artifact::Sdist(sdist)) => {
-                    let path = store.fetch(&package.name, sdist, self.offline)?;
                     if uv.is_none() {
                         uv = Some(self.uv()?);
                     }
                     let uv = uv.as_ref().expect("set above");
-                    build::wheel(
-                        uv,
-                        &store,
-                        &self.home.logs()?,
-                        &path,
-                        sdist.sha256().unwrap_or_default(),
-                        &self.python,
-                    )?
+                    build::from_sdist(uv, &store, &self.home.logs()?, &package.name, sdist, &self.python)?
                 }
                 None => anyhow::bail!(
                     "{}: {} {} has no file the guest can run\n  fix: run `cargo pylon lock --upgrade`",

@@ -57,9 +57,9 @@ pub struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    /// The lock for `inputs`, as text: uv's export and pylon's `[tool.pylon]`. `preferred`
+    /// The lock for `inputs`, as text (uv's export and pylon's `[tool.pylon]`) and read. `preferred`
     /// (`name==version` pins of the lock before) are kept where the requirements allow.
-    pub fn resolve(&self, inputs: &Inputs, preferred: &[String]) -> Result<String> {
+    pub fn resolve(&self, inputs: &Inputs, preferred: &[String]) -> Result<(String, Pylock)> {
         std::fs::create_dir_all(self.scratch)
             .with_context(|| format!("cannot create {}", self.scratch.display()))?;
         let dir = tempfile::tempdir_in(self.scratch)
@@ -101,7 +101,7 @@ impl Resolver<'_> {
         let pylock: Pylock =
             toml::from_str(&text).context("uv exported a lock pylon cannot read")?;
         self.runnable(&pylock, &dir.path().join("uv.lock"), &inputs.python)?;
-        Ok(text)
+        Ok((text, pylock))
     }
 
     fn lock(&self, dir: &Path, inputs: &Inputs, preferred: &[String], step: &Step) -> Result<()> {
@@ -136,13 +136,14 @@ impl Resolver<'_> {
             let why = match package.artifact() {
                 Some(Artifact::Wheel(_)) => continue,
                 Some(Artifact::Sdist(sdist)) => {
-                    let built = self
-                        .store
-                        .fetch(&package.name, sdist, self.uv.offline())
-                        .and_then(|path| {
-                            let sha = sdist.sha256().unwrap_or_default();
-                            build::wheel(self.uv, self.store, self.logs, &path, sha, python)
-                        });
+                    let built = build::from_sdist(
+                        self.uv,
+                        self.store,
+                        self.logs,
+                        &package.name,
+                        sdist,
+                        python,
+                    );
                     match built {
                         Ok(_) => continue,
                         Err(e) => format!("it has no pure-Python wheel, and {e:#}"),
