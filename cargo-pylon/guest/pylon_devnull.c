@@ -5,11 +5,14 @@
  * --wrap for the wasi-libc calls below (relink.rs lists them): opening "/dev/null" hands
  * out a descriptor of pylon's own, which reads as end of file, takes and discards every
  * write, and stats as a character device. Nothing reaches the host, so nothing piles up
- * there. Every other descriptor goes straight to the real call. */
+ * there. Every other descriptor goes straight to the real call. Guest descriptor numbers
+ * are translated first (pylon_fds.c: duplicates), and closing is the table's to decide. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <wasi/api.h>
+
+#include "pylon_fds.h"
 
 /* Descriptors far above any the preview1 adapter hands out. */
 #define NULL_BASE 0x3f000000u
@@ -19,6 +22,14 @@ static uint64_t open_slots;
 
 static bool is_null_fd(__wasi_fd_t fd) {
     return fd >= NULL_BASE && fd < NULL_BASE + NULL_SLOTS && (open_slots >> (fd - NULL_BASE) & 1);
+}
+
+bool pylon_devnull_is(__wasi_fd_t fd) { return is_null_fd(fd); }
+
+bool pylon_devnull_close(__wasi_fd_t fd) {
+    if (!is_null_fd(fd)) return false;
+    open_slots &= ~((uint64_t)1 << (fd - NULL_BASE));
+    return true;
 }
 
 /* Whether `path`, relative to `dirfd`, names /dev/null: wasi-libc resolves "/dev/null"
@@ -64,6 +75,7 @@ static __wasi_size_t total(const __wasi_ciovec_t *iovs, size_t n) {
 #define WRAP(name, params, args, null_answer)                       \
     __wasi_errno_t __real___wasi_##name params;                      \
     __wasi_errno_t __wrap___wasi_##name params {                     \
+        PYLON_FD_HOST(fd);                                           \
         if (is_null_fd(fd)) { null_answer; }                         \
         return __real___wasi_##name args;                            \
     }
@@ -93,5 +105,3 @@ WRAP(fd_fdstat_set_flags, (__wasi_fd_t fd, __wasi_fdflags_t flags), (fd, flags),
 WRAP(fd_filestat_set_size, (__wasi_fd_t fd, __wasi_filesize_t size), (fd, size), return __WASI_ERRNO_SUCCESS)
 WRAP(fd_sync, (__wasi_fd_t fd), (fd), return __WASI_ERRNO_SUCCESS)
 WRAP(fd_datasync, (__wasi_fd_t fd), (fd), return __WASI_ERRNO_SUCCESS)
-WRAP(fd_close, (__wasi_fd_t fd), (fd),
-     open_slots &= ~((uint64_t)1 << (fd - NULL_BASE)); return __WASI_ERRNO_SUCCESS)

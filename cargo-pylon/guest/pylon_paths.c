@@ -7,12 +7,15 @@
  * adapter passes through here first and an unrepresentable one fails the call with
  * EILSEQ, as a POSIX system does for a name its file system cannot hold. Python then
  * raises OSError(EILSEQ) and goes on. A symlink whose target would lead out of the
- * granted folder it is made in is refused with EPERM. */
+ * granted folder it is made in is refused with EPERM. Folder descriptors are guest numbers,
+ * translated to the host's first (pylon_fds.c). */
 #include <stdbool.h>
 #include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <wasi/api.h>
+
+#include "pylon_fds.h"
 
 /* Well-formed UTF-8 exactly as Rust's str::from_utf8 (the adapter's check) accepts it:
  * no overlong forms, no surrogates, nothing above U+10FFFF. */
@@ -58,12 +61,14 @@ void pylon_devnull_stat(__wasi_filestat_t *out);
 
 __wasi_errno_t __real___wasi_path_create_directory(__wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_create_directory(__wasi_fd_t fd, const char *path) {
+    PYLON_FD_HOST(fd);
     GUARD(path);
     return __real___wasi_path_create_directory(fd, path);
 }
 
 __wasi_errno_t __real___wasi_path_filestat_get(__wasi_fd_t, __wasi_lookupflags_t, const char *, __wasi_filestat_t *);
 __wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char *path, __wasi_filestat_t *out) {
+    PYLON_FD_HOST(fd);
     GUARD(path);
     if (pylon_devnull_path(fd, path)) {
         pylon_devnull_stat(out);
@@ -74,12 +79,15 @@ __wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflag
 
 __wasi_errno_t __real___wasi_path_filestat_set_times(__wasi_fd_t, __wasi_lookupflags_t, const char *, __wasi_timestamp_t, __wasi_timestamp_t, __wasi_fstflags_t);
 __wasi_errno_t __wrap___wasi_path_filestat_set_times(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char *path, __wasi_timestamp_t atim, __wasi_timestamp_t mtim, __wasi_fstflags_t fst) {
+    PYLON_FD_HOST(fd);
     GUARD(path);
     return __real___wasi_path_filestat_set_times(fd, flags, path, atim, mtim, fst);
 }
 
 __wasi_errno_t __real___wasi_path_link(__wasi_fd_t, __wasi_lookupflags_t, const char *, __wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_link(__wasi_fd_t old_fd, __wasi_lookupflags_t flags, const char *old_path, __wasi_fd_t new_fd, const char *new_path) {
+    PYLON_FD_HOST(old_fd);
+    PYLON_FD_HOST(new_fd);
     GUARD(old_path);
     GUARD(new_path);
     return __real___wasi_path_link(old_fd, flags, old_path, new_fd, new_path);
@@ -87,25 +95,33 @@ __wasi_errno_t __wrap___wasi_path_link(__wasi_fd_t old_fd, __wasi_lookupflags_t 
 
 __wasi_errno_t __real___wasi_path_open(__wasi_fd_t, __wasi_lookupflags_t, const char *, __wasi_oflags_t, __wasi_rights_t, __wasi_rights_t, __wasi_fdflags_t, __wasi_fd_t *);
 __wasi_errno_t __wrap___wasi_path_open(__wasi_fd_t fd, __wasi_lookupflags_t dirflags, const char *path, __wasi_oflags_t oflags, __wasi_rights_t base, __wasi_rights_t inheriting, __wasi_fdflags_t fdflags, __wasi_fd_t *out) {
+    PYLON_FD_HOST(fd);
     GUARD(path);
-    if (pylon_devnull_path(fd, path)) return pylon_devnull_open(oflags, out);
-    return __real___wasi_path_open(fd, dirflags, path, oflags, base, inheriting, fdflags, out);
+    __wasi_errno_t err = pylon_devnull_path(fd, path)
+        ? pylon_devnull_open(oflags, out)
+        : __real___wasi_path_open(fd, dirflags, path, oflags, base, inheriting, fdflags, out);
+    if (err == __WASI_ERRNO_SUCCESS) *out = pylon_fd_adopt(*out);
+    return err;
 }
 
 __wasi_errno_t __real___wasi_path_readlink(__wasi_fd_t, const char *, uint8_t *, __wasi_size_t, __wasi_size_t *);
 __wasi_errno_t __wrap___wasi_path_readlink(__wasi_fd_t fd, const char *path, uint8_t *buf, __wasi_size_t len, __wasi_size_t *out) {
+    PYLON_FD_HOST(fd);
     GUARD(path);
     return __real___wasi_path_readlink(fd, path, buf, len, out);
 }
 
 __wasi_errno_t __real___wasi_path_remove_directory(__wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_remove_directory(__wasi_fd_t fd, const char *path) {
+    PYLON_FD_HOST(fd);
     GUARD(path);
     return __real___wasi_path_remove_directory(fd, path);
 }
 
 __wasi_errno_t __real___wasi_path_rename(__wasi_fd_t, const char *, __wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_rename(__wasi_fd_t fd, const char *old_path, __wasi_fd_t new_fd, const char *new_path) {
+    PYLON_FD_HOST(fd);
+    PYLON_FD_HOST(new_fd);
     GUARD(old_path);
     GUARD(new_path);
     return __real___wasi_path_rename(fd, old_path, new_fd, new_path);
@@ -141,6 +157,7 @@ static bool escapes(const char *target, const char *link) {
 
 __wasi_errno_t __real___wasi_path_symlink(const char *, __wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_symlink(const char *old_path, __wasi_fd_t fd, const char *new_path) {
+    PYLON_FD_HOST(fd);
     GUARD(old_path);
     GUARD(new_path);
     if (escapes(old_path, new_path)) return __WASI_ERRNO_PERM;
@@ -149,6 +166,7 @@ __wasi_errno_t __wrap___wasi_path_symlink(const char *old_path, __wasi_fd_t fd, 
 
 __wasi_errno_t __real___wasi_path_unlink_file(__wasi_fd_t, const char *);
 __wasi_errno_t __wrap___wasi_path_unlink_file(__wasi_fd_t fd, const char *path) {
+    PYLON_FD_HOST(fd);
     GUARD(path);
     return __real___wasi_path_unlink_file(fd, path);
 }

@@ -1,5 +1,5 @@
 //! pylon's own C, linked into every interpreter (the exit-code shim, the path guard, the
-//! `pylon` module, local time; the isolation check when caps are linked at launch), and
+//! descriptor table, the `pylon` module, local time; the isolation check when caps are linked at launch), and
 //! the interpreter's reactor links: the wasi:http one and the pre-initialized one.
 
 use std::path::{Path, PathBuf};
@@ -25,6 +25,8 @@ pub const GLUE: (&str, &[(&str, &str)]) = (
             "pylon_devnull.c",
             include_str!("../../guest/pylon_devnull.c"),
         ),
+        ("pylon_fds.h", include_str!("../../guest/pylon_fds.h")),
+        ("pylon_fds.c", include_str!("../../guest/pylon_fds.c")),
         ("pylon_module.c", include_str!("../../guest/pylon_module.c")),
         ("pylon_tz.c", include_str!("../../guest/pylon_tz.c")),
         ("pylon_locks.c", include_str!("../../guest/pylon_locks.c")),

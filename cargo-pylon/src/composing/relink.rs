@@ -96,7 +96,9 @@ fn run(
 /// wasi-libc functions pylon's glue stands in front of: proc_exit keeps the exit code
 /// (guest/pylon_exit.c); the path calls refuse a path that is not UTF-8 with EILSEQ
 /// before the preview1 adapter would trap on it (guest/pylon_paths.c); the descriptor
-/// calls answer for pylon's own /dev/null (guest/pylon_devnull.c).
+/// calls answer for pylon's own /dev/null (guest/pylon_devnull.c); every call that takes or
+/// hands out a descriptor goes through the guest's table of duplicates
+/// (guest/pylon_fds.c).
 const WRAPPED: &[&str] = &[
     "__wasi_proc_exit",
     "__wasi_fd_read",
@@ -112,6 +114,17 @@ const WRAPPED: &[&str] = &[
     "__wasi_fd_sync",
     "__wasi_fd_datasync",
     "__wasi_fd_close",
+    "__wasi_fd_renumber",
+    "__wasi_fd_advise",
+    "__wasi_fd_allocate",
+    "__wasi_fd_fdstat_set_rights",
+    "__wasi_fd_filestat_set_times",
+    "__wasi_fd_readdir",
+    "__wasi_poll_oneoff",
+    "__wasi_sock_accept",
+    "__wasi_sock_recv",
+    "__wasi_sock_send",
+    "__wasi_sock_shutdown",
     "__wasi_path_create_directory",
     "__wasi_path_filestat_get",
     "__wasi_path_filestat_set_times",

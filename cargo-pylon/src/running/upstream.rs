@@ -41,15 +41,14 @@ const PYTEST: &[(&str, &str, &str)] = &[
 
 const PLUGIN: &str = include_str!("../../guest/upstream_plugin.py");
 
-/// Runs pytest on the arguments after `-c`, from the source tree's top folder. The guest
-/// has no `os.dup`, hence `--capture=sys` and no faulthandler plugin; the logging plugin
-/// stays off as in every pytest run inside pylon so far; pylon's plugin applies the
-/// manifest's skips.
+/// Runs pytest on the arguments after `-c`, from the source tree's top folder, with its
+/// default capture and plugins but the logging plugin, off as in every pytest run inside
+/// pylon so far; pylon's plugin applies the manifest's skips.
 const DRIVER: &str = "import os, sys\n\
 sys.path[:0] = ['/pylon/pytest', '/pylon/plugin']\n\
 os.chdir('/upstream')\n\
 import pytest\n\
-sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'no:faulthandler', '-p', 'no:logging', '--capture=sys', '-rs', '--rootdir=/upstream', *sys.argv[1:]]))\n";
+sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'no:logging', '-rs', '--rootdir=/upstream', *sys.argv[1:]]))\n";
 
 /// A cap's suite can run for this long at most.
 const TIMEOUT: Duration = Duration::from_secs(900);

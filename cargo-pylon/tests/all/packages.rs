@@ -116,10 +116,10 @@ fn html5lib_after_html_parser_and_platformdirs_run_and_exit_cleanly() {
     assert!(!run.stderr().contains("trap"), "{}", run.stderr());
 }
 
-/// `cargo pylon probe -m pytest --capture=sys -p no:faulthandler` in a project folder:
-/// pytest collects, runs (fixtures such as tmp_path included), reports a failure and
-/// exits with 1. Its default capture and its faulthandler plugin need `os.dup`, which
-/// WASI cannot offer.
+/// `cargo pylon probe -m pytest` in a project folder, with no flags: pytest collects, runs
+/// (fixtures such as tmp_path included), reports a failure with what it wrote to stdout at
+/// the descriptor level (its default capture redirects descriptor 1 with `os.dup2`) and
+/// exits with 1.
 #[test]
 fn pytest_runs_a_projects_tests() {
     let site = tempfile::tempdir().unwrap();
@@ -127,7 +127,7 @@ fn pytest_runs_a_projects_tests() {
     let project = tempfile::tempdir().unwrap();
     std::fs::write(
         project.path().join("test_demo.py"),
-        "import pytest\n\ndef test_add():\n    assert 2 + 3 == 5\n\n@pytest.mark.parametrize('x', [1, 2, 3])\ndef test_tmp_path(x, tmp_path):\n    (tmp_path / 'f').write_text(str(x))\n    assert (tmp_path / 'f').read_text() == str(x)\n\ndef test_fails_on_purpose():\n    assert 1 + 1 == 3\n",
+        "import pytest\n\ndef test_add():\n    assert 2 + 3 == 5\n\n@pytest.mark.parametrize('x', [1, 2, 3])\ndef test_tmp_path(x, tmp_path):\n    (tmp_path / 'f').write_text(str(x))\n    assert (tmp_path / 'f').read_text() == str(x)\n\ndef test_fails_on_purpose():\n    import os\n    os.write(1, b'written to descriptor 1\\n')\n    print('printed')\n    assert 1 + 1 == 3\n",
     )
     .unwrap();
     ready();
@@ -140,9 +140,6 @@ fn pytest_runs_a_projects_tests() {
         "PYTHONPATH=/site",
         "-m",
         "pytest",
-        "--capture=sys",
-        "-p",
-        "no:faulthandler",
     ])
     .current_dir(project.path())
     .output()
@@ -156,6 +153,17 @@ fn pytest_runs_a_projects_tests() {
     );
     assert!(stdout.contains("1 failed, 4 passed"), "{stdout}");
     assert!(stdout.contains("assert (1 + 1) == 3"), "{stdout}");
+    let captured = stdout
+        .split("Captured stdout call")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no captured output reported: {stdout}"));
+    assert!(
+        captured.contains("written to descriptor 1\nprinted\n"),
+        "{stdout}"
+    );
+    // Nothing reached the real stdout while the test ran.
+    let before_report = stdout.split("= FAILURES =").next().unwrap();
+    assert!(!before_report.contains("written to"), "{stdout}");
 }
 
 /// black (its pure wheel) formats code and checks a project's file, as native black does.

@@ -667,6 +667,54 @@ print(sorted(os.listdir("/")))
 }
 
 #[test]
+fn descriptors_duplicate_as_under_posix_stdout_redirects_to_a_file_and_back() {
+    let script = r#"
+import errno, os, sys
+def fails(call, *args):
+    try:
+        call(*args)
+    except OSError as e:
+        return errno.errorcode[e.errno]
+    return "no error"
+saved = os.dup(1)
+path = os.path.join(os.environ["HOME"], "out.txt")
+fd = os.open(path, os.O_RDWR | os.O_CREAT)
+assert os.dup2(fd, 1) == 1
+print("captured line", flush=True)
+os.write(1, b"raw bytes\n")
+sys.stdout.flush()
+os.dup2(saved, 1)
+os.close(saved)
+# The duplicate and the original share one open file: one offset.
+assert os.lseek(fd, 0, os.SEEK_CUR) == 24, os.lseek(fd, 0, os.SEEK_CUR)
+os.lseek(fd, 0, os.SEEK_SET)
+print(repr(os.read(fd, 100)))
+again = os.dup(fd)
+assert os.fstat(again).st_ino == os.fstat(fd).st_ino
+os.close(fd)
+os.lseek(again, 0, os.SEEK_SET)
+print(repr(os.read(again, 8)))
+os.close(again)
+print(fails(os.close, again), fails(os.dup, again), fails(os.dup2, again, 5), fails(os.fstat, 12345))
+# A number a duplicate took is not handed out again by open().
+low = os.open(path, os.O_RDONLY)
+os.dup2(0, low + 1)
+other = os.open(path, os.O_RDONLY)
+assert other not in (low, low + 1), (low, other)
+assert os.read(other, 7) == b"capture"
+for n in (low, low + 1, other):
+    os.close(n)
+print("back on stdout")
+"#;
+    let run = probe(&["-c", script]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        run.stdout(),
+        "b'captured line\\nraw bytes\\n'\nb'captured'\nEBADF EBADF EBADF EBADF\nback on stdout\n"
+    );
+}
+
+#[test]
 fn zoneinfo_finds_every_iana_key_from_the_pinned_tzdata() {
     let script = "import datetime, zoneinfo; z = zoneinfo.available_timezones(); print(len(z) > 500, 'Europe/Paris' in z, datetime.datetime(2026, 7, 1, 12, tzinfo=datetime.UTC).astimezone(zoneinfo.ZoneInfo('Europe/Paris')).isoformat())";
     let run = probe(&["-c", script]);

@@ -89,6 +89,42 @@ static mode_t pylon_umask(mode_t mask) { mode_t old = pylon_mask; pylon_mask = m
 #define HAVE_GETEGID 1
 #define HAVE_GETGROUPS 1
 #define HAVE_UMASK 1
+/* os.dup2 over the descriptor table pylon links in (Python/fileutils.c holds the weak
+ * defaults); dup3's close-on-exec means nothing without exec. */
+int pylon_dup2(int fd, int fd2);
+static int pylon_dup3(int fd, int fd2, int flags) {
+    (void)flags;
+    if (fd == fd2) { errno = EINVAL; return -1; }
+    return pylon_dup2(fd, fd2);
+}
+#define dup2 pylon_dup2
+#define dup3 pylon_dup3
+#define HAVE_DUP3 1
+#endif
+"#;
+
+/// os.dup: WASI preview 1 has no call that duplicates a descriptor, so pylon's glue keeps
+/// a table of the guest's own (cargo-pylon's guest/pylon_fds.c) and defines these; CPython's
+/// own link, which has no glue, keeps the weak defaults, which fail as CPython's WASI build
+/// does.
+const DUP: &str = r#"#ifdef __wasi__
+/* pylon: descriptors are duplicated by the table pylon's glue links in. */
+__attribute__((weak)) int pylon_dup(int fd) { (void)fd; errno = ENOTSUP; return -1; }
+__attribute__((weak)) int pylon_dup2(int fd, int fd2) { (void)fd; (void)fd2; errno = ENOTSUP; return -1; }
+#endif
+
+int
+_Py_dup(int fd)
+{
+#ifdef __wasi__
+    Py_BEGIN_ALLOW_THREADS
+    fd = pylon_dup(fd);
+    Py_END_ALLOW_THREADS
+    if (fd < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    return fd;
 #endif
 "#;
 
@@ -113,7 +149,7 @@ const SOURCE_PATCHES: &[Patch] = &[
     },
     Patch {
         file: "Modules/posixmodule.c",
-        why: "os.getuid, geteuid, getgid, getegid, getgroups, umask, getppid and kill for a sandbox",
+        why: "os.getuid, geteuid, getgid, getegid, getgroups, umask, getppid, kill and dup2 for a sandbox",
         original: "#include <stdlib.h>               // system()\n",
         replacement: POSIX_IDENTITY,
     },
@@ -122,6 +158,12 @@ const SOURCE_PATCHES: &[Patch] = &[
         why: "the sandbox's user owns the files it sees",
         original: "    SET_ITEM(4, _PyLong_FromUid(st->st_uid));\n    SET_ITEM(5, _PyLong_FromGid(st->st_gid));\n",
         replacement: "#ifdef __wasi__\n    SET_ITEM(4, _PyLong_FromUid(pylon_getuid()));\n    SET_ITEM(5, _PyLong_FromGid(pylon_getgid()));\n#else\n    SET_ITEM(4, _PyLong_FromUid(st->st_uid));\n    SET_ITEM(5, _PyLong_FromGid(st->st_gid));\n#endif\n",
+    },
+    Patch {
+        file: "Python/fileutils.c",
+        why: "os.dup through pylon's descriptor table",
+        original: "int\n_Py_dup(int fd)\n{\n",
+        replacement: DUP,
     },
 ];
 
