@@ -50,7 +50,7 @@ impl Cpython {
         if !build.is_complete() {
             build.build_locked(home, toolchain)?;
         }
-        prefix::ensure(&build)?;
+        prefix::ensure(home, &build)?;
         Ok(build)
     }
 

@@ -7,6 +7,7 @@
 //! build script.
 
 pub mod bundled;
+pub mod certificates;
 pub mod cpython;
 pub mod debian;
 pub mod home;

@@ -262,6 +262,7 @@ fn read(cwd: &Path, manifest_path: Option<&Path>) -> Result<Workspace> {
     if caps.iter().any(|c| c.meta.library.is_some()) {
         locate_libraries(&mut caps, cwd, manifest_path)?;
     }
+    share_libraries(&mut caps)?;
     Ok(Workspace {
         root,
         target_dir: metadata.target_directory.into_std_path_buf(),
@@ -324,6 +325,32 @@ fn locate_libraries(caps: &mut [Cap], cwd: &Path, manifest_path: Option<&Path>) 
             )
         })?;
         cap.located = Some(LocatedLibrary { dir, sources });
+    }
+    Ok(())
+}
+
+/// A cap with `library-from` takes the library of the cap it names, located: both modules
+/// compile against the same build, which the link takes once.
+fn share_libraries(caps: &mut [Cap]) -> Result<()> {
+    for i in 0..caps.len() {
+        let Some(from) = caps[i].meta.library_from.clone() else {
+            continue;
+        };
+        let (library, located) = match caps.iter().find(|c| c.package == from) {
+            Some(other) if other.meta.library.is_some() => {
+                (other.meta.library.clone(), other.located.clone())
+            }
+            Some(_) => bail!(
+                "{}: [package.metadata.pylon] library-from: cap {from:?} has no library of its own\n  fix: name a cap with a [package.metadata.pylon.library] table",
+                caps[i].manifest_path.display()
+            ),
+            None => bail!(
+                "{}: [package.metadata.pylon] library-from: {from:?} is not a cap of this workspace\n  fix: add that cap to the workspace's members, or leave this cap out too",
+                caps[i].manifest_path.display()
+            ),
+        };
+        caps[i].meta.library = library;
+        caps[i].located = located;
     }
     Ok(())
 }

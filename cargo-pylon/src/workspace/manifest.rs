@@ -42,6 +42,11 @@ pub struct CapManifest {
     /// The C library compiled into the interpreter (`linkage = "interpreter"`).
     #[serde(default)]
     pub library: Option<Library>,
+    /// Instead of `library`: the cap (a package of the workspace) whose library this one's
+    /// module is compiled against and linked with, so two CPython modules over one C
+    /// library (`_hashlib` and `_ssl` over OpenSSL) share one build and one copy.
+    #[serde(default)]
+    pub library_from: Option<String>,
 }
 
 /// What an extension's C comes from: `extension.source`, one of `"generated"`,

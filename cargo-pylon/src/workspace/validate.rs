@@ -15,8 +15,13 @@ fn library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     if meta.linkage != Linkage::Interpreter {
         bail!("{}: a cap with [package.metadata.pylon.library] is compiled into the interpreter\n  fix: set linkage = \"interpreter\"", at("linkage"));
     }
+    match (&meta.library, &meta.library_from) {
+        (Some(_), Some(_)) => bail!("{}: a cap has its own library or another cap's, not both\n  fix: remove `library-from`, or the [package.metadata.pylon.library] table", at("library-from")),
+        (None, None) => bail!("{}: missing\n  fix: name the crate that vendors the C library, its `include` folders and `sources`, or the cap whose library it shares (`library-from`)", at("library")),
+        _ => {}
+    }
     let Some(library) = &meta.library else {
-        bail!("{}: missing\n  fix: name the crate that vendors the C library, its `include` folders and `sources`", at("library"));
+        return module(cap, at);
     };
     match &library.configure {
         None if library.sources.is_empty() => bail!("{}: empty\n  fix: list the library's C files, or give `library.configure` for a library that builds itself", at("library.sources")),
@@ -35,6 +40,12 @@ fn library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
             cap.dir.display()
         );
     }
+    module(cap, at)
+}
+
+/// A library cap's module: CPython's own, with no interfaces.
+fn module(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
+    let meta = &cap.meta;
     let Source::Cpython(file) = &meta.extension.source else {
         bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), String::from(meta.extension.source.clone()));
     };
@@ -62,7 +73,8 @@ fn library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
 pub fn cap(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     let meta = &cap.meta;
     let module = &meta.extension.module;
-    if meta.linkage == Linkage::Interpreter || meta.library.is_some() {
+    if meta.linkage == Linkage::Interpreter || meta.library.is_some() || meta.library_from.is_some()
+    {
         return library(cap, at);
     }
     if meta.extension.world.is_empty() {

@@ -82,6 +82,43 @@ fn hashlibs_key_derivation_runs_cpythons_own_tests() {
     assert!(!report.contains("requires OpenSSL bindings"), "{report}");
 }
 
+/// CPython's test_ssl against the ssl cap, run to its summary: contexts, certificates,
+/// default verify paths and memory BIOs pass, and every test that errors does so making a
+/// `socket.socket()`, which WASI preview 1 cannot (ENOTSUP); none fails an assertion.
+#[test]
+fn ssl_runs_cpythons_own_tests() {
+    ready();
+    let out = pylon(&["regrtest", "test_ssl", "--", "-v"])
+        .output()
+        .unwrap();
+    let report = text(&out.stdout);
+    assert!(report.contains("\nRan "), "{report}{}", text(&out.stderr));
+    assert!(!report.contains("\nFAIL: "), "{report}");
+    let separator = format!("\n{}\n", "=".repeat(70));
+    for block in report
+        .split(&separator)
+        .filter(|b| b.starts_with("ERROR: "))
+    {
+        assert!(
+            block.contains("_socket.socket.__init__") && block.contains("[Errno 58] Not supported"),
+            "an error other than WASI's missing sockets:\n{block}"
+        );
+    }
+    for ran in [
+        "test_load_verify_cadata",
+        "test_load_default_certs",
+        "test_get_default_verify_paths",
+        "test_read_write (test.test_ssl.MemoryBIOTests",
+        "test_unwrap (test.test_ssl.SSLObjectTests",
+    ] {
+        let line = report
+            .lines()
+            .find(|l| l.starts_with(ran))
+            .unwrap_or_else(|| panic!("{ran} missing:\n{report}"));
+        assert!(line.ends_with("ok"), "{line}");
+    }
+}
+
 #[test]
 fn local_time_follows_tz_names_and_rules() {
     let script = "import time; t = time.localtime(1751328000); print(time.strftime('%H:%M %Z %z', t), time.tzname, int(time.mktime(t)))";

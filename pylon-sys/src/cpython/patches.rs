@@ -165,6 +165,18 @@ const SOURCE_PATCHES: &[Patch] = &[
         original: "int\n_Py_dup(int fd)\n{\n",
         replacement: DUP,
     },
+    Patch {
+        file: "Modules/_ssl.c",
+        why: "OpenSSL for WASI has no socket layer (no SSL_set_fd): TLS runs over memory BIOs only",
+        original: "    if (sock) {\n        SSL_set_fd(self->ssl, Py_SAFE_DOWNCAST(sock->sock_fd, SOCKET_T, int));\n    } else {\n",
+        replacement: "#ifndef OPENSSL_NO_SOCK\n    if (sock) {\n        SSL_set_fd(self->ssl, Py_SAFE_DOWNCAST(sock->sock_fd, SOCKET_T, int));\n    } else\n#endif\n    {\n",
+    },
+    Patch {
+        file: "Modules/_ssl.c",
+        why: "wrapping a socket says why it cannot work and what does",
+        original: "    char *hostname = NULL;\n    PyObject *res;\n\n    /* server_hostname is either None (or absent), or to be encoded\n       as IDN A-label (ASCII str) without NULL bytes. */\n    if (hostname_obj != Py_None) {\n        if (!PyArg_Parse(hostname_obj, \"es\", \"ascii\", &hostname))\n            return NULL;\n    }\n\n    res = (PyObject *) newPySSLSocket(self, (PySocketSockObject *)sock,\n",
+        replacement: "    char *hostname = NULL;\n    PyObject *res;\n\n#ifdef OPENSSL_NO_SOCK\n    /* pylon: OpenSSL is built without its socket layer for WASI. */\n    (void)sock; (void)server_side; (void)owner; (void)session;\n    PyObject *why = Py_BuildValue(\"(is)\", ENOTSUP, \"TLS over a socket: pylon's OpenSSL has no socket layer (WASI preview 1 makes no connections); use SSLContext.wrap_bio with ssl.MemoryBIO\");\n    if (why != NULL) {\n        PyErr_SetObject(PyExc_OSError, why);\n        Py_DECREF(why);\n    }\n    return NULL;\n#endif\n    /* server_hostname is either None (or absent), or to be encoded\n       as IDN A-label (ASCII str) without NULL bytes. */\n    if (hostname_obj != Py_None) {\n        if (!PyArg_Parse(hostname_obj, \"es\", \"ascii\", &hostname))\n            return NULL;\n    }\n\n    res = (PyObject *) newPySSLSocket(self, (PySocketSockObject *)sock,\n",
+    },
 ];
 
 /// Patch the staged standard library at `stdlib`.

@@ -1,7 +1,7 @@
 //! The runtime prefix: the tree the interpreter sees at its compiled-in prefix, the
 //! standard library with bytecode compiled ahead of time (the guest mounts it read-only,
-//! so it could never write `__pycache__` itself), the host build's sysconfig data, and
-//! `lib-dynload/`.
+//! so it could never write `__pycache__` itself), the host build's sysconfig data,
+//! `lib-dynload/`, and the CA certificates OpenSSL trusts by default (`ssl/cert.pem`).
 
 use std::path::Path;
 use std::process::Command;
@@ -12,6 +12,8 @@ use walkdir::WalkDir;
 use sha2::{Digest, Sha256};
 
 use super::{patches, Cpython};
+use crate::certificates;
+use crate::home::Home;
 use crate::progress::Step;
 
 /// Bump when staging changes what ends up in the runtime tree.
@@ -20,14 +22,16 @@ const RUNTIME_RECIPE: u32 = 1;
 pub(super) fn key() -> String {
     let mut hasher = Sha256::new();
     hasher.update(format!(
-        "runtime {RUNTIME_RECIPE}|{LEFT_OUT:?}|{}",
-        patches::fingerprint()
+        "runtime {RUNTIME_RECIPE}|{LEFT_OUT:?}|{}|{} {}",
+        patches::fingerprint(),
+        certificates::PACKAGE,
+        certificates::VERSION
     ));
     hex::encode(&hasher.finalize()[..8])
 }
 
 /// Stage the runtime tree if it is not there; made in a scratch folder and renamed.
-pub(super) fn ensure(build: &Cpython) -> Result<()> {
+pub(super) fn ensure(home: &Home, build: &Cpython) -> Result<()> {
     let prefix = build.prefix();
     if crate::home::is_published(&prefix) {
         return Ok(());
@@ -45,6 +49,7 @@ pub(super) fn ensure(build: &Cpython) -> Result<()> {
             .join(format!("python{}", build.profile.minor())),
         &step,
     )?;
+    certificates::stage(home, scratch.path(), &step)?;
     crate::home::publish(scratch, &prefix)?;
     step.finish();
     Ok(())
