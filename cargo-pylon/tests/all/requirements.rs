@@ -78,8 +78,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "sympy",
         "FAIL ImportError: ctypes is not available in pylon",
     ),
-    // jwt imports urllib.request's HTTPS handler, which needs ssl: not built yet.
-    ("pyjwt", "FAIL ModuleNotFoundError: No module named '_ssl'"),
 ];
 
 /// A proxy and an index on a closed port: any attempt to reach the network fails.
@@ -182,7 +180,8 @@ fn the_lock_is_the_same_resolved_twice_follows_removals_and_composes_with_the_ne
 /// pylon as in native CPython over the same site folder, but for the known gaps.
 #[test]
 fn popular_packages_added_from_the_index_behave_as_under_native_cpython() {
-    let ws = Scratch::with_caps(&["zlib", "bz2", "sqlite3"]);
+    // hashlib and ssl: pyjwt's import reaches urllib.request's HTTPS handler.
+    let ws = Scratch::with_caps(&["zlib", "bz2", "sqlite3", "hashlib", "ssl"]);
     let added = ws.pylon(&[&["add"], POPULAR].concat());
     assert!(added.status.success(), "{}", text(&added.stderr));
     let sweep = crate::common::workspace().join("tests/fixtures/packages/sweep.py");
