@@ -88,12 +88,27 @@ static bool guest_open(__wasi_fd_t guest) {
     return i >= 0 ? rows[i].host != CLOSED : host_open(guest);
 }
 
+static __wasi_errno_t close_host(__wasi_fd_t host) {
+    return pylon_devnull_close(host) ? __WASI_ERRNO_SUCCESS : __real___wasi_fd_close(host);
+}
+
 /* Close `host` once no guest number names it. */
 static __wasi_errno_t release(__wasi_fd_t host) {
     if (names(host) > 0) return __WASI_ERRNO_SUCCESS;
     int i = find(host);
     if (i >= 0 && rows[i].host == CLOSED) drop(i);
-    return pylon_devnull_close(host) ? __WASI_ERRNO_SUCCESS : __real___wasi_fd_close(host);
+    return close_host(host);
+}
+
+/* Point the lowest free guest number at `host`, as dup(2) numbers its result. */
+static __wasi_errno_t number(__wasi_fd_t host, __wasi_fd_t *out) {
+    for (__wasi_fd_t n = 0; n < NUMBERS; n++) {
+        if (!guest_open(n)) {
+            *out = n;
+            return point(n, host);
+        }
+    }
+    return __WASI_ERRNO_MFILE;
 }
 
 /* The guest number for a descriptor the host just opened. */
@@ -104,11 +119,9 @@ __wasi_fd_t pylon_fd_adopt(__wasi_fd_t host) {
         drop(i);
         return host;
     }
-    /* Its number is a duplicate's: give the new descriptor the lowest free number. */
-    for (__wasi_fd_t n = 0; n < NUMBERS; n++) {
-        if (!guest_open(n) && find(n) < 0 && point(n, host) == __WASI_ERRNO_SUCCESS) return n;
-    }
-    return host; /* unreachable with fewer than NUMBERS descriptors open */
+    /* Its number is a duplicate's: the new descriptor takes the lowest free one. */
+    __wasi_fd_t n = host;
+    return number(host, &n) == __WASI_ERRNO_SUCCESS ? n : host;
 }
 
 __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t guest) {
@@ -116,35 +129,34 @@ __wasi_errno_t __wrap___wasi_fd_close(__wasi_fd_t guest) {
     if (i < 0) {
         /* Its own number: keep the host descriptor while duplicates name it. */
         if (names(guest) > 1) return point(guest, CLOSED);
-        return pylon_devnull_close(guest) ? __WASI_ERRNO_SUCCESS : __real___wasi_fd_close(guest);
+        return close_host(guest);
     }
     __wasi_fd_t host = rows[i].host;
     if (host == CLOSED) return __WASI_ERRNO_BADF;
     drop(i);
     /* Its number must not fall back to naming a host descriptor that lives on. */
-    if (host_open(guest) && guest != host) point(guest, CLOSED);
+    if (host_open(guest)) point(guest, CLOSED);
     return release(host);
 }
 
-static __wasi_errno_t duplicate(__wasi_fd_t guest, __wasi_fd_t *out) {
-    __wasi_fd_t host = guest;
-    __wasi_errno_t err = pylon_fd_host(&host);
+/* The open host descriptor guest number `guest` names, or EBADF. */
+static __wasi_errno_t open_host(__wasi_fd_t guest, __wasi_fd_t *host) {
+    *host = guest;
+    __wasi_errno_t err = pylon_fd_host(host);
     if (err != __WASI_ERRNO_SUCCESS) return err;
-    if (!host_open(host)) return __WASI_ERRNO_BADF;
-    for (__wasi_fd_t n = 0; n < NUMBERS; n++) {
-        if (!guest_open(n)) {
-            *out = n;
-            return point(n, host);
-        }
-    }
-    return __WASI_ERRNO_MFILE;
+    return host_open(*host) ? __WASI_ERRNO_SUCCESS : __WASI_ERRNO_BADF;
+}
+
+static __wasi_errno_t duplicate(__wasi_fd_t guest, __wasi_fd_t *out) {
+    __wasi_fd_t host;
+    __wasi_errno_t err = open_host(guest, &host);
+    return err != __WASI_ERRNO_SUCCESS ? err : number(host, out);
 }
 
 static __wasi_errno_t duplicate_to(__wasi_fd_t guest, __wasi_fd_t to) {
-    __wasi_fd_t host = guest;
-    __wasi_errno_t err = pylon_fd_host(&host);
+    __wasi_fd_t host;
+    __wasi_errno_t err = open_host(guest, &host);
     if (err != __WASI_ERRNO_SUCCESS) return err;
-    if (!host_open(host)) return __WASI_ERRNO_BADF;
     if (guest == to) return __WASI_ERRNO_SUCCESS;
     if (to >= NUMBERS) return __WASI_ERRNO_BADF;
     __wasi_fd_t old = to;

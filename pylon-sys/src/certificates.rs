@@ -11,11 +11,11 @@ use anyhow::{Context, Result};
 use crate::debian::{self, Suite};
 use crate::home::Home;
 use crate::progress::Step;
+use crate::toolchain::WASI_LIBC;
 
-/// The package, from the suite whose wasi-libc pylon already takes.
+/// The package, from the suite pylon already takes wasi-libc from.
 pub const PACKAGE: &str = "ca-certificates";
 pub const VERSION: &str = "20250419+deb13u1";
-const SUITE: &str = "trixie";
 /// Where the package keeps one PEM file per authority.
 const CERTS: &str = "usr/share/ca-certificates/mozilla";
 /// The bundle, relative to the runtime prefix.
@@ -24,7 +24,7 @@ pub const BUNDLE: &str = "ssl/cert.pem";
 /// Write the bundle to `prefix`/[`BUNDLE`].
 pub fn stage(home: &Home, prefix: &Path, step: &Step) -> Result<()> {
     step.message("fetching the CA certificates");
-    let suite = Suite::open(SUITE, &home.dir("apt")?, step)?;
+    let suite = Suite::open(WASI_LIBC.suite, &home.dir("apt")?, step)?;
     let deb = suite.download(
         &format!("{PACKAGE}={VERSION}"),
         &home.downloads()?.join("debs"),
