@@ -25,6 +25,32 @@ pub fn publish(scratch: tempfile::TempDir, dest: &Path) -> Result<()> {
         .with_context(|| format!("cannot move the new folder into {}", dest.display()))
 }
 
+/// `dest` as `fill` makes it in a scratch folder beside it, then published; nothing is done
+/// when a complete copy is there. Under `dest`'s lock, so concurrent callers wait for one
+/// fill instead of racing, and a killed fill leaves only a scratch folder behind.
+pub fn fill_once(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    if is_published(dest) {
+        return Ok(());
+    }
+    let parent = dest.parent().context("a cache folder has a parent")?;
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let lock_path = lock_path(dest);
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    if is_published(dest) {
+        return Ok(());
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix(".fill-")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot create a scratch folder in {}", parent.display()))?;
+    fill(scratch.path())?;
+    publish(scratch, dest)
+}
+
 /// The lock file that guards the filling of cache folder `dir`: `<dir>.lock` beside it
 /// (appended, not an extension: folder names hold versions with dots).
 pub fn lock_path(dir: &Path) -> PathBuf {

@@ -19,4 +19,4 @@ pub mod toolchain;
 pub use cpython::Cpython;
 pub use home::Home;
 pub use profile::Profile;
-pub use toolchain::Toolchain;
+pub use toolchain::{CxxRuntime, Toolchain};

@@ -80,7 +80,7 @@ fn targets(cap: &Cap) -> Vec<&'static str> {
 /// The module names a cap makes importable: its extension, its facade's module, and the
 /// non-wildcard `packages` entries.
 pub fn provided_modules(cap: &Cap) -> Vec<String> {
-    let mut names = vec![cap.meta.extension.module.clone()];
+    let mut names: Vec<String> = cap.module().map(str::to_string).into_iter().collect();
     if let Some(provides) = &cap.meta.provides {
         names.push(provides.module.clone());
     }

@@ -42,10 +42,7 @@ impl Row {
 /// (a) Every interface a cap's extension imports is exported by its component at the
 /// same version.
 pub fn wit(cap: &Cap, exports: &BTreeSet<String>) -> Result<Vec<Row>> {
-    let wit = Wit::load(
-        &cap.path(&cap.meta.extension.wit),
-        &cap.meta.extension.world,
-    )?;
+    let wit = Wit::load(&cap.path(&cap.extension().wit), &cap.extension().world)?;
     Ok(wit
         .imported_interfaces()
         .into_iter()

@@ -108,8 +108,9 @@ pub fn gather(
     let nodes: HashMap<&PackageId, _> = resolve.nodes.iter().map(|n| (&n.id, n)).collect();
     let packages: HashMap<&PackageId, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
     for cap in &ws.caps {
-        if cap.meta.linkage == crate::workspace::manifest::Linkage::Interpreter {
-            // No Rust of a library cap ships: its C library is compiled into the interpreter.
+        if !cap.meta.linkage.has_component() {
+            // No Rust of a library or package cap ships: its C (the library, the
+            // distribution and what it bundles) is compiled into the interpreter.
             components.push((
                 format!("{} (compiled into pylon.wasm)", cap.package),
                 cap.meta.bundled.iter().cloned().map(bundled).collect(),

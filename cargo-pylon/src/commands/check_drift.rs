@@ -9,7 +9,6 @@ use super::output::Output;
 use crate::checking::drift::{self, Row};
 use crate::checking::facts::ApiTree;
 use crate::composing::compose::{self, Target};
-use crate::workspace::manifest::Linkage;
 use crate::{checking::facts, composing::capbuild, running::upstream, workspace::discover};
 
 #[derive(Debug, clap::Args)]
@@ -29,11 +28,11 @@ impl Args {
         let target = Target::for_workspace(&home, &ws);
         let build = target.out_dir.join("build");
         std::fs::create_dir_all(&build)?;
-        // Library caps have no component, hence no WIT to compare.
+        // Library and package caps have no component, hence no WIT to compare.
         let with_components: Vec<_> = caps
             .iter()
             .copied()
-            .filter(|c| c.meta.linkage != Linkage::Interpreter)
+            .filter(|c| c.meta.linkage.has_component())
             .collect();
         let components = capbuild::build_components(
             &with_components,
@@ -82,7 +81,7 @@ impl Args {
             // Facades are parsed by CPython's own `ast` in the bare interpreter: a drifted
             // cap may not compose, and parsing needs none of the caps.
             let (toolchain, cpython) = compose::base(&home, ws.settings.python.as_deref())?;
-            let bare = Target::bare(&cpython);
+            let bare = Target::bare(&home, &cpython);
             let interpreter = compose::compose(&toolchain, cpython, &[], &bare)?;
             // The upstream release's API, read from its wheel, against each facade's.
             let mut trees = Vec::new();

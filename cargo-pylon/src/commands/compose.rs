@@ -36,7 +36,7 @@ impl Args {
                     c.meta
                         .provides
                         .as_ref()
-                        .map_or(c.meta.extension.module.as_str(), |p| p.module.as_str())
+                        .map_or_else(|| c.module().unwrap_or(&c.package), |p| p.module.as_str())
                 })
                 .collect()
         };
@@ -46,6 +46,7 @@ impl Args {
         let groups = [
             ("composed in", &statics),
             ("in the interpreter", &modules(Linkage::Interpreter)),
+            ("built from source", &modules(Linkage::Package)),
             ("linked at launch", &dynlinks),
         ];
         let shown: Vec<String> = groups

@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use pylon_sys::Home;
 
 use crate::running::upstream::{self, Source};
+use crate::workspace::manifest::Linkage;
 use crate::{composing::compose, workspace::discover};
 
 #[derive(Debug, clap::Args)]
@@ -61,8 +62,19 @@ impl Args {
                 "== {}: {} {} (upstream tests) ==",
                 cap.package, up.pypi, up.version
             );
-            let sdist = upstream::sdist(cap, &home, &source)?;
-            let code = upstream::run(&composed, cap, &harness, &sdist, &self.pytest, &precompiled)?;
+            // A package cap's tests are those its build installed.
+            let sdist = match cap.meta.linkage {
+                Linkage::Package => None,
+                _ => Some(upstream::sdist(cap, &home, &source)?),
+            };
+            let code = upstream::run(
+                &composed,
+                cap,
+                &harness,
+                sdist.as_deref(),
+                &self.pytest,
+                &precompiled,
+            )?;
             results.push((cap.package.clone(), code));
         }
         let failed: Vec<&str> = results

@@ -32,10 +32,18 @@ pub struct CpythonInfo {
 pub struct CapInfo {
     pub package: String,
     pub version: String,
-    pub module: String,
+    /// None for a package cap, whose modules its distribution's build names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
     pub linkage: String,
     /// None for a library cap, which has no component (its sources are among `inputs`).
     pub component_sha256: Option<String>,
+    /// A package cap's distribution: `project version`, and the sha256 of the sdist it was
+    /// built from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sdist_sha256: Option<String>,
 }
 
 /// sha256 of every file under each path (folders walked, `target/` skipped).
@@ -94,14 +102,21 @@ pub fn write_manifest(build: &Build, caps: &[&Cap], built: &[(&Cap, &PathBuf)]) 
                 None => inputs.extend(library.include.iter().map(|p| located.dir.join(p))),
             }
         }
+        let package = cap
+            .meta
+            .upstream
+            .as_ref()
+            .filter(|_| cap.meta.linkage == crate::workspace::manifest::Linkage::Package);
         cap_info.push(CapInfo {
             package: cap.package.clone(),
             version: cap.version.clone(),
-            module: cap.meta.extension.module.clone(),
+            module: cap.module().map(str::to_string),
             linkage: format!("{:?}", cap.meta.linkage).to_lowercase(),
             component_sha256: component
                 .map(|c| pylon_sys::source::sha256_file(c))
                 .transpose()?,
+            distribution: package.map(|u| format!("{} {}", u.pypi, u.version)),
+            sdist_sha256: package.and_then(|u| u.sdist_sha256.clone()),
         });
     }
     // pylon.wasm, and for dynlink caps the plan and the providers beside it.

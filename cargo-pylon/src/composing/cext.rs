@@ -140,7 +140,7 @@ impl Build<'_> {
 }
 
 /// CPython's generated `Modules/config.c` with `modules` added to the builtin table.
-pub fn config_c(recipe: &LinkRecipe, modules: &[String]) -> Result<String> {
+pub fn config_c(recipe: &LinkRecipe, modules: &[(String, String)]) -> Result<String> {
     let text = std::fs::read_to_string(&recipe.config_source)
         .with_context(|| format!("cannot read {}", recipe.config_source.display()))?;
     let (marker1, marker2) = (
@@ -155,11 +155,11 @@ pub fn config_c(recipe: &LinkRecipe, modules: &[String]) -> Result<String> {
     }
     let externs: String = modules
         .iter()
-        .map(|m| format!("extern PyObject* PyInit_{m}(void);\n"))
+        .map(|(_, init)| format!("extern PyObject* {init}(void);\n"))
         .collect();
     let entries: String = modules
         .iter()
-        .map(|m| format!("    {{\"{m}\", PyInit_{m}}},\n"))
+        .map(|(name, init)| format!("    {{\"{name}\", {init}}},\n"))
         .collect();
     Ok(text
         .replacen(marker1, &format!("{externs}{marker1}"), 1)

@@ -17,7 +17,7 @@ use pylon_sys::{Cpython, Home, Profile, Toolchain};
 use super::cext::{self, Build, Compiler, Flavor, Unit};
 use super::glue::{self, CommandLink, Reactor};
 pub use super::target::{Composed, SiteWheels, Target};
-use super::{capbuild, component, extension, library, plug, preinit};
+use super::{capbuild, component, distribution, extension, library, plug, preinit};
 use super::{relink, stage};
 use crate::support::fs::write_if_changed;
 use crate::support::stamp::{Fingerprint, Stamp};
@@ -109,7 +109,7 @@ pub fn compose(
         caps: caps.iter().map(|c| (*c).clone()).collect(),
         components: caps
             .iter()
-            .filter(|c| c.meta.linkage != Linkage::Interpreter)
+            .filter(|c| c.meta.linkage.has_component())
             .map(|c| {
                 let path = capbuild::component_path(&target.cargo_target, c);
                 (c.package.clone(), path)
@@ -147,22 +147,28 @@ pub fn compose(
         dir,
     };
 
-    // 1. Cap components (library caps have none), once their contracts agree.
-    for cap in caps
-        .iter()
-        .filter(|c| c.meta.linkage != Linkage::Interpreter)
-    {
-        crate::workspace::validate::requires_imported(cap)?;
-    }
-    let (libraries, with_components): (Vec<&Cap>, Vec<&Cap>) = caps
+    // 1. Cap components (library and package caps have none), once their contracts agree.
+    let with_components: Vec<&Cap> = caps
         .iter()
         .copied()
-        .partition(|c| c.meta.linkage == Linkage::Interpreter);
+        .filter(|c| c.meta.linkage.has_component())
+        .collect();
+    for cap in &with_components {
+        crate::workspace::validate::requires_imported(cap)?;
+    }
+    let of = |linkage: Linkage| -> Vec<&Cap> {
+        caps.iter()
+            .copied()
+            .filter(|c| c.meta.linkage == linkage)
+            .collect()
+    };
+    let (libraries, packages) = (of(Linkage::Interpreter), of(Linkage::Package));
     let components = capbuild::build_components(&with_components, target, &build.dir, &build.log)?;
     let built: Vec<(&Cap, &PathBuf)> = with_components.into_iter().zip(&components).collect();
 
     // 2. Bindings and extensions, checked against the components before anything links;
-    //    library caps' C libraries and CPython's own modules for them; pylon's glue.
+    //    library caps' C libraries and CPython's own modules for them; package caps'
+    //    distributions (and the C++ runtime when one needs it); pylon's glue.
     let mut objects = Vec::new();
     let mut offered = BTreeSet::new();
     for (cap, component) in &built {
@@ -173,12 +179,30 @@ pub fn compose(
     for cap in &libraries {
         objects.extend(library::objects(&build, cap)?);
     }
+    let cxx = cxx_runtime(&build, &packages)?;
+    let distributions = distributions(&build, &packages, cxx.as_ref())?;
+    for built in &distributions {
+        objects.extend(built.objects());
+    }
+    if !distributions.is_empty() {
+        // Packages' C formats and parses `long double` (numpy's float128), which
+        // wasi-libc leaves out unless asked.
+        objects.push(
+            toolchain
+                .sysroot()
+                .join("lib/wasm32-wasi/libc-printscan-long-double.a"),
+        );
+    }
+    if let Some(cxx) = &cxx {
+        objects.extend(cxx.libs());
+        objects.push(glue::cxx_throw(&build)?);
+    }
     let site = layout
         .site_packages
         .as_ref()
         .context("a layout without a site folder")?;
     objects.extend(glue_objects(&build, site, layout.plan.is_some())?);
-    let config_o = builtin_table(&build, &caps)?;
+    let config_o = builtin_table(&build, &caps, &distributions)?;
 
     // 3. Relink and turn into a component; the reactors over the same objects.
     let (interpreter, key) = link_command(&build, &objects, &config_o)?;
@@ -211,7 +235,8 @@ pub fn compose(
     )?;
 
     // 5. Facades, restaged whole when any changes, so a removed cap leaves nothing behind.
-    stage::site(&build, &caps, composed.site_packages())?;
+    let trees: Vec<PathBuf> = distributions.iter().map(|d| d.site()).collect();
+    stage::site(&build, &caps, &trees, composed.site_packages())?;
 
     // 6. The pre-initialized interpreter, from the facades as staged now; the plan pins it
     //    beside the cold one.
@@ -253,13 +278,53 @@ fn glue_objects(build: &Build, site: &Grant, isolated: bool) -> Result<Vec<PathB
     Ok(objects)
 }
 
-/// CPython's builtin-module table with every cap's module and pylon's, compiled.
-fn builtin_table(build: &Build, caps: &[&Cap]) -> Result<PathBuf> {
-    let mut modules: Vec<String> = caps
+/// The C++ runtime, when a package cap's distribution compiles C++.
+fn cxx_runtime(build: &Build, packages: &[&Cap]) -> Result<Option<pylon_sys::CxxRuntime>> {
+    if !packages
         .iter()
-        .map(|c| c.meta.extension.module.clone())
-        .collect();
-    modules.push(glue::GLUE_MODULE.to_string());
+        .any(|c| c.meta.build.as_ref().is_some_and(|b| b.cxx))
+    {
+        return Ok(None);
+    }
+    let step = Step::start("C++ runtime");
+    let runtime = pylon_sys::CxxRuntime::ensure(&build.target.home, &step)?;
+    step.finish();
+    Ok(Some(runtime))
+}
+
+/// Each package cap's distribution, built or from the pylon home.
+fn distributions(
+    build: &Build,
+    packages: &[&Cap],
+    cxx: Option<&pylon_sys::CxxRuntime>,
+) -> Result<Vec<distribution::Built>> {
+    packages
+        .iter()
+        .map(|cap| {
+            let wants_cxx = cap.meta.build.as_ref().is_some_and(|b| b.cxx);
+            distribution::ensure(build, cap, cxx.filter(|_| wants_cxx))
+        })
+        .collect()
+}
+
+/// CPython's builtin-module table with every cap's modules and pylon's, compiled.
+fn builtin_table(
+    build: &Build,
+    caps: &[&Cap],
+    distributions: &[distribution::Built],
+) -> Result<PathBuf> {
+    let init = |name: &str| (name.to_string(), format!("PyInit_{name}"));
+    let mut modules: Vec<(String, String)> =
+        caps.iter().filter_map(|c| c.module()).map(init).collect();
+    for built in distributions {
+        modules.extend(
+            built
+                .modules
+                .iter()
+                .map(|m| (m.name.clone(), m.init_symbol())),
+        );
+    }
+    modules.push(init(glue::GLUE_MODULE));
     let config_c = build.dir.join("config.c");
     let text = cext::config_c(build.compiler.recipe, &modules)?;
     write_if_changed(&config_c, text.as_bytes())?;

@@ -15,8 +15,8 @@ use crate::workspace::manifest::Linkage;
 /// Check a cap's WIT against its manifest and component, generate its bindings and
 /// compile its extension; returns the objects to link.
 pub fn objects(build: &Build, cap: &Cap, exports: &BTreeSet<String>) -> Result<Vec<PathBuf>> {
-    let wit_dir = cap.path(&cap.meta.extension.wit);
-    let mut wit = Wit::load(&wit_dir, &cap.meta.extension.world)
+    let wit_dir = cap.path(&cap.extension().wit);
+    let mut wit = Wit::load(&wit_dir, &cap.extension().world)
         .with_context(|| format!("cap {} ({})", cap.package, cap.manifest_path.display()))?;
     // Discovery checked the world and its imports against `requires`.
     for req in &cap.meta.requires {
@@ -42,7 +42,7 @@ pub fn objects(build: &Build, cap: &Cap, exports: &BTreeSet<String>) -> Result<V
             let header_name = format!("{}.h", wit.c_prefix());
             let header = std::fs::read_to_string(bindings.dir.join(&header_name))
                 .with_context(|| format!("wit-bindgen-c wrote no {header_name}"))?;
-            let module = &cap.meta.extension.module;
+            let module = &cap.extension().module;
             let isolated = cap.meta.linkage == Linkage::Dynlink;
             let generated = crate::generation::cgen::generate(
                 &wit.resolve,

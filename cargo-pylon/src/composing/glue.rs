@@ -94,6 +94,18 @@ pub fn objects(
     Ok(objects)
 }
 
+/// What a C++ `throw` calls, for interpreters that link the C++ runtime (no WIT: it calls
+/// nothing of the host's).
+pub fn cxx_throw(build: &Build) -> Result<PathBuf> {
+    let dir = build.dir.join("pylon-cxx");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let source = dir.join("pylon_cxx.c");
+    write_if_changed(&source, include_str!("../../guest/pylon_cxx.c").as_bytes())?;
+    let object = source.with_extension("o");
+    build.compile(&Unit::builtin(&source, &object))?;
+    Ok(object)
+}
+
 /// `name`, a world of pylon's glue WIT (guest/glue.wit, or guest/http.wit's `pylon-http`).
 pub fn world(name: &str) -> Result<(wit_parser::Resolve, wit_parser::WorldId)> {
     let mut resolve = wit_parser::Resolve::default();

@@ -26,7 +26,7 @@ pub fn prepare_in(home: &Home, dir: &Path, http: bool) -> Result<Composed> {
         Some(ws) => compose::workspace_with(home, &ws, http),
         None => {
             let (toolchain, cpython) = compose::base(home, None)?;
-            let mut target = Target::bare(&cpython);
+            let mut target = Target::bare(home, &cpython);
             target.http = http;
             compose::compose(&toolchain, cpython, &[], &target)
         }

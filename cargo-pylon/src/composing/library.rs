@@ -34,7 +34,7 @@ pub fn objects(build: &Build, cap: &Cap) -> Result<Vec<PathBuf>> {
         .flat_map(|l| &l.defines)
         .map(|d| format!("-D{d}"))
         .collect();
-    let Source::Cpython(module) = &cap.meta.extension.source else {
+    let Source::Cpython(module) = &cap.extension().source else {
         bail!(
             "cap {}: a library cap's extension.source names CPython's module",
             cap.package
@@ -97,30 +97,10 @@ pub fn ensure(build: &Build, cap: &Cap) -> Result<Built> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| library.krate.clone());
     let dest = cache.join(format!("{crate_dir}-{}", &key[..16]));
-    if !pylon_sys::home::is_published(&dest) {
-        std::fs::create_dir_all(cache)
-            .with_context(|| format!("cannot create {}", cache.display()))?;
-        let lock_path = pylon_sys::home::lock_path(&dest);
-        let lock = std::fs::File::create(&lock_path)
-            .with_context(|| format!("cannot create {}", lock_path.display()))?;
-        lock.lock()
-            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
-        if !pylon_sys::home::is_published(&dest) {
-            let scratch = tempfile::Builder::new()
-                .prefix(".build-")
-                .tempdir_in(cache)
-                .with_context(|| {
-                    format!("cannot create a scratch folder in {}", cache.display())
-                })?;
-            match &library.configure {
-                Some(configure) => {
-                    configured(cap, configure, located, toolchain, scratch.path(), log)?
-                }
-                None => compiled(cap, library, located, compiler, scratch.path(), log)?,
-            }
-            pylon_sys::home::publish(scratch, &dest)?;
-        }
-    }
+    pylon_sys::home::fill_once(&dest, |scratch| match &library.configure {
+        Some(configure) => configured(cap, configure, located, toolchain, scratch, log),
+        None => compiled(cap, library, located, compiler, scratch, log),
+    })?;
     Ok(match &library.configure {
         Some(configure) => Built {
             objects: configure

@@ -12,8 +12,15 @@ use crate::support::stamp::{Fingerprint, Stamp};
 use crate::workspace::discover::Cap;
 
 /// Rebuild `dir` with every cap's facade at its destination, `stubs` (`.pyi` files of
-/// generated extensions) at its top, and the contents of the pure-Python `wheels`.
-pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path) -> Result<()> {
+/// generated extensions) at its top, the contents of the pure-Python `wheels` and the
+/// unpacked `trees` (package caps' Python files).
+pub fn facades(
+    caps: &[&Cap],
+    stubs: &[PathBuf],
+    wheels: &[PathBuf],
+    trees: &[PathBuf],
+    dir: &Path,
+) -> Result<()> {
     let scratch = dir.with_extension("new");
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch)
@@ -26,6 +33,9 @@ pub fn facades(caps: &[&Cap], stubs: &[PathBuf], wheels: &[PathBuf], dir: &Path)
     }
     for wheel in wheels {
         unzip(wheel, &scratch)?;
+    }
+    for tree in trees {
+        crate::support::fs::copy_dir(tree, &scratch)?;
     }
     for stub in stubs {
         let name = stub.file_name().context("a stub without a file name")?;
@@ -63,9 +73,10 @@ pub fn copy_facade(cap: &Cap, into: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     Ok(files)
 }
 
-/// The site folder: every cap's facade, the stubs of generated extensions and the
+/// The site folder: every cap's facade, the stubs of generated extensions, package caps'
+/// Python files (`trees`, kept unchanged in the pylon home under keyed names) and the
 /// workspace's wheels, restaged whole when any changes.
-pub fn site(build: &Build, caps: &[&Cap], site_packages: &Path) -> Result<()> {
+pub fn site(build: &Build, caps: &[&Cap], trees: &[PathBuf], site_packages: &Path) -> Result<()> {
     let mut fp = Fingerprint::new("facades");
     for cap in caps {
         for (from, dest) in cap.facade_files()? {
@@ -75,13 +86,15 @@ pub fn site(build: &Build, caps: &[&Cap], site_packages: &Path) -> Result<()> {
     let stubs: Vec<PathBuf> = caps
         .iter()
         .filter(|c| c.c_source().is_none())
-        .map(|c| {
-            let module = &c.meta.extension.module;
-            build
-                .dir
-                .join("caps")
-                .join(&c.package)
-                .join(format!("{module}.pyi"))
+        .filter_map(|c| {
+            let module = c.module()?;
+            Some(
+                build
+                    .dir
+                    .join("caps")
+                    .join(&c.package)
+                    .join(format!("{module}.pyi")),
+            )
         })
         .filter(|p| p.is_file())
         .collect();
@@ -95,12 +108,12 @@ pub fn site(build: &Build, caps: &[&Cap], site_packages: &Path) -> Result<()> {
         .map(SiteWheels::resolve)
         .transpose()?
         .unwrap_or_default();
-    for wheel in &wheels {
-        fp.text(&wheel.display().to_string());
+    for path in wheels.iter().chain(trees) {
+        fp.text(&path.display().to_string());
     }
     let staged = Stamp::new(&build.dir, "facades", &fp);
     if !staged.fresh(&[site_packages]) {
-        facades(caps, &stubs, &wheels, site_packages)?;
+        facades(caps, &stubs, &wheels, trees, site_packages)?;
         bytecode(build, site_packages)?;
         staged.record()?;
     }

@@ -30,6 +30,10 @@ pub struct Target {
     pub http: bool,
     /// Modules imported into the pre-initialized interpreter's snapshot.
     pub preload: Vec<String>,
+    /// The pylon home, where package caps' sdists and builds are kept.
+    pub home: Home,
+    /// The workspace's package index, for package caps' sdists.
+    pub pypi_index: Option<String>,
 }
 
 /// The workspace's locked packages and what installs them.
@@ -68,11 +72,13 @@ impl Target {
             site: None,
             http: false,
             preload: ws.settings.preload.clone(),
+            home: home.clone(),
+            pypi_index: ws.settings.pypi_index.clone(),
         }
     }
 
     /// The interpreter with no caps, kept in the CPython build's cache folder.
-    pub fn bare(cpython: &Cpython) -> Self {
+    pub fn bare(home: &Home, cpython: &Cpython) -> Self {
         let out_dir = cpython.root.join("bare");
         Self {
             output: out_dir.join("pylon.wasm"),
@@ -85,6 +91,8 @@ impl Target {
             site: None,
             http: false,
             preload: Vec::new(),
+            home: home.clone(),
+            pypi_index: None,
         }
     }
 }

@@ -70,10 +70,10 @@ impl Uv {
         })
     }
 
-    /// `uv SUBCOMMAND` with pylon's settings, run in `dir`.
+    /// `uv SUBCOMMAND` (`lock`, `pip install`) with pylon's settings, run in `dir`.
     pub fn command(&self, subcommand: &str, dir: &Path) -> Command {
         let mut cmd = Command::new(&self.exe);
-        cmd.arg(subcommand)
+        cmd.args(subcommand.split_whitespace())
             .args(["--no-config", "--no-progress", "--color", "never"])
             .arg("--cache-dir")
             .arg(&self.cache)

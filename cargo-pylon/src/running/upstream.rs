@@ -15,7 +15,8 @@ use crate::composing::compose::Composed;
 use crate::support::stamp::Fingerprint;
 use crate::workspace::discover::Cap;
 
-/// pytest and what it imports on CPython 3.13: (project, version, sha256 of its wheel).
+/// pytest and what it imports on CPython 3.13, and hypothesis, which many suites (numpy's)
+/// use: (project, version, sha256 of its wheel).
 const PYTEST: &[(&str, &str, &str)] = &[
     (
         "pytest",
@@ -37,18 +38,30 @@ const PYTEST: &[(&str, &str, &str)] = &[
         "24.2",
         "09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759",
     ),
+    (
+        "hypothesis",
+        "6.155.7",
+        "9f634bdb1f9e9b8ab6ba09431cf2deedb750c96978125a6fb3c5a0f6c6db4131",
+    ),
+    (
+        "sortedcontainers",
+        "2.4.0",
+        "a163dcaede0f1c021485e957a39245190e74249897e2ae4b2aa38595db237ee0",
+    ),
 ];
 
 const PLUGIN: &str = include_str!("../../guest/upstream_plugin.py");
 
-/// Runs pytest on the arguments after `-c`, from the source tree's top folder, with its
-/// default capture and plugins but the logging plugin, off as in every pytest run inside
-/// pylon so far; pylon's plugin applies the manifest's skips.
+/// Runs pytest on the arguments after `-c`, from `/upstream` (the source tree's top folder,
+/// or an empty folder when the tests are the installed package's), rooted at
+/// `PYLON_UPSTREAM_ROOT`, with its default capture and plugins but the logging plugin, off
+/// as in every pytest run inside pylon so far; pylon's plugin applies the manifest's skips.
 const DRIVER: &str = "import os, sys\n\
 sys.path[:0] = ['/pylon/pytest', '/pylon/plugin']\n\
 os.chdir('/upstream')\n\
 import pytest\n\
-sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'no:logging', '-rs', '--rootdir=/upstream', *sys.argv[1:]]))\n";
+root = os.environ['PYLON_UPSTREAM_ROOT']\n\
+sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'no:logging', '-rs', '--rootdir=' + root, *sys.argv[1:]]))\n";
 
 /// A cap's suite can run for this long at most.
 const TIMEOUT: Duration = Duration::from_secs(900);
@@ -103,7 +116,7 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
         let wheel = crate::support::pypi::download(
             project,
             version,
-            &|name| name.ends_with("-py3-none-any.whl"),
+            &|name| name.ends_with("-none-any.whl"),
             Some(sha),
             source.index()?,
             &source.cache,
@@ -181,12 +194,14 @@ pub fn unpacked(
 }
 
 /// Run the cap's upstream tests (and `extra` pytest arguments) inside `composed`; returns
-/// pytest's exit code. Output streams to the terminal.
+/// pytest's exit code. Output streams to the terminal. The tests are the `sdist`'s; a
+/// package cap's (no `sdist`) are those its wheel installed into the site folder, run
+/// there: numpy's sdist cannot be imported, its generated files are in the build.
 pub fn run(
     composed: &Composed,
     cap: &Cap,
     harness: &Path,
-    sdist: &Path,
+    sdist: Option<&Path>,
     extra: &[String],
     cache_dir: &Path,
 ) -> Result<u8> {
@@ -206,10 +221,24 @@ pub fn run(
         .tempdir()
         .context("cannot make a folder for the upstream tests")?;
     let tree = work.path().join("src");
-    crate::support::fs::copy_dir(sdist, &tree)?;
+    let site = composed
+        .layout
+        .site_packages
+        .as_ref()
+        .context("a layout without a site folder")?;
+    let (tests_in, root) = match sdist {
+        Some(sdist) => {
+            crate::support::fs::copy_dir(sdist, &tree)?;
+            (tree.clone(), "/upstream".to_string())
+        }
+        None => {
+            std::fs::create_dir_all(&tree).context("cannot make the folder tests run in")?;
+            (site.host.clone(), site.guest.clone())
+        }
+    };
     for test in &upstream.tests {
-        if !tree.join(test).exists() {
-            bail!("{}: upstream test {test:?} is not in {} {}'s source distribution\n  fix: name a file or folder under {}", cap.manifest_path.display(), upstream.pypi, upstream.version, sdist.display());
+        if !tests_in.join(test).exists() {
+            bail!("{}: upstream test {test:?} is not in {} {} as pylon has it\n  fix: name a file or folder under {}", cap.manifest_path.display(), upstream.pypi, upstream.version, tests_in.display());
         }
     }
     let plugin = work.path().join("plugin");
@@ -224,7 +253,7 @@ pub fn run(
     let args: Vec<String> = upstream
         .tests
         .iter()
-        .cloned()
+        .map(|t| format!("{root}/{t}"))
         .chain(extra.iter().cloned())
         .collect();
     let mut launch = Launch::new(
@@ -236,7 +265,10 @@ pub fn run(
         cache_dir.to_path_buf(),
     );
     launch.sandbox.timeout = Some(TIMEOUT);
-    launch.sandbox.env = vec![("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?)];
+    launch.sandbox.env = vec![
+        ("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?),
+        ("PYLON_UPSTREAM_ROOT".into(), root),
+    ];
     launch.sandbox.grants = vec![
         Grant::new(tree, "/upstream"),
         Grant::new(harness, "/pylon/pytest"),

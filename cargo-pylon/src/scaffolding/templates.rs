@@ -64,6 +64,7 @@ dest = "{dest}"
             Linkage::Static => "static",
             Linkage::Dynlink => "dynlink",
             Linkage::Interpreter => "interpreter",
+            Linkage::Package => "package",
         },
     )
 }

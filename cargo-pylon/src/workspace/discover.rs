@@ -7,7 +7,7 @@ use cargo_metadata::{MetadataCommand, Package};
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{self, CapManifest, Linkage, Source, WorkspaceSettings};
+use super::manifest::{self, CapManifest, Extension, Linkage, Source, WorkspaceSettings};
 use crate::support::stamp::Fingerprint;
 
 /// The workspace as pylon sees it.
@@ -93,12 +93,27 @@ impl Cap {
         })
     }
 
+    /// The cap's extension: every cap has one but a package cap, whose distribution's build
+    /// names its modules (checked at discovery).
+    pub fn extension(&self) -> &Extension {
+        self.meta
+            .extension
+            .as_ref()
+            .expect("validated: only a package cap has no extension")
+    }
+
+    /// The builtin modules the cap adds that are named in its manifest (a package cap's
+    /// come from its build).
+    pub fn module(&self) -> Option<&str> {
+        self.meta.extension.as_ref().map(|e| e.module.as_str())
+    }
+
     /// The hand-written C source of the extension, in the crate: none when the extension
-    /// is generated, or is CPython's own module (a library cap).
+    /// is generated, or is CPython's own module (a library cap), or there is none.
     pub fn c_source(&self) -> Option<PathBuf> {
-        match &self.meta.extension.source {
-            Source::File(path) => Some(self.path(path)),
-            Source::Generated | Source::Cpython(_) => None,
+        match self.meta.extension.as_ref().map(|e| &e.source) {
+            Some(Source::File(path)) => Some(self.path(path)),
+            _ => None,
         }
     }
 }
@@ -379,8 +394,8 @@ fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
         .map(|t| t.name.replace('-', "_"));
     let lib_name = match (meta.linkage, cdylib) {
         (_, Some(name)) => name,
-        // A library cap has no component to build.
-        (Linkage::Interpreter, None) => package.name.replace('-', "_"),
+        // Library and package caps have no component to build.
+        (Linkage::Interpreter | Linkage::Package, None) => package.name.replace('-', "_"),
         _ => bail!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()),
     };
     let cap = Cap {

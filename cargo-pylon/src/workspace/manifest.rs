@@ -20,7 +20,10 @@ pub struct CapManifest {
     /// CPython profiles the cap is built for (`3.13`, `3.14`); all when absent.
     #[serde(default)]
     pub profiles: Option<Vec<String>>,
-    pub extension: Extension,
+    /// The builtin module and where its C comes from; none for a package cap, whose
+    /// distribution's build names its modules.
+    #[serde(default)]
+    pub extension: Option<Extension>,
     /// Interfaces the extension imports, each at the version it was written against.
     #[serde(default)]
     pub requires: Vec<Requirement>,
@@ -47,6 +50,33 @@ pub struct CapManifest {
     /// library (`_hashlib` and `_ssl` over OpenSSL) share one build and one copy.
     #[serde(default)]
     pub library_from: Option<String>,
+    /// How a package cap's distribution (the `upstream` release's sdist) is built
+    /// (`linkage = "package"`).
+    #[serde(default)]
+    pub build: Option<PackageBuild>,
+}
+
+/// A Python distribution with compiled code, built from its sdist by its own backend with
+/// pylon's WASI toolchain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PackageBuild {
+    /// The build backend and what it builds with, each pinned (`meson-python==0.22.1`):
+    /// the sdist's own `build-system.requires`, installed into a host environment.
+    pub requires: Vec<String>,
+    /// PEP 517 config settings, `KEY=VALUE` (`setup-args=-Dallow-noblas=true`).
+    #[serde(default)]
+    pub config_settings: Vec<String>,
+    /// Extra flags for every C and C++ file of the distribution (`-DNPY_NO_SIGNAL`).
+    #[serde(default)]
+    pub cflags: Vec<String>,
+    /// The distribution compiles C++, so the link takes the C++ runtime.
+    #[serde(default)]
+    pub cxx: bool,
+    /// Patches applied to the sdist's tree before it builds (`patch -p1`), relative to the
+    /// crate: fixes WASI needs that the release does not have yet.
+    #[serde(default)]
+    pub patches: Vec<PathBuf>,
 }
 
 /// What an extension's C comes from: `extension.source`, one of `"generated"`,
@@ -127,6 +157,16 @@ pub enum Linkage {
     Dynlink,
     /// No component: a C library compiled into the interpreter with CPython's own module.
     Interpreter,
+    /// No component: a Python distribution with compiled code, built from its sdist; its
+    /// extension modules become builtin modules and its Python files go to site-packages.
+    Package,
+}
+
+impl Linkage {
+    /// Whether the cap builds a component (the others are compiled into the interpreter).
+    pub fn has_component(self) -> bool {
+        matches!(self, Linkage::Static | Linkage::Dynlink)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -263,7 +303,7 @@ dest = "blake3.py"
         let cap = parse(GOOD).unwrap();
         assert_eq!(cap.linkage, Linkage::Static);
         assert_eq!(cap.requires[0].qualified(), "pylon:blake3/hasher@0.1.0");
-        assert_eq!(cap.extension.wit, PathBuf::from("wit"));
+        assert_eq!(cap.extension.unwrap().wit, PathBuf::from("wit"));
     }
 
     #[test]

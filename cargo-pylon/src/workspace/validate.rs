@@ -46,12 +46,12 @@ fn library(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
 /// A library cap's module: CPython's own, with no interfaces.
 fn module(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     let meta = &cap.meta;
-    let Source::Cpython(file) = &meta.extension.source else {
-        bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), String::from(meta.extension.source.clone()));
+    let extension = cap.extension();
+    let Source::Cpython(file) = &extension.source else {
+        bail!("{}: {:?}\n  fix: name CPython's own module source, for example \"cpython:Modules/zlibmodule.c\"", at("extension.source"), String::from(extension.source.clone()));
     };
     if file.is_empty()
-        || !meta
-            .extension
+        || !extension
             .module
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -59,10 +59,10 @@ fn module(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
         bail!(
             "{}: \"cpython:{file}\" with module {:?} is not a CPython module",
             at("extension"),
-            meta.extension.module
+            extension.module
         );
     }
-    if !meta.requires.is_empty() || !meta.extension.world.is_empty() {
+    if !meta.requires.is_empty() || !extension.world.is_empty() {
         bail!("{}: a library cap imports no interfaces\n  fix: remove `requires` and `extension.world`", at("requires"));
     }
     Ok(())
@@ -72,12 +72,19 @@ fn module(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
 /// names a key of it for errors.
 pub fn cap(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     let meta = &cap.meta;
-    let module = &meta.extension.module;
+    tests(cap, at)?;
+    if meta.linkage == Linkage::Package || meta.build.is_some() {
+        return package(cap, at);
+    }
+    let Some(extension) = &meta.extension else {
+        bail!("{}: missing\n  fix: add [package.metadata.pylon.extension] with the builtin `module` and its `source`; see caps/blake3/Cargo.toml", at("extension"));
+    };
+    let module = &extension.module;
     if meta.linkage == Linkage::Interpreter || meta.library.is_some() || meta.library_from.is_some()
     {
         return library(cap, at);
     }
-    if meta.extension.world.is_empty() {
+    if extension.world.is_empty() {
         bail!("{}: missing\n  fix: name the WIT world the extension is built against, for example \"blake3-ext\"", at("extension.world"));
     }
     if !module.starts_with('_')
@@ -92,7 +99,7 @@ pub fn cap(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
             bail!("{}: {} does not exist\n  fix: point it at the extension's C file, or write \"generated\"", at("extension.source"), source.display());
         }
     }
-    let wit = cap.path(&meta.extension.wit);
+    let wit = cap.path(&extension.wit);
     if !wit.is_dir() {
         bail!(
             "{}: {} is not a folder\n  fix: point it at the folder holding the cap's .wit files",
@@ -137,6 +144,12 @@ pub fn cap(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// The cap's smoke and hostile tests exist, and its profiles are ones pylon knows.
+fn tests(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
+    let meta = &cap.meta;
     for (key, test) in [("smoke", &meta.smoke), ("hostile", &meta.hostile)] {
         if let Some(test) = test {
             if !cap.path(test).is_file() {
@@ -152,18 +165,80 @@ pub fn cap(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
     Ok(())
 }
 
+/// A package cap: the `upstream` release's sdist, pinned, built as `build` says; nothing
+/// of a component's or a library's.
+fn package(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
+    let meta = &cap.meta;
+    if meta.linkage != Linkage::Package {
+        bail!("{}: a cap with [package.metadata.pylon.build] is a Python distribution built from its sdist\n  fix: set linkage = \"package\"", at("linkage"));
+    }
+    let Some(build) = &meta.build else {
+        bail!("{}: missing\n  fix: add [package.metadata.pylon.build] with the backend's pinned `requires`, for example [\"meson-python==0.22.1\", \"Cython==3.2.9\"]", at("build"));
+    };
+    if build.requires.is_empty() {
+        bail!(
+            "{}: empty\n  fix: the sdist's build-system requirements, each pinned with ==",
+            at("build.requires")
+        );
+    }
+    if let Some((i, r)) = build
+        .requires
+        .iter()
+        .enumerate()
+        .find(|(_, r)| !r.contains("=="))
+    {
+        bail!("{}: {r:?} is not pinned\n  fix: write it with ==, so the build (and its cache key) cannot change under the cap", at(&format!("build.requires[{i}]")));
+    }
+    if let Some((i, s)) = build
+        .config_settings
+        .iter()
+        .enumerate()
+        .find(|(_, s)| !s.contains('='))
+    {
+        bail!(
+            "{}: {s:?} is not KEY=VALUE\n  fix: for example \"setup-args=-Dallow-noblas=true\"",
+            at(&format!("build.config-settings[{i}]"))
+        );
+    }
+    if let Some(missing) = build.patches.iter().find(|p| !cap.dir.join(p).is_file()) {
+        bail!(
+            "{}: {} is not a file of the cap\n  fix: name patch files relative to {}",
+            at("build.patches"),
+            missing.display(),
+            cap.dir.display()
+        );
+    }
+    match &meta.upstream {
+        Some(upstream) if upstream.sdist_sha256.is_some() => {}
+        _ => bail!("{}: missing\n  fix: name the distribution: [package.metadata.pylon.upstream] pypi, version and sdist-sha256", at("upstream.sdist-sha256")),
+    }
+    for (key, present) in [
+        ("extension", meta.extension.is_some()),
+        ("library", meta.library.is_some()),
+        ("library-from", meta.library_from.is_some()),
+        ("requires", !meta.requires.is_empty()),
+        ("provides", meta.provides.is_some()),
+    ] {
+        if present {
+            bail!("{}: a package cap's modules come from its distribution's build\n  fix: remove `{key}`", at(key));
+        }
+    }
+    Ok(())
+}
+
 /// The extension's world exists in the cap's WIT (checked here, before anything builds;
 /// whether it imports what `requires` names is [`requires_imported`], which compose checks
 /// before building and check-drift reports).
 fn contract(cap: &Cap, wit_dir: &Path, at: &dyn Fn(&str) -> String) -> Result<()> {
-    super::wit::Wit::load(wit_dir, &cap.meta.extension.world)
+    super::wit::Wit::load(wit_dir, &cap.extension().world)
         .with_context(|| at("extension.world"))
         .map(drop)
 }
 
 /// The extension's world imports every interface `requires` names, at its version.
 pub fn requires_imported(cap: &Cap) -> Result<()> {
-    let (world, wit_dir) = (&cap.meta.extension.world, cap.path(&cap.meta.extension.wit));
+    let extension = cap.extension();
+    let (world, wit_dir) = (&extension.world, cap.path(&extension.wit));
     let wit = super::wit::Wit::load(&wit_dir, world)?;
     let imported = wit.imported_interfaces();
     for (i, req) in cap.meta.requires.iter().enumerate() {

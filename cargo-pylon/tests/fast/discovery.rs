@@ -35,7 +35,7 @@ fn the_cap_as_shipped_is_discovered() {
     let ws = discover_with(|text| text).unwrap();
     assert_eq!(ws.caps.len(), 1);
     assert_eq!(ws.caps[0].package, "blake3-cap");
-    assert_eq!(ws.caps[0].meta.extension.module, "_blake3_cap");
+    assert_eq!(ws.caps[0].module(), Some("_blake3_cap"));
 }
 
 #[test]

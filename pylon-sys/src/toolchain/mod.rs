@@ -5,6 +5,7 @@
 //! (installed system-wide, as root) and a recent wasi-libc unpacked from a newer suite
 //! into the cache (nothing installed).
 
+mod cxx;
 mod rust;
 mod sdk;
 
@@ -16,6 +17,7 @@ use crate::debian;
 use crate::home::Home;
 use crate::progress::Step;
 
+pub use cxx::CxxRuntime;
 pub use rust::{ensure_targets, RUST_TARGETS};
 
 pub const LLVM_MAJOR: &str = "19";
