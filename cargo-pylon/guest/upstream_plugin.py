@@ -2,10 +2,14 @@
 
 - Tests the cap's manifest lists under `upstream.skip` (env PYLON_UPSTREAM_SKIP, JSON
   [[node id or prefix, reason], ...]) are reported as skipped with that reason.
-- numpy is not shipped: when it cannot be imported, `import numpy` still succeeds, and
-  any test that then uses it is skipped (reason printed), instead of the whole file
-  failing at collection.
+- Modules pylon cannot have (ctypes and mmap: no libffi, no shared memory in WASI; numpy
+  in a workspace without its cap) can still be imported by test modules, as stand-ins:
+  a test that uses one is skipped with the reason, instead of its whole file failing at
+  collection. Only test modules get a stand-in: the package under test imports the real
+  thing and sees the ImportError it is written to handle.
 """
+import importlib
+import importlib.abc
 import importlib.util
 import json
 import os
@@ -15,21 +19,96 @@ import types
 import pytest
 
 _SKIPS = json.loads(os.environ.get("PYLON_UPSTREAM_SKIP", "[]"))
+_WHY = {
+    "ctypes": "WASI has no libffi to call C through",
+    "mmap": "WASI has no memory mapping of files",
+    "numpy": "this workspace does not compose the numpy cap",
+}
 
 
-def _absent(name):
-    def __getattr__(attr):
+def _skip(module):
+    pytest.skip(f"needs {module}, which pylon does not have ({_WHY[module]})", allow_module_level=True)
+
+
+class _Missing:
+    """A name of a module pylon cannot have: looked up freely, skips the test when used."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, attr):
         if attr.startswith("__"):
             raise AttributeError(attr)
-        pytest.skip(f"needs {name}, which pylon does not ship")
+        return self
 
-    module = types.ModuleType(name, f"{name} is not available inside pylon")
-    module.__getattr__ = __getattr__
-    return module
+    def _use(self, *args, **kwargs):
+        _skip(self._module)
+
+    __call__ = __getitem__ = __iter__ = __len__ = __bool__ = __index__ = _use
+    __mul__ = __rmul__ = __add__ = __eq__ = __hash__ = _use
+
+    def __mro_entries__(self, bases):
+        _skip(self._module)
 
 
+class _MissingModule(types.ModuleType):
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Missing(self.__name__)
+
+
+def _importer_is_a_test():
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith("<frozen"):
+        frame = frame.f_back
+    name = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return any(part.startswith("test") or part == "conftest" for part in name.split("."))
+
+
+def _missing_from_stdlib(name):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return True
+    return False
+
+
+_MISSING_STDLIB = [name for name in ("ctypes", "mmap") if _missing_from_stdlib(name)]
+
+
+class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name in _MISSING_STDLIB and _importer_is_a_test():
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        return _MissingModule(spec.name)
+
+    def exec_module(self, module):
+        pass
+
+
+if _MISSING_STDLIB:
+    sys.meta_path.insert(0, _StandIns())
 if importlib.util.find_spec("numpy") is None:
-    sys.modules["numpy"] = _absent("numpy")
+    sys.modules["numpy"] = _MissingModule("numpy")
+
+
+def _forget_stand_ins():
+    """Keep stand-ins out of the module cache, so the package under test never gets one."""
+    for name in _MISSING_STDLIB:
+        if isinstance(sys.modules.get(name), _MissingModule):
+            del sys.modules[name]
+
+
+def pytest_collectstart(collector):
+    _forget_stand_ins()
+
+
+def pytest_runtest_setup(item):
+    _forget_stand_ins()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,8 +4,10 @@
 //! it anyway; WebAssembly's `call_indirect` checks the callee's type and traps
 //! (`indirect call type mismatch`). CPython reaches extension code through two untyped
 //! tables of such pointers: `PyType_Slot` arrays (`{Py_tp_clear, f}`: `void *`) and
-//! `PyMethodDef` arrays (a `PyCFunction` cast by `ml_flags`). Every module linked into the
-//! interpreter, CPython's own, the caps' and the library caps', lays those arrays out in
+//! `PyMethodDef` arrays (a `PyCFunction` cast by `ml_flags`), and through `PyGetSetDef`
+//! arrays, whose getters are often written without the closure argument. Every module
+//! linked into the interpreter, CPython's own, the caps', the library and package caps',
+//! lays those arrays out in
 //! the linked module's data; this check finds them there and compares each function's
 //! type with the one its slot or flags call it with, so a mismatch fails compose instead
 //! of trapping a user's program (often at exit, when the collector clears a cycle).
@@ -280,6 +282,9 @@ impl Image {
             if let Some((name, expected)) = slot(id) {
                 self.check(format!("slot {id} ({name})"), pointer, expected, out);
             }
+            if id == SLOT_GETSET {
+                self.getsets(pointer, out);
+            }
         }
         Some(at + 8 - addr)
     }
@@ -333,6 +338,58 @@ impl Image {
     }
 }
 
+impl Image {
+    /// The `PyGetSetDef` array at `addr`, which a type names as its getsets (a static
+    /// type's `tp_getset`, or a `Py_tp_getset` slot): every getter and setter in it is
+    /// checked. Only arrays a type names are read: at a 20-byte stride, too much other
+    /// data (OpenSSL's ASN.1 templates, expat's handler table) looks like one.
+    fn getsets(&self, addr: u32, out: &mut Vec<Mismatch>) {
+        let mut at = addr;
+        while let Some(record) = self.bytes(at, 20) {
+            if record.iter().all(|b| *b == 0) {
+                break;
+            }
+            let (Some(name), Some(get), Some(set)) = (
+                self.u32_at(at).and_then(|n| self.identifier(n)),
+                self.u32_at(at + 4),
+                self.u32_at(at + 8),
+            ) else {
+                return;
+            };
+            if get != 0 {
+                self.check(format!("getter of {name}"), get, (2, true), out);
+            }
+            if set != 0 {
+                self.check(format!("setter of {name}"), set, (3, true), out);
+            }
+            at += 20;
+        }
+    }
+
+    /// A static `PyTypeObject` at `addr` (immortal, named, of a plausible size): its
+    /// getsets are checked. Never consumes the bytes: other tables may start inside.
+    fn static_type(&self, addr: u32, out: &mut Vec<Mismatch>) {
+        let field = |offset: u32| self.u32_at(addr + offset);
+        if field(0) != Some(IMMORTAL_REFCNT)
+            || field(8) != Some(0)
+            || !field(12).is_some_and(|name| self.text(name))
+            || !field(16).is_some_and(|size| (8..1 << 20).contains(&size))
+        {
+            return;
+        }
+        if let Some(getset) = field(TP_GETSET).filter(|p| *p != 0) {
+            self.getsets(getset, out);
+        }
+    }
+}
+
+/// A static object's reference count on 32-bit CPython (`_Py_IMMORTAL_REFCNT`).
+const IMMORTAL_REFCNT: u32 = u32::MAX >> 2;
+/// Where `tp_getset` sits in a `PyTypeObject` on wasm32: 31 four-byte fields in.
+const TP_GETSET: u32 = 124;
+/// The `Py_tp_getset` slot.
+const SLOT_GETSET: u32 = 73;
+
 fn constant(expr: &wasmparser::ConstExpr) -> Result<u32> {
     match expr.get_operators_reader().read()? {
         Operator::I32Const { value } => Ok(value as u32),
@@ -348,12 +405,16 @@ pub fn mismatches(module: &[u8]) -> Result<Vec<Mismatch>> {
         let end = start + bytes.len() as u32;
         let mut at = start.next_multiple_of(4);
         while at + 8 <= end {
+            image.static_type(at, &mut out);
             let step = image
                 .slots(at, &mut out)
                 .or_else(|| image.methods(at, &mut out));
             at += step.unwrap_or(4);
         }
     }
+    // A getset array two types share is reported once.
+    out.sort_by(|a, b| (&a.function, &a.reached_as).cmp(&(&b.function, &b.reached_as)));
+    out.dedup();
     Ok(out)
 }
 
@@ -426,7 +487,7 @@ mod tests {
         let mut tables = TableSection::new();
         tables.table(TableType {
             element_type: RefType::FUNCREF,
-            minimum: 4,
+            minimum: 44,
             maximum: None,
             table64: false,
             shared: false,
@@ -442,23 +503,31 @@ mod tests {
         let mut elements = ElementSection::new();
         elements.active(
             Some(0),
-            &ConstExpr::i32_const(1),
+            &ConstExpr::i32_const(41),
             Elements::Functions([0u32, 1, 2].as_slice().into()),
         );
-        // Slots at 1024: {tp_clear, 1}, {tp_dealloc, 2}, {0, 0}; the method names at 2048
-        // and their table at 2064: {"reset", 2 (the dealloc), METH_NOARGS, 0},
-        // {"size", 3, METH_NOARGS, 0}, zeroes.
+        // Functions at table indices 41 (clear), 42 (dealloc) and 43 (size). Slots at 1024:
+        // {tp_clear, 41}, {tp_dealloc, 42}, {tp_getset, 3088}, {0, 0}; the method names at 2048 and their
+        // table at 2064: {"reset", 42 (the dealloc), METH_NOARGS, 0}, {"size", 43,
+        // METH_NOARGS, 0}, zeroes; getsets at 3072 (names) and 3088: {"size", 43, 0, 0, 0}
+        // (a getter of its type), {"ended", 42, 0, 0, 0} (the dealloc, which is not),
+        // zeroes.
         let mut image = Vec::new();
-        for word in [51u32, 1, 52, 2, 0, 0] {
+        for word in [51u32, 41, 52, 42, 73, 3088, 0, 0] {
             image.extend(word.to_le_bytes());
         }
         let mut methods = b"reset\0size\0\0\0\0\0\0".to_vec();
-        for word in [2048u32, 2, 0x04, 0, 2054, 3, 0x04, 0, 0, 0, 0, 0] {
+        for word in [2048u32, 42, 0x04, 0, 2054, 43, 0x04, 0, 0, 0, 0, 0] {
             methods.extend(word.to_le_bytes());
+        }
+        let mut getsets = b"size\0ended\0\0\0\0\0\0".to_vec();
+        for word in [3072u32, 43, 0, 0, 0, 3077, 42, 0, 0, 0, 0, 0, 0, 0, 0] {
+            getsets.extend(word.to_le_bytes());
         }
         let mut data = DataSection::new();
         data.active(0, &ConstExpr::i32_const(1024), image);
         data.active(0, &ConstExpr::i32_const(2048), methods);
+        data.active(0, &ConstExpr::i32_const(3072), getsets);
         let mut names = NameMap::new();
         names.append(0, "thing_clear");
         names.append(1, "thing_dealloc");
@@ -489,6 +558,7 @@ mod tests {
             names,
             [
                 ("thing_clear", "slot 51 (tp_clear)"),
+                ("thing_dealloc", "getter of ended"),
                 ("thing_dealloc", "method reset")
             ]
         );
@@ -497,6 +567,6 @@ mod tests {
     #[test]
     fn a_clear_of_the_slots_type_passes() {
         let found = mismatches(&module(1, true)).unwrap();
-        assert_eq!(found.len(), 1, "only the method: {found:?}");
+        assert_eq!(found.len(), 2, "only the method and the getter: {found:?}");
     }
 }

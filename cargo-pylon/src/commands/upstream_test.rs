@@ -16,6 +16,10 @@ pub struct Args {
     /// Use only what is cached; never ask the package index
     #[arg(long)]
     offline: bool,
+    /// Run the same tests natively instead, on the native build of the same CPython with
+    /// the release's own wheel: the baseline to read a run inside pylon against
+    #[arg(long)]
+    native: bool,
     #[command(flatten)]
     plan: super::PlanArg,
     /// Extra pytest arguments, after `--` (for example `-- -k xof -x`)
@@ -62,19 +66,36 @@ impl Args {
                 "== {}: {} {} (upstream tests) ==",
                 cap.package, up.pypi, up.version
             );
-            // A package cap's tests are those its build installed.
-            let sdist = match cap.meta.linkage {
-                Linkage::Package => None,
-                _ => Some(upstream::sdist(cap, &home, &source)?),
+            // A package cap's tests are those its build installed, when its wheel has them
+            // (numpy's sdist cannot be imported: its generated files are in the build).
+            let installed = cap.meta.linkage == Linkage::Package
+                && up
+                    .tests
+                    .iter()
+                    .all(|t| composed.site_packages().join(t).exists());
+            let sdist = match installed {
+                true => None,
+                false => Some(upstream::sdist(cap, &home, &source)?),
             };
-            let code = upstream::run(
-                &composed,
-                cap,
-                &harness,
-                sdist.as_deref(),
-                &self.pytest,
-                &precompiled,
-            )?;
+            let code = if self.native {
+                upstream::run_native(
+                    &composed.cpython,
+                    cap,
+                    &home,
+                    &source,
+                    sdist.as_deref(),
+                    &self.pytest,
+                )?
+            } else {
+                upstream::run(
+                    &composed,
+                    cap,
+                    &harness,
+                    sdist.as_deref(),
+                    &self.pytest,
+                    &precompiled,
+                )?
+            };
             results.push((cap.package.clone(), code));
         }
         let failed: Vec<&str> = results

@@ -52,15 +52,15 @@ const PYTEST: &[(&str, &str, &str)] = &[
 
 const PLUGIN: &str = include_str!("../../guest/upstream_plugin.py");
 
-/// Runs pytest on the arguments after `-c`, from `/upstream` (the source tree's top folder,
-/// or an empty folder when the tests are the installed package's), rooted at
-/// `PYLON_UPSTREAM_ROOT`, with its default capture and plugins but the logging plugin, off
-/// as in every pytest run inside pylon so far; pylon's plugin applies the manifest's skips.
+/// Runs pytest on the arguments after `-c`, in and rooted at `PYLON_UPSTREAM_ROOT` (the
+/// source tree's top folder, or the site folder when the tests are the installed
+/// package's), with its default capture and plugins but the logging plugin, off as in
+/// every pytest run inside pylon so far; pylon's plugin applies the manifest's skips.
 const DRIVER: &str = "import os, sys\n\
 sys.path[:0] = ['/pylon/pytest', '/pylon/plugin']\n\
-os.chdir('/upstream')\n\
-import pytest\n\
 root = os.environ['PYLON_UPSTREAM_ROOT']\n\
+os.chdir(root)\n\
+import pytest\n\
 sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'no:logging', '-rs', '--rootdir=' + root, *sys.argv[1:]]))\n";
 
 /// A cap's suite can run for this long at most.
@@ -194,9 +194,8 @@ pub fn unpacked(
 }
 
 /// Run the cap's upstream tests (and `extra` pytest arguments) inside `composed`; returns
-/// pytest's exit code. Output streams to the terminal. The tests are the `sdist`'s; a
-/// package cap's (no `sdist`) are those its wheel installed into the site folder, run
-/// there: numpy's sdist cannot be imported, its generated files are in the build.
+/// pytest's exit code. Output streams to the terminal. The tests are the `sdist`'s, or
+/// without one those the cap's wheel installed into the site folder, run there.
 pub fn run(
     composed: &Composed,
     cap: &Cap,
@@ -231,10 +230,7 @@ pub fn run(
             crate::support::fs::copy_dir(sdist, &tree)?;
             (tree.clone(), "/upstream".to_string())
         }
-        None => {
-            std::fs::create_dir_all(&tree).context("cannot make the folder tests run in")?;
-            (site.host.clone(), site.guest.clone())
-        }
+        None => (site.host.clone(), site.guest.clone()),
     };
     for test in &upstream.tests {
         if !tests_in.join(test).exists() {
@@ -253,7 +249,7 @@ pub fn run(
     let args: Vec<String> = upstream
         .tests
         .iter()
-        .map(|t| format!("{root}/{t}"))
+        .cloned()
         .chain(extra.iter().cloned())
         .collect();
     let mut launch = Launch::new(
@@ -269,12 +265,109 @@ pub fn run(
         ("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?),
         ("PYLON_UPSTREAM_ROOT".into(), root),
     ];
+    // The tests' temporary files (pytest's capture and tmp_path among them).
+    let tmp = work.path().join("tmp");
+    std::fs::create_dir_all(&tmp).context("cannot make the tests' temporary folder")?;
     launch.sandbox.grants = vec![
-        Grant::new(tree, "/upstream"),
+        Grant::new(tmp, "/tmp"),
         Grant::new(harness, "/pylon/pytest"),
         Grant::read_only(plugin, "/pylon/plugin"),
     ];
+    if sdist.is_some() {
+        launch.sandbox.grants.push(Grant::new(tree, "/upstream"));
+    }
     launch.run()
+}
+
+/// Run the cap's upstream tests natively, on the native build of the same CPython, with
+/// the release's own wheel and the same pytest: the baseline a run inside pylon is read
+/// against. No skips are applied. Returns pytest's exit code; output streams.
+pub fn run_native(
+    cpython: &pylon_sys::Cpython,
+    cap: &Cap,
+    home: &pylon_sys::Home,
+    source: &Source,
+    sdist: Option<&Path>,
+    extra: &[String],
+) -> Result<u8> {
+    let upstream = cap
+        .meta
+        .upstream
+        .as_ref()
+        .context("the cap names no upstream")?;
+    let mut key = Fingerprint::new("native-tests");
+    key.text(&cpython.key)
+        .text(&format!("{} {}", upstream.pypi, upstream.version));
+    let pins: Vec<String> = std::iter::once(format!("{}=={}", upstream.pypi, upstream.version))
+        .chain(PYTEST.iter().map(|(p, v, _)| format!("{p}=={v}")))
+        .collect();
+    key.text(&pins.join(" "));
+    let env = home.dir("upstream")?.join(format!(
+        "native-{}-{}-{}",
+        upstream.pypi,
+        upstream.version,
+        &key.finish()[..16]
+    ));
+    let native = cpython.native_python();
+    let uv =
+        crate::packages::uv::Uv::ensure(home, &native, source.index.as_deref(), source.offline)?;
+    pylon_sys::home::fill_once(&env, |scratch| {
+        let step = pylon_sys::progress::Step::start(format!(
+            "install {} {} natively (once)",
+            upstream.pypi, upstream.version
+        ));
+        step.run(uv.command("venv", scratch).arg(scratch.join("venv")))?;
+        let python = scratch.join("venv/bin/python");
+        let in_venv = crate::packages::uv::Uv::ensure(
+            home,
+            &python,
+            source.index.as_deref(),
+            source.offline,
+        )?;
+        step.run(
+            in_venv
+                .command("pip install", scratch)
+                .arg("--only-binary")
+                .arg(":all:")
+                .args(&pins),
+        )?;
+        step.finish();
+        Ok(())
+    })?;
+    let python = env.join("venv/bin/python");
+    let work = tempfile::Builder::new()
+        .prefix("pylon-native-")
+        .tempdir()
+        .context("cannot make a folder for the native tests")?;
+    let root = match sdist {
+        Some(sdist) => {
+            let tree = work.path().join("src");
+            crate::support::fs::copy_dir(sdist, &tree)?;
+            tree
+        }
+        None => {
+            let minor = cpython.profile.minor();
+            env.join(format!("venv/lib/python{minor}/site-packages"))
+        }
+    };
+    let status = std::process::Command::new(&python)
+        .args([
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:logging",
+            "-rs",
+        ])
+        .arg(format!("--rootdir={}", root.display()))
+        .args(&upstream.tests)
+        .args(extra)
+        .current_dir(&root)
+        .env("TMPDIR", work.path())
+        .status()
+        .with_context(|| format!("cannot run {}", python.display()))?;
+    Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
 }
 
 /// A wheel of the cap's upstream release, unpacked (fetched once): its public API is read
