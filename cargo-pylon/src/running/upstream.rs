@@ -63,7 +63,7 @@ os.chdir(root)\n\
 import pytest\n\
 sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'no:logging', '-rs', '--rootdir=' + root, *sys.argv[1:]]))\n";
 
-/// A cap's suite can run for this long at most.
+/// A cap's suite can run for this long at most, unless its manifest says otherwise.
 const TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Where to fetch from, and whether the index may be asked at all.
@@ -260,7 +260,7 @@ pub fn run(
         },
         cache_dir.to_path_buf(),
     );
-    launch.sandbox.timeout = Some(TIMEOUT);
+    launch.sandbox.timeout = Some(upstream.timeout.map_or(TIMEOUT, Duration::from_secs));
     launch.sandbox.env = vec![
         ("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?),
         ("PYLON_UPSTREAM_ROOT".into(), root),

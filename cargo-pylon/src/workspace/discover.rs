@@ -396,6 +396,7 @@ fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
         (_, Some(name)) => name,
         // Library and package caps have no component to build.
         (Linkage::Interpreter | Linkage::Package, None) => package.name.replace('-', "_"),
+        (_, None) if meta.build.is_some() => bail!("{}: key `linkage`: a cap with [package.metadata.pylon.build] is a Python distribution built from its sdist\n  fix: set linkage = \"package\"", manifest_path.display()),
         _ => bail!("{}: a cap's crate builds its component as a library; add [lib] crate-type = [\"cdylib\"]", manifest_path.display()),
     };
     let cap = Cap {

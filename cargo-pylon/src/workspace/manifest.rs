@@ -136,6 +136,9 @@ pub struct Upstream {
     /// Upstream tests that cannot run inside pylon, each with the reason.
     #[serde(default)]
     pub skip: Vec<UpstreamSkip>,
+    /// How long the suite may run inside pylon, in seconds (default 900).
+    #[serde(default)]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -11,9 +11,17 @@ fn discover_in(
     dir: &tempfile::TempDir,
     edit: impl Fn(String) -> String,
 ) -> anyhow::Result<discover::Workspace> {
-    cargo_pylon::scaffolding::scratch::copy_workspace(workspace(), &["blake3"], dir.path())
-        .unwrap();
-    let manifest = dir.path().join("caps/blake3/Cargo.toml");
+    discover_cap(dir, "blake3", edit)
+}
+
+/// A workspace of one copy of cap `name`, its manifest edited by `edit`.
+fn discover_cap(
+    dir: &tempfile::TempDir,
+    name: &str,
+    edit: impl Fn(String) -> String,
+) -> anyhow::Result<discover::Workspace> {
+    cargo_pylon::scaffolding::scratch::copy_workspace(workspace(), &[name], dir.path()).unwrap();
+    let manifest = dir.path().join(format!("caps/{name}/Cargo.toml"));
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, edit(text)).unwrap();
     discover::workspace(Some(&dir.path().join("Cargo.toml")))
@@ -24,10 +32,47 @@ fn discover_with(edit: impl Fn(String) -> String) -> anyhow::Result<discover::Wo
 }
 
 fn error(edit: impl Fn(String) -> String) -> String {
-    match discover_with(edit) {
+    error_in("blake3", edit)
+}
+
+fn error_in(cap: &str, edit: impl Fn(String) -> String) -> String {
+    match discover_cap(&tempfile::tempdir().unwrap(), cap, edit) {
         Ok(_) => panic!("discovery accepted the edited manifest"),
         Err(err) => format!("{err:#}"),
     }
+}
+
+#[test]
+fn a_package_cap_is_discovered_without_an_extension() {
+    let ws = discover_cap(&tempfile::tempdir().unwrap(), "numpy", |t| t).unwrap();
+    let cap = &ws.caps[0];
+    assert_eq!(cap.module(), None);
+    let build = cap.meta.build.as_ref().unwrap();
+    assert!(build.cxx && build.requires.iter().all(|r| r.contains("==")));
+}
+
+#[test]
+fn a_package_caps_build_is_pinned_and_its_patches_exist() {
+    let err = error_in("numpy", |t| {
+        t.replace("\"Cython==3.2.9\"", "\"Cython>=3.1\"")
+    });
+    assert!(
+        err.contains("key `build.requires[5]`") && err.contains("not pinned"),
+        "{err}"
+    );
+    let err = error_in("numpy", |t| {
+        t.replace("patches/method-signatures.patch", "patches/gone.patch")
+    });
+    assert!(
+        err.contains("key `build.patches`") && err.contains("fix:"),
+        "{err}"
+    );
+    let err = error_in("numpy", |t| {
+        t + "\n[package.metadata.pylon.extension]\nmodule = \"_np\"\nsource = \"generated\"\n"
+    });
+    assert!(err.contains("remove `extension`"), "{err}");
+    let err = error_in("numpy", |t| t.replace("linkage = \"package\"\n", ""));
+    assert!(err.contains("set linkage = \"package\""), "{err}");
 }
 
 #[test]
