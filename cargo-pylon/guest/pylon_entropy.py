@@ -6,30 +6,96 @@
 # A generator seeded explicitly (`Random(42)`, `seed(42)`, `setstate`) keeps its sequence,
 # as it would in a cold start.
 
+# numpy's bit generators (the global RandomState's among them) are handled alike: each
+# one seeded from the entropy numpy drew while the snapshot was prepared gets a fresh
+# state of its kind in every run.
+
 _generators = {}  # id -> a generator seeded from entropy before the snapshot
+_numpy_generators = []  # numpy bit generators seeded from entropy before the snapshot
+_numpy_entropy = set()  # what numpy drew from the OS while the snapshot was prepared
 _undo = []  # what _stop_watching puts back
 
 
 def _watch_generators():
-    """From now until the snapshot, note how every random.Random is seeded."""
+    """From now until the snapshot, note how every random.Random is seeded, and what
+    entropy numpy seeds its bit generators with."""
     random = sys.modules.get("random")
     if random is not None:
         _patch(random)
     else:
         sys.meta_path.insert(0, _RandomWatcher)
+    sys.meta_path.insert(0, _NumpyWatcher)
 
 
 def _stop_watching():
-    """The snapshot is next: `random` is left exactly as CPython made it."""
-    if _RandomWatcher in sys.meta_path:
-        sys.meta_path.remove(_RandomWatcher)
+    """The snapshot is next: `random` and numpy are left exactly as they were made."""
+    for watcher in (_RandomWatcher, _NumpyWatcher):
+        if watcher in sys.meta_path:
+            sys.meta_path.remove(watcher)
     while _undo:
         _undo.pop()()
+    if _numpy_entropy:
+        import gc
+
+        bit_generator = sys.modules["numpy.random.bit_generator"]
+        for obj in gc.get_objects():
+            if isinstance(obj, bit_generator.BitGenerator):
+                entropy = getattr(obj.seed_seq, "entropy", None)
+                if entropy in _numpy_entropy:
+                    _numpy_generators.append(obj)
 
 
 def _reseed_generators():
     for generator in _generators.values():
         generator.seed()
+    for generator in _numpy_generators:
+        generator.state = type(generator)().state
+
+
+class _NumpyWatcher:
+    """First on sys.meta_path until numpy's bit generators are imported: notes the
+    entropy they draw (`randbits`, looked up in the module's globals at each seeding)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "numpy.random.bit_generator":
+            return None
+        sys.meta_path.remove(_NumpyWatcher)
+        for finder in sys.meta_path:
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        spec.loader = _Recording(spec.loader)
+        return spec
+
+
+class _Recording:
+    """A loader that runs the real one, then records what the module draws."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__spec__.loader = module.__loader__ = self.loader
+        self.loader.exec_module(module)
+        draw = module.randbits
+
+        def recorded(bits):
+            value = draw(bits)
+            _numpy_entropy.add(value)
+            return value
+
+        module.randbits = recorded
+
+        def undo():
+            module.randbits = draw
+
+        _undo.append(undo)
 
 
 class _RandomWatcher:

@@ -30,8 +30,21 @@ def _skip(module):
     pytest.skip(f"needs {module}, which pylon does not have ({_WHY[module]})", allow_module_level=True)
 
 
+_IN_TEST = [False]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _IN_TEST[0] = True
+    try:
+        yield
+    finally:
+        _IN_TEST[0] = False
+
+
 class _Missing:
-    """A name of a module pylon cannot have: looked up freely, skips the test when used."""
+    """A name of a module pylon cannot have: looked up freely while test modules are
+    collected, it skips the test that uses it (a lookup on it, a call, ...)."""
 
     def __init__(self, module):
         self._module = module
@@ -39,6 +52,8 @@ class _Missing:
     def __getattr__(self, attr):
         if attr.startswith("__"):
             raise AttributeError(attr)
+        if _IN_TEST[0]:
+            _skip(self._module)
         return self
 
     def _use(self, *args, **kwargs):
@@ -55,6 +70,8 @@ class _MissingModule(types.ModuleType):
     def __getattr__(self, attr):
         if attr.startswith("__"):
             raise AttributeError(attr)
+        if _IN_TEST[0]:
+            _skip(self.__name__)
         return _Missing(self.__name__)
 
 

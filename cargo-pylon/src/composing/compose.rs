@@ -286,10 +286,7 @@ fn cxx_runtime(build: &Build, packages: &[&Cap]) -> Result<Option<pylon_sys::Cxx
     {
         return Ok(None);
     }
-    let step = Step::start("C++ runtime");
-    let runtime = pylon_sys::CxxRuntime::ensure(&build.target.home, &step)?;
-    step.finish();
-    Ok(Some(runtime))
+    Ok(Some(pylon_sys::CxxRuntime::ensure(&build.target.home)?))
 }
 
 /// Each package cap's distribution, built or from the pylon home.

@@ -11,6 +11,7 @@ mod compose;
 mod dynlink;
 mod examples;
 mod new;
+mod package_caps;
 mod packages;
 mod preinit;
 mod probe;

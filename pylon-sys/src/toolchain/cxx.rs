@@ -33,23 +33,24 @@ pub struct CxxRuntime {
 
 impl CxxRuntime {
     /// The runtime in the pylon home, fetched and unpacked on first need.
-    pub fn ensure(home: &Home, step: &Step) -> Result<Self> {
+    pub fn ensure(home: &Home) -> Result<Self> {
         let version = VERSION.replace(['~', '+', ':'], "_");
         let root = home
             .root()
             .join("toolchain")
             .join(format!("libcxx-wasm32-{version}"));
         if !crate::home::is_published(&root) {
-            step.message("fetch the C++ runtime (libc++ for wasm32, once)");
+            let step = Step::start("fetch the C++ runtime (libc++ for wasm32, once)");
             crate::home::fill_once(&root, |scratch| {
-                let suite = Suite::open(SUITE, &home.dir("apt")?, step)?;
+                let suite = Suite::open(SUITE, &home.dir("apt")?, &step)?;
                 let debs = home.downloads()?.join("debs");
                 for package in PACKAGES {
-                    let deb = suite.download(&format!("{package}={VERSION}"), &debs, step)?;
-                    debian::unpack(&deb, scratch, step)?;
+                    let deb = suite.download(&format!("{package}={VERSION}"), &debs, &step)?;
+                    debian::unpack(&deb, scratch, &step)?;
                 }
                 Ok(())
             })?;
+            step.finish();
         }
         let runtime = Self { root };
         for part in [runtime.headers(), runtime.libs()[0].clone()] {
