@@ -28,11 +28,14 @@ use crate::workspace::manifest::PackageBuild;
 const RECIPE: &str = "distribution-2";
 
 /// Flags every C and C++ file of a distribution takes: WASI's emulations of POSIX parts
-/// the interpreter links, which packages' portable code reaches for.
+/// the interpreter links, which packages' portable code reaches for; and Cython's module
+/// strings left uncompressed, since Cython 3.2 would decompress them with `zlib` at
+/// import, a module the interpreter has only with the zlib cap.
 const CFLAGS: &[&str] = &[
     "-D_WASI_EMULATED_SIGNAL",
     "-D_WASI_EMULATED_PROCESS_CLOCKS",
     "-D_WASI_EMULATED_MMAN",
+    "-DCYTHON_COMPRESS_STRINGS=0",
 ];
 
 /// The compiler a build backend is given: itself for compiling; for a link with `-shared`
@@ -127,12 +130,17 @@ pub fn ensure(build: &Build, cap: &Cap, cxx: Option<&CxxRuntime>) -> Result<Buil
         .text(&serde_json::to_string(recipe)?)
         .text(&build.toolchain.identity)
         .text(&build.cpython.key)
-        .text(CC_WRAPPER);
+        .text(CC_WRAPPER)
+        .text(&CFLAGS.join(" "));
     if let Some(cxx) = cxx {
         fp.text(&cxx.identity());
     }
+    // By content and name in the crate, so a copy of the cap elsewhere shares the build.
     for patch in &recipe.patches {
-        fp.file(&cap.dir.join(patch))?;
+        let path = cap.dir.join(patch);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        fp.text(&patch.display().to_string()).bytes(&bytes);
     }
     let key = fp.finish();
     let name = format!("{}-{}", upstream.pypi.to_lowercase(), upstream.version);

@@ -22,7 +22,7 @@ fn numpy_is_preloaded_into_the_snapshot_and_misuse_raises_instead_of_trapping() 
         print('numpy' in sys.modules)\n\
         import numpy as np\n\
         print(np.random.default_rng().integers(0, 2**62))\n\
-        for make in (lambda: np.empty(200_000_000), lambda: np.ones((20_000, 20_000))):\n\
+        for make in (lambda: np.empty(200_000_000), lambda: np.ones((10_000, 10_000))):\n\
         \x20   try:\n\
         \x20       make()\n\
         \x20   except MemoryError:\n\
