@@ -60,15 +60,20 @@ class _NumpyWatcher:
     def find_spec(name, path=None, target=None):
         if name != "numpy.random.bit_generator":
             return None
-        sys.meta_path.remove(_NumpyWatcher)
-        for finder in sys.meta_path:
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        spec.loader = _Recording(spec.loader)
+        spec = _found_by_the_others(_NumpyWatcher, name, path, target)
+        if spec is not None:
+            spec.loader = _Recording(spec.loader)
         return spec
+
+
+def _found_by_the_others(watcher, name, path, target):
+    """`name`'s spec as the finders after `watcher` give it; the watcher steps aside."""
+    sys.meta_path.remove(watcher)
+    for finder in sys.meta_path:
+        spec = finder.find_spec(name, path, target)
+        if spec is not None:
+            return spec
+    return None
 
 
 class _Recording:
@@ -105,12 +110,8 @@ class _RandomWatcher:
     def find_spec(name, path=None, target=None):
         if name != "random":
             return None
-        sys.meta_path.remove(_RandomWatcher)
-        for finder in sys.meta_path:
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                break
-        else:
+        spec = _found_by_the_others(_RandomWatcher, name, path, target)
+        if spec is None:
             return None
         run = spec.loader.exec_module
 

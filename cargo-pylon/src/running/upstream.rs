@@ -193,6 +193,13 @@ pub fn unpacked(
     }
 }
 
+fn upstream_of(cap: &Cap) -> Result<&crate::workspace::manifest::Upstream> {
+    cap.meta
+        .upstream
+        .as_ref()
+        .context("the cap names no upstream")
+}
+
 /// Run the cap's upstream tests (and `extra` pytest arguments) inside `composed`; returns
 /// pytest's exit code. Output streams to the terminal. The tests are the `sdist`'s, or
 /// without one those the cap's wheel installed into the site folder, run there.
@@ -204,11 +211,7 @@ pub fn run(
     extra: &[String],
     cache_dir: &Path,
 ) -> Result<u8> {
-    let upstream = cap
-        .meta
-        .upstream
-        .as_ref()
-        .context("the cap names no upstream")?;
+    let upstream = upstream_of(cap)?;
     if upstream.tests.is_empty() {
         bail!(
             "{}: [package.metadata.pylon.upstream] lists no `tests`",
@@ -290,11 +293,7 @@ pub fn run_native(
     sdist: Option<&Path>,
     extra: &[String],
 ) -> Result<u8> {
-    let upstream = cap
-        .meta
-        .upstream
-        .as_ref()
-        .context("the cap names no upstream")?;
+    let upstream = upstream_of(cap)?;
     let mut key = Fingerprint::new("native-tests");
     key.text(&cpython.key)
         .text(&format!("{} {}", upstream.pypi, upstream.version));
@@ -373,11 +372,7 @@ pub fn run_native(
 /// A wheel of the cap's upstream release, unpacked (fetched once): its public API is read
 /// from it. Any wheel of the release will do; the Python API is the same on every platform.
 pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
-    let upstream = cap
-        .meta
-        .upstream
-        .as_ref()
-        .context("the cap names no upstream")?;
+    let upstream = upstream_of(cap)?;
     let dir = home
         .dir("upstream")?
         .join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
