@@ -280,10 +280,7 @@ fn glue_objects(build: &Build, site: &Grant, isolated: bool) -> Result<Vec<PathB
 
 /// The C++ runtime, when a package cap's distribution compiles C++.
 fn cxx_runtime(build: &Build, packages: &[&Cap]) -> Result<Option<pylon_sys::CxxRuntime>> {
-    if !packages
-        .iter()
-        .any(|c| c.meta.build.as_ref().is_some_and(|b| b.cxx))
-    {
+    if !packages.iter().any(|c| c.wants_cxx()) {
         return Ok(None);
     }
     Ok(Some(pylon_sys::CxxRuntime::ensure(&build.target.home)?))
@@ -297,10 +294,7 @@ fn distributions(
 ) -> Result<Vec<distribution::Built>> {
     packages
         .iter()
-        .map(|cap| {
-            let wants_cxx = cap.meta.build.as_ref().is_some_and(|b| b.cxx);
-            distribution::ensure(build, cap, cxx.filter(|_| wants_cxx))
-        })
+        .map(|cap| distribution::ensure(build, cap, cxx.filter(|_| cap.wants_cxx())))
         .collect()
 }
 

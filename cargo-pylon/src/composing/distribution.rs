@@ -233,10 +233,9 @@ impl Env {
         let native = build.cpython.native_python();
         step.message("make the build environment");
         let venv = work.join("venv");
-        let uv = Uv::ensure(home, &native, source.index.as_deref(), false)?;
-        step.run(uv.command("venv", work).arg(&venv))?;
-        let venv_python = venv.join("bin/python");
-        let venv_uv = Uv::ensure(home, &venv_python, source.index.as_deref(), false)?;
+        let venv_uv =
+            Uv::ensure(home, &native, source.index.as_deref(), false)?.venv(&venv, step)?;
+        let venv_python = venv_uv.python().to_path_buf();
         step.message(&format!("install {}", recipe.requires.join(" ")));
         step.run(venv_uv.command("pip install", work).args(&recipe.requires))?;
 

@@ -93,6 +93,27 @@ impl Uv {
     pub fn offline(&self) -> bool {
         self.offline
     }
+
+    /// A virtual environment made at `dir` from this uv's interpreter, and uv set up the
+    /// same way to install into it.
+    pub fn venv(&self, dir: &Path, step: &Step) -> Result<Uv> {
+        let parent = dir
+            .parent()
+            .context("a virtual environment has a parent folder")?;
+        step.run(self.command("venv", parent).arg(dir))?;
+        Ok(Uv {
+            exe: self.exe.clone(),
+            cache: self.cache.clone(),
+            index: self.index.clone(),
+            python: dir.join("bin/python"),
+            offline: self.offline,
+        })
+    }
+
+    /// The interpreter uv answers for (and installs into, in a virtual environment).
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
 }
 
 fn install(home: &Home, index: &str, dir: &Path, offline: bool) -> Result<()> {

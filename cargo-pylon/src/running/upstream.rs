@@ -315,14 +315,7 @@ pub fn run_native(
             "install {} {} natively (once)",
             upstream.pypi, upstream.version
         ));
-        step.run(uv.command("venv", scratch).arg(scratch.join("venv")))?;
-        let python = scratch.join("venv/bin/python");
-        let in_venv = crate::packages::uv::Uv::ensure(
-            home,
-            &python,
-            source.index.as_deref(),
-            source.offline,
-        )?;
+        let in_venv = uv.venv(&scratch.join("venv"), &step)?;
         step.run(
             in_venv
                 .command("pip install", scratch)
