@@ -228,16 +228,22 @@ pub fn run(
         .site_packages
         .as_ref()
         .context("a layout without a site folder")?;
-    let (tests_in, root) = match sdist {
+    let (tests_in, root, holder) = match sdist {
         Some(sdist) => {
             crate::support::fs::copy_dir(sdist, &tree)?;
-            (tree.clone(), "/upstream".to_string())
+            (tree.clone(), "/upstream".to_string(), "source distribution")
         }
-        None => (site.host.clone(), site.guest.clone()),
+        None => (site.host.clone(), site.guest.clone(), "installed files"),
     };
     for test in &upstream.tests {
         if !tests_in.join(test).exists() {
-            bail!("{}: upstream test {test:?} is not in {} {} as pylon has it\n  fix: name a file or folder under {}", cap.manifest_path.display(), upstream.pypi, upstream.version, tests_in.display());
+            bail!(
+                "{}: upstream test {test:?} is not in {} {}'s {holder}\n  \
+                 fix: name a test file or folder by its path inside the {holder}",
+                cap.manifest_path.display(),
+                upstream.pypi,
+                upstream.version,
+            );
         }
     }
     let plugin = work.path().join("plugin");
