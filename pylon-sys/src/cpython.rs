@@ -31,6 +31,12 @@ const HOST_TRIPLE: &str = "wasm32-wasip1";
 /// Optional modules the runtime never needs; leaving them out keeps the build small.
 const CONFIGURE_COMMON: &[&str] = &["--disable-test-modules", "--without-ensurepip"];
 
+/// Code generation for the WASI host beyond clang 19's generic wasm32 target: tail calls
+/// (`return_call`, which wasmtime and stock engines run by default), for the interpreter
+/// and, through its sysconfig, what is built against it. 2-3 % at compute over two
+/// interleaved runs (docs/PERFORMANCE.md); lime1's other features made no difference.
+const WASI_CFLAGS: &str = "-mtail-call";
+
 /// A finished CPython build: the native build-Python and the WASI interpreter.
 #[derive(Debug, Clone)]
 pub struct Cpython {
@@ -268,6 +274,7 @@ fn cache_key(profile: &Profile, toolchain: &Toolchain) -> String {
         format!("cpython {} {}", profile.version, profile.sha256),
         format!("toolchain {}", toolchain.identity),
         format!("host {HOST_TRIPLE} {}", CONFIGURE_COMMON.join(" ")),
+        format!("cflags {WASI_CFLAGS}"),
         format!("config-site {}", profile.config_site),
         format!("source patches {}", patches::source_fingerprint()),
     ] {
@@ -277,7 +284,8 @@ fn cache_key(profile: &Profile, toolchain: &Toolchain) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The variables CPython's own `Tools/wasm` script sets for a wasi-sdk build.
+/// The variables CPython's own `Tools/wasm` script sets for a wasi-sdk build, and
+/// [`WASI_CFLAGS`].
 fn wasi_env(toolchain: &Toolchain) -> Vec<(String, String)> {
     let sysroot = toolchain.sysroot().display().to_string();
     let tool = |name: &str| toolchain.bin(name).display().to_string();
@@ -299,6 +307,7 @@ fn wasi_env(toolchain: &Toolchain) -> Vec<(String, String)> {
             "CXX".into(),
             format!("{} --sysroot={sysroot}", tool("clang++")),
         ),
+        ("CFLAGS".into(), WASI_CFLAGS.into()),
         ("AR".into(), tool("llvm-ar")),
         ("RANLIB".into(), tool("ranlib")),
         ("PKG_CONFIG_PATH".into(), String::new()),

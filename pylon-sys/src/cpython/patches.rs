@@ -128,6 +128,48 @@ _Py_dup(int fd)
 #endif
 "#;
 
+/// The allocator's entry points: every `PyObject_Malloc`, `PyObject_Free`, `PyMem_Malloc` ...
+/// calls the domain's function through a pointer. On x86 that is a jump; in WebAssembly a
+/// `call_indirect` that checks the table bounds and the signature, then a second call
+/// frame, in a path that runs for nearly every object (a third of `spectral_norm`'s time,
+/// docs/PERFORMANCE.md). While the domain still holds the default allocator (WASI builds
+/// use libc's malloc for all three domains: no pymalloc), it is called directly, so clang
+/// inlines it; hooks (tracemalloc, `PyMem_SetAllocator`, `PYTHONMALLOC`) change the
+/// pointer and take the indirect call as before.
+const DIRECT_ALLOCATOR: &str = r#"#define _PyObject (_PyRuntime.allocators.standard.obj)
+#if defined(__wasi__) && !defined(WITH_PYMALLOC) && !defined(Py_GIL_DISABLED)
+/* pylon: call the default allocator directly while it is installed (pylon-sys's cpython/patches.rs). */
+#  define PYLON_ALLOCATOR_CALL(domain, fn, default_fn, ...) \
+     ((domain).fn == default_fn ? default_fn(__VA_ARGS__) : (domain).fn(__VA_ARGS__))
+#else
+#  define PYLON_ALLOCATOR_CALL(domain, fn, default_fn, ...) (domain).fn(__VA_ARGS__)
+#endif
+"#;
+
+/// One call through an allocator domain's table, made a [`DIRECT_ALLOCATOR`] call.
+macro_rules! direct_allocator_call {
+    ($domain:literal, $fn:literal, $default:literal, $args:literal) => {
+        Patch {
+            file: "Objects/obmalloc.c",
+            why: "the default allocator is called directly, not through a checked indirect call",
+            original: concat!($domain, ".", $fn, "(", $domain, ".ctx, ", $args, ");"),
+            replacement: concat!(
+                "PYLON_ALLOCATOR_CALL(",
+                $domain,
+                ", ",
+                $fn,
+                ", ",
+                $default,
+                ", ",
+                $domain,
+                ".ctx, ",
+                $args,
+                ");"
+            ),
+        }
+    };
+}
+
 /// Edits to the C sources, made before CPython is configured.
 ///
 /// A function called through a pointer of another type works in native C; WebAssembly's
@@ -177,6 +219,24 @@ const SOURCE_PATCHES: &[Patch] = &[
         original: "    char *hostname = NULL;\n    PyObject *res;\n\n    /* server_hostname is either None (or absent), or to be encoded\n       as IDN A-label (ASCII str) without NULL bytes. */\n    if (hostname_obj != Py_None) {\n        if (!PyArg_Parse(hostname_obj, \"es\", \"ascii\", &hostname))\n            return NULL;\n    }\n\n    res = (PyObject *) newPySSLSocket(self, (PySocketSockObject *)sock,\n",
         replacement: "    char *hostname = NULL;\n    PyObject *res;\n\n#ifdef OPENSSL_NO_SOCK\n    /* pylon: OpenSSL is built without its socket layer for WASI. */\n    (void)sock; (void)server_side; (void)owner; (void)session;\n    PyObject *why = Py_BuildValue(\"(is)\", ENOTSUP, \"TLS over a socket: pylon's OpenSSL has no socket layer (WASI preview 1 makes no connections); use SSLContext.wrap_bio with ssl.MemoryBIO\");\n    if (why != NULL) {\n        PyErr_SetObject(PyExc_OSError, why);\n        Py_DECREF(why);\n    }\n    return NULL;\n#endif\n    /* server_hostname is either None (or absent), or to be encoded\n       as IDN A-label (ASCII str) without NULL bytes. */\n    if (hostname_obj != Py_None) {\n        if (!PyArg_Parse(hostname_obj, \"es\", \"ascii\", &hostname))\n            return NULL;\n    }\n\n    res = (PyObject *) newPySSLSocket(self, (PySocketSockObject *)sock,\n",
     },
+    Patch {
+        file: "Objects/obmalloc.c",
+        why: "the default allocator is called directly, not through a checked indirect call",
+        original: "#define _PyObject (_PyRuntime.allocators.standard.obj)\n",
+        replacement: DIRECT_ALLOCATOR,
+    },
+    direct_allocator_call!("_PyMem_Raw", "malloc", "_PyMem_RawMalloc", "size"),
+    direct_allocator_call!("_PyMem_Raw", "calloc", "_PyMem_RawCalloc", "nelem, elsize"),
+    direct_allocator_call!("_PyMem_Raw", "realloc", "_PyMem_RawRealloc", "ptr, new_size"),
+    direct_allocator_call!("_PyMem_Raw", "free", "_PyMem_RawFree", "ptr"),
+    direct_allocator_call!("_PyMem", "malloc", "_PyMem_RawMalloc", "size"),
+    direct_allocator_call!("_PyMem", "calloc", "_PyMem_RawCalloc", "nelem, elsize"),
+    direct_allocator_call!("_PyMem", "realloc", "_PyMem_RawRealloc", "ptr, new_size"),
+    direct_allocator_call!("_PyMem", "free", "_PyMem_RawFree", "ptr"),
+    direct_allocator_call!("_PyObject", "malloc", "_PyMem_RawMalloc", "size"),
+    direct_allocator_call!("_PyObject", "calloc", "_PyMem_RawCalloc", "nelem, elsize"),
+    direct_allocator_call!("_PyObject", "realloc", "_PyMem_RawRealloc", "ptr, new_size"),
+    direct_allocator_call!("_PyObject", "free", "_PyMem_RawFree", "ptr"),
 ];
 
 /// Patch the staged standard library at `stdlib`.
