@@ -25,7 +25,7 @@ use crate::source;
 use crate::toolchain::Toolchain;
 
 /// Bump when the recipe below changes in a way that changes the build's output.
-const RECIPE: u32 = 1;
+const RECIPE: u32 = 2;
 const COMPLETE: &str = ".pylon-complete";
 const HOST_TRIPLE: &str = "wasm32-wasip1";
 /// Optional modules the runtime never needs; leaving them out keeps the build small.
@@ -33,7 +33,8 @@ const CONFIGURE_COMMON: &[&str] = &["--disable-test-modules", "--without-ensurep
 
 /// Code generation for the WASI host beyond clang 19's generic wasm32 target: tail calls
 /// (`return_call`, which wasmtime and stock engines run by default), for the interpreter
-/// and, through its sysconfig, what is built against it. 2-3 % at compute over two
+/// and the modules compiled with its flags (caps' C, setuptools builds through its
+/// sysconfig; meson builds keep their own cross file). 2-3 % at compute over two
 /// interleaved runs (docs/PERFORMANCE.md); lime1's other features made no difference.
 const WASI_CFLAGS: &str = "-mtail-call";
 
@@ -214,6 +215,8 @@ impl Cpython {
             ))
             .args(CONFIGURE_COMMON)
             .env("CONFIG_SITE", self.config_site()?)
+            // At configure only: make would append the variable to the recorded flags again.
+            .env("CFLAGS", WASI_CFLAGS)
             .envs(wasi_env(toolchain))
             .current_dir(self.wasi_dir());
         step.run(&mut configure)?;
@@ -284,8 +287,7 @@ fn cache_key(profile: &Profile, toolchain: &Toolchain) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The variables CPython's own `Tools/wasm` script sets for a wasi-sdk build, and
-/// [`WASI_CFLAGS`].
+/// The variables CPython's own `Tools/wasm` script sets for a wasi-sdk build.
 fn wasi_env(toolchain: &Toolchain) -> Vec<(String, String)> {
     let sysroot = toolchain.sysroot().display().to_string();
     let tool = |name: &str| toolchain.bin(name).display().to_string();
@@ -307,7 +309,6 @@ fn wasi_env(toolchain: &Toolchain) -> Vec<(String, String)> {
             "CXX".into(),
             format!("{} --sysroot={sysroot}", tool("clang++")),
         ),
-        ("CFLAGS".into(), WASI_CFLAGS.into()),
         ("AR".into(), tool("llvm-ar")),
         ("RANLIB".into(), tool("ranlib")),
         ("PKG_CONFIG_PATH".into(), String::new()),
