@@ -7,8 +7,11 @@ use cargo_metadata::{MetadataCommand, Package};
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{self, CapManifest, Extension, Linkage, Source, WorkspaceSettings};
+use super::locate::{locate_libraries, share_libraries};
+use super::manifest::{self, CapManifest, Linkage, WorkspaceSettings};
 use crate::support::stamp::Fingerprint;
+
+pub use super::cap::{Cap, LocatedLibrary};
 
 /// The workspace as pylon sees it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -19,108 +22,6 @@ pub struct Workspace {
     pub caps: Vec<Cap>,
     /// Every member's `Cargo.toml` (any of them may become a cap).
     pub members: Vec<PathBuf>,
-}
-
-/// A library cap's C library as cargo keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LocatedLibrary {
-    /// The folder of the crate that vendors the sources.
-    pub dir: PathBuf,
-    /// The C files `library.sources` names there, patterns expanded, exclusions left out.
-    pub sources: Vec<PathBuf>,
-}
-
-/// One cap: a crate with a validated `[package.metadata.pylon]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Cap {
-    /// The cargo package name (`blake3-cap`).
-    pub package: String,
-    pub version: String,
-    /// The library target name, which names the built component (`blake3_cap`).
-    pub lib_name: String,
-    /// For a library cap: where its C library was found.
-    #[serde(default)]
-    pub located: Option<LocatedLibrary>,
-    pub dir: PathBuf,
-    pub manifest_path: PathBuf,
-    pub meta: CapManifest,
-}
-
-impl Cap {
-    /// A path from the manifest, resolved against the crate's folder.
-    pub fn path(&self, relative: &Path) -> PathBuf {
-        self.dir.join(relative)
-    }
-
-    /// The facade's files, each with where it goes under site-packages: the one module
-    /// file, or every file of a package folder (bytecode caches left out), sorted.
-    pub fn facade_files(&self) -> Result<Vec<(PathBuf, PathBuf)>> {
-        let Some(provides) = &self.meta.provides else {
-            return Ok(Vec::new());
-        };
-        let source = self.path(&provides.facade);
-        if source.is_file() {
-            return Ok(vec![(source, provides.dest.clone())]);
-        }
-        let mut files = Vec::new();
-        let walk = walkdir::WalkDir::new(&source)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.file_name() != "__pycache__");
-        for entry in walk {
-            let entry =
-                entry.with_context(|| format!("cannot walk the facade {}", source.display()))?;
-            if entry.file_type().is_file() {
-                let relative = entry
-                    .path()
-                    .strip_prefix(&source)
-                    .expect("walked below the facade");
-                files.push((entry.path().to_path_buf(), provides.dest.join(relative)));
-            }
-        }
-        Ok(files)
-    }
-
-    /// The facade file that defines the module's public names: the module itself, or a
-    /// package's `__init__.py`.
-    pub fn facade_entry(&self) -> Option<PathBuf> {
-        let provides = self.meta.provides.as_ref()?;
-        let source = self.path(&provides.facade);
-        Some(if source.is_dir() {
-            source.join("__init__.py")
-        } else {
-            source
-        })
-    }
-
-    /// The cap's extension: every cap has one but a package cap, whose distribution's build
-    /// names its modules (checked at discovery).
-    pub fn extension(&self) -> &Extension {
-        self.meta
-            .extension
-            .as_ref()
-            .expect("validated: only a package cap has no extension")
-    }
-
-    /// The builtin modules the cap adds that are named in its manifest (a package cap's
-    /// come from its build).
-    pub fn module(&self) -> Option<&str> {
-        self.meta.extension.as_ref().map(|e| e.module.as_str())
-    }
-
-    /// Whether the cap's distribution compiles C++ (a package cap with `build.cxx`).
-    pub fn wants_cxx(&self) -> bool {
-        self.meta.build.as_ref().is_some_and(|b| b.cxx)
-    }
-
-    /// The hand-written C source of the extension, in the crate: none when the extension
-    /// is generated, or is CPython's own module (a library cap), or there is none.
-    pub fn c_source(&self) -> Option<PathBuf> {
-        match self.meta.extension.as_ref().map(|e| &e.source) {
-            Some(Source::File(path)) => Some(self.path(path)),
-            _ => None,
-        }
-    }
 }
 
 impl Workspace {
@@ -290,89 +191,6 @@ fn read(cwd: &Path, manifest_path: Option<&Path>) -> Result<Workspace> {
         caps,
         members,
     })
-}
-
-/// Where cargo keeps each library cap's vendoring crate (`cargo metadata` with the
-/// dependencies: cargo fetches them as Cargo.lock pins them).
-fn locate_libraries(caps: &mut [Cap], cwd: &Path, manifest_path: Option<&Path>) -> Result<()> {
-    let mut cmd = MetadataCommand::new();
-    cmd.current_dir(cwd);
-    if let Some(path) = manifest_path {
-        cmd.manifest_path(path);
-    }
-    let metadata = cmd
-        .exec()
-        .context("`cargo metadata` could not resolve the library caps' dependencies")?;
-    let resolve = metadata
-        .resolve
-        .as_ref()
-        .context("`cargo metadata` gave no dependency graph")?;
-    for cap in caps.iter_mut() {
-        let Some(library) = &cap.meta.library else {
-            continue;
-        };
-        let node = resolve
-            .nodes
-            .iter()
-            .find(|n| metadata[&n.id].name.as_str() == cap.package)
-            .context("a cap missing from the dependency graph")?;
-        let dep = node.deps.iter().find(|d| metadata[&d.pkg].name.as_str() == library.krate).with_context(|| {
-            format!("{}: [package.metadata.pylon.library] crate {:?} is not a dependency of the cap\n  fix: add it under [dependencies]", cap.manifest_path.display(), library.krate)
-        })?;
-        let dir = metadata[&dep.pkg]
-            .manifest_path
-            .parent()
-            .context("a crate without a folder")?
-            .as_std_path()
-            .to_path_buf();
-        // A configured library's headers may appear only with its build.
-        if let Some(configure) = &library.configure {
-            if !dir.join(&configure.root).is_dir() {
-                bail!(
-                    "{}: [package.metadata.pylon.library.configure] root: {} is not a folder of {}",
-                    cap.manifest_path.display(),
-                    configure.root.display(),
-                    dir.display()
-                );
-            }
-        } else if let Some(missing) = library.include.iter().find(|p| !dir.join(p).is_dir()) {
-            bail!("{}: [package.metadata.pylon.library] include: {} is not a folder of {}\n  fix: name folders relative to that crate's folder", cap.manifest_path.display(), missing.display(), dir.display());
-        }
-        let sources = library.files(&dir).with_context(|| {
-            format!(
-                "{}: [package.metadata.pylon.library]",
-                cap.manifest_path.display()
-            )
-        })?;
-        cap.located = Some(LocatedLibrary { dir, sources });
-    }
-    Ok(())
-}
-
-/// A cap with `library-from` takes the library of the cap it names, located: both modules
-/// compile against the same build, which the link takes once.
-fn share_libraries(caps: &mut [Cap]) -> Result<()> {
-    for i in 0..caps.len() {
-        let Some(from) = caps[i].meta.library_from.clone() else {
-            continue;
-        };
-        let (library, located) = match caps.iter().find(|c| c.package == from) {
-            Some(other) if other.meta.library.is_some() => {
-                (other.meta.library.clone(), other.located.clone())
-            }
-            Some(_) => bail!(
-                "{}: [package.metadata.pylon] library-from: cap {from:?} has no library of its own\n  fix: name a cap with a [package.metadata.pylon.library] table",
-                caps[i].manifest_path.display()
-            ),
-            None => bail!(
-                "{}: [package.metadata.pylon] library-from: {from:?} is not a cap of this workspace\n  fix: add that cap to the workspace's members, or leave this cap out too",
-                caps[i].manifest_path.display()
-            ),
-        };
-        caps[i].meta.library = library;
-        caps[i].located = located;
-    }
-    Ok(())
 }
 
 fn cap(package: &Package, value: &serde_json::Value) -> Result<Cap> {
