@@ -46,6 +46,18 @@ const HTTP_GLUE: &str = "pylon-http";
 const HTTP_FILES: &[(&str, &str)] = &[
     ("pylon_serve.c", include_str!("../../guest/pylon_serve.c")),
     (
+        "pylon_exchange.h",
+        include_str!("../../guest/pylon_exchange.h"),
+    ),
+    (
+        "pylon_exchange.c",
+        include_str!("../../guest/pylon_exchange.c"),
+    ),
+    (
+        "pylon_http_module.c",
+        include_str!("../../guest/pylon_http_module.c"),
+    ),
+    (
         "pylon_crash_composed.c",
         include_str!("../../guest/pylon_crash_composed.c"),
     ),
