@@ -169,6 +169,47 @@ impl Suite {
     }
 }
 
+impl Suite {
+    /// The source package `package`'s upstream tarball `file` into `dest`, from whichever
+    /// of the suite's versions of the package carries it (point releases replace Debian's
+    /// own revisions, and keep the upstream tarball).
+    pub fn download_orig(
+        &self,
+        package: &str,
+        file: &str,
+        dest: &Path,
+        step: &Step,
+    ) -> Result<PathBuf> {
+        let out = Command::new("apt-cache")
+            .args(self.options())
+            .args(["showsrc", package])
+            .output()
+            .context("cannot run apt-cache")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = versions_with(&text, file).with_context(|| {
+            format!("Debian {}'s source package {package} has no version carrying {file}; the recipe needs updating", self.name)
+        })?;
+        self.download_source(package, &version, dest, step)?;
+        let path = dest.join(file);
+        anyhow::ensure!(
+            path.is_file(),
+            "apt-get source {package}={version} left no {file}"
+        );
+        Ok(path)
+    }
+}
+
+/// The version of the first `apt-cache showsrc` stanza that lists `file`.
+fn versions_with(showsrc: &str, file: &str) -> Option<String> {
+    showsrc.split("\n\n").find_map(|stanza| {
+        let lists = stanza
+            .lines()
+            .any(|l| l.starts_with(' ') && l.split_whitespace().last() == Some(file));
+        let version = stanza.lines().find_map(|l| l.strip_prefix("Version:"))?;
+        lists.then(|| version.trim().to_string())
+    })
+}
+
 /// Unpack a `.deb` into `dest` with `dpkg -x` (nothing is installed).
 pub fn unpack(deb: &Path, dest: &Path, step: &Step) -> Result<()> {
     std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
@@ -216,6 +257,16 @@ pub fn is_root() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_version_that_carries_an_upstream_tarball() {
+        let showsrc = "Package: zlib\nVersion: 1:1.3.dfsg-3\nFiles:\n 29e0 13 zlib_1.3.dfsg.orig.tar.gz\n\nPackage: zlib\nVersion: 1:1.3.dfsg+really1.3.1-1+deb13u1\nFiles:\n 29e0 13 zlib_1.3.dfsg+really1.3.1.orig.tar.gz\n";
+        assert_eq!(
+            versions_with(showsrc, "zlib_1.3.dfsg+really1.3.1.orig.tar.gz").as_deref(),
+            Some("1:1.3.dfsg+really1.3.1-1+deb13u1")
+        );
+        assert_eq!(versions_with(showsrc, "zlib_9.orig.tar.gz"), None);
+    }
 
     #[test]
     fn reads_archive_from_deb822_and_one_line_sources() {

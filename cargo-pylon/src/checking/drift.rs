@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::facts::Api;
 use crate::generation::bindgen::Wit;
-use crate::support::pypi;
+use crate::packages::index;
 use crate::workspace::discover::{Cap, Workspace};
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -243,13 +243,13 @@ fn newest(
     offline: bool,
 ) -> (String, Status) {
     let answer = index
-        .map(|i| pypi::latest(project, i, cache, offline))
+        .map(|i| index::latest(project, i, cache, offline))
         .unwrap_or(Ok(None));
     match answer {
         Ok(Some(latest)) => {
             let status = match (
-                pypi::release_key(version),
-                pypi::release_key(&latest.version),
+                index::release_key(version),
+                index::release_key(&latest.version),
             ) {
                 (Some(ours), Some(theirs)) if ours == theirs => Status::Ok,
                 (Some(ours), Some(theirs)) if ours < theirs => Status::Behind,

@@ -74,12 +74,12 @@ pub fn gather(
         .cloned()
         .unwrap_or_default();
     for package in packages {
-        let stated = crate::packages::metadata::licensing(&package.wheel)?.spdx;
+        let stated = crate::packages::metadata::licensing(&package.form)?.spdx;
         let named = overrides
             .iter()
             .find(|(name, _)| {
-                crate::support::pypi::normalize(name)
-                    == crate::support::pypi::normalize(&package.name)
+                crate::packages::index::normalize(name)
+                    == crate::packages::index::normalize(&package.name)
             })
             .map(|(_, spdx)| spdx.clone());
         interpreter.push(Part {

@@ -17,8 +17,10 @@ use pylon_sys::{Cpython, Home, Profile, Toolchain};
 use super::cext::{self, Build, Compiler, Flavor, Unit};
 use super::glue::{self, CommandLink, Reactor};
 pub use super::target::{Composed, SiteWheels, Target};
-use super::{capbuild, component, distribution, extension, library, plug, preinit};
+use super::{capbuild, component, extension, library, plug, preinit};
 use super::{relink, stage};
+use crate::packages::compiled::Built;
+use crate::packages::InstalledForm;
 use crate::support::fs::write_if_changed;
 use crate::support::stamp::{Fingerprint, Stamp};
 use crate::workspace::discover::{Cap, Workspace};
@@ -45,7 +47,7 @@ pub fn workspace_with(home: &Home, ws: &Workspace, http: bool) -> Result<Compose
     let (toolchain, cpython) = base(home, ws.settings.python.as_deref())?;
     let mut target = Target::for_workspace(home, ws);
     target.http = http;
-    let env = packages_env(home, ws, &cpython, false);
+    let env = packages_env(home, ws, &toolchain, &cpython, false)?;
     if let Some(lock) = env.lock(crate::packages::Refresh::IfStale)? {
         // Installed only when compose gets past its quick check (which covers the lock).
         target.site = Some(SiteWheels { env, lock });
@@ -53,29 +55,57 @@ pub fn workspace_with(home: &Home, ws: &Workspace, http: bool) -> Result<Compose
     compose(&toolchain, cpython, &ws.caps, &target)
 }
 
-/// What resolves and installs `ws`'s packages for `cpython`'s guest.
+/// What resolves, builds and installs `ws`'s packages for `cpython`'s guest: its
+/// requirements and those its package caps imply, pylon's recipes with the workspace's
+/// and its package caps' over them.
 pub fn packages_env(
     home: &Home,
     ws: &Workspace,
+    toolchain: &Toolchain,
     cpython: &Cpython,
     offline: bool,
-) -> crate::packages::Env {
-    crate::packages::Env {
-        home: home.clone(),
+) -> Result<crate::packages::Env> {
+    let folder = ws.settings.recipes.as_ref().map(|r| ws.root.join(r));
+    let mut recipes = crate::packages::recipe::Recipes::load(folder.as_deref())?;
+    let mut implied = Vec::new();
+    for cap in ws
+        .caps
+        .iter()
+        .filter(|c| c.meta.linkage == Linkage::Package)
+    {
+        let (Some(upstream), Some(build)) = (&cap.meta.upstream, &cap.meta.build) else {
+            continue;
+        };
+        recipes.add_cap(
+            &cap.manifest_path,
+            &cap.dir,
+            upstream,
+            build,
+            &cap.meta.bundled,
+        )?;
+        implied.push(format!("{}=={}", upstream.pypi, upstream.version));
+    }
+    Ok(crate::packages::Env {
+        guest: crate::packages::compiled::Guest {
+            home: home.clone(),
+            toolchain: toolchain.clone(),
+            cpython: cpython.clone(),
+            index: ws.settings.pypi_index.clone(),
+            offline,
+        },
         root: ws.root.clone(),
         scratch: ws.target_dir.join("pylon/resolve"),
         requirements: ws.settings.requirements.clone(),
-        python: cpython.profile.version.to_string(),
-        native_python: cpython.native_python(),
-        index: ws.settings.pypi_index.clone(),
-        offline,
-    }
+        implied,
+        pure: ws.settings.pure.clone(),
+        recipes,
+    })
 }
 
 /// What resolves and installs `ws`'s packages, on the CPython it composes with.
 pub fn packages(home: &Home, ws: &Workspace, offline: bool) -> Result<crate::packages::Env> {
-    let (_, cpython) = base(home, ws.settings.python.as_deref())?;
-    Ok(packages_env(home, ws, &cpython, offline))
+    let (toolchain, cpython) = base(home, ws.settings.python.as_deref())?;
+    packages_env(home, ws, &toolchain, &cpython, offline)
 }
 
 /// Compose `all_caps` (those gated in for the profile) with `cpython` into `target`.
@@ -162,7 +192,7 @@ pub fn compose(
             .filter(|c| c.meta.linkage == linkage)
             .collect()
     };
-    let (libraries, packages) = (of(Linkage::Interpreter), of(Linkage::Package));
+    let libraries = of(Linkage::Interpreter);
     let components = capbuild::build_components(&with_components, target, &build.dir, &build.log)?;
     let built: Vec<(&Cap, &PathBuf)> = with_components.into_iter().zip(&components).collect();
 
@@ -179,8 +209,13 @@ pub fn compose(
     for cap in &libraries {
         objects.extend(library::objects(&build, cap)?);
     }
-    let cxx = cxx_runtime(&build, &packages)?;
-    let distributions = distributions(&build, &packages, cxx.as_ref())?;
+    // The workspace's packages: pure wheels for the site folder; compiled ones (with the
+    // C++ runtime when one needs it) for the link too.
+    let installed = match &target.site {
+        Some(site) => site.env.install(&site.lock)?,
+        None => Vec::new(),
+    };
+    let (wheels, distributions) = split(installed);
     for built in &distributions {
         objects.extend(built.objects());
     }
@@ -193,7 +228,8 @@ pub fn compose(
                 .join("lib/wasm32-wasi/libc-printscan-long-double.a"),
         );
     }
-    if let Some(cxx) = &cxx {
+    if distributions.iter().any(|d| d.record.cxx) {
+        let cxx = pylon_sys::CxxRuntime::ensure(&build.target.home)?;
         objects.extend(cxx.libs());
         objects.push(glue::cxx_throw(&build)?);
     }
@@ -236,7 +272,7 @@ pub fn compose(
 
     // 5. Facades, restaged whole when any changes, so a removed cap leaves nothing behind.
     let trees: Vec<PathBuf> = distributions.iter().map(|d| d.site()).collect();
-    stage::site(&build, &caps, &trees, composed.site_packages())?;
+    stage::site(&build, &caps, &wheels, &trees, composed.site_packages())?;
 
     // 6. The pre-initialized interpreter, from the facades as staged now; the plan pins it
     //    beside the cold one.
@@ -278,38 +314,28 @@ fn glue_objects(build: &Build, site: &Grant, isolated: bool) -> Result<Vec<PathB
     Ok(objects)
 }
 
-/// The C++ runtime, when a package cap's distribution compiles C++.
-fn cxx_runtime(build: &Build, packages: &[&Cap]) -> Result<Option<pylon_sys::CxxRuntime>> {
-    if !packages.iter().any(|c| c.wants_cxx()) {
-        return Ok(None);
+/// Installed packages as the wheels to unpack and the builds to link.
+fn split(installed: Vec<crate::packages::Installed>) -> (Vec<PathBuf>, Vec<Built>) {
+    let mut wheels = Vec::new();
+    let mut builds = Vec::new();
+    for package in installed {
+        match package.form {
+            InstalledForm::Wheel(wheel) => wheels.push(wheel),
+            InstalledForm::Built(built) => builds.push(built),
+        }
     }
-    Ok(Some(pylon_sys::CxxRuntime::ensure(&build.target.home)?))
-}
-
-/// Each package cap's distribution, built or from the pylon home.
-fn distributions(
-    build: &Build,
-    packages: &[&Cap],
-    cxx: Option<&pylon_sys::CxxRuntime>,
-) -> Result<Vec<distribution::Built>> {
-    packages
-        .iter()
-        .map(|cap| distribution::ensure(build, cap, cxx.filter(|_| cap.wants_cxx())))
-        .collect()
+    (wheels, builds)
 }
 
 /// CPython's builtin-module table with every cap's modules and pylon's, compiled.
-fn builtin_table(
-    build: &Build,
-    caps: &[&Cap],
-    distributions: &[distribution::Built],
-) -> Result<PathBuf> {
+fn builtin_table(build: &Build, caps: &[&Cap], distributions: &[Built]) -> Result<PathBuf> {
     let init = |name: &str| (name.to_string(), format!("PyInit_{name}"));
     let mut modules: Vec<(String, String)> =
         caps.iter().filter_map(|c| c.module()).map(init).collect();
     for built in distributions {
         modules.extend(
             built
+                .record
                 .modules
                 .iter()
                 .map(|m| (m.name.clone(), m.init_symbol())),

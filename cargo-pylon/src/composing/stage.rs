@@ -6,7 +6,6 @@ use anyhow::{Context, Result};
 use pylon_sys::progress::Step;
 
 use super::cext::Build;
-use super::target::SiteWheels;
 use crate::support::archive::unzip;
 use crate::support::stamp::{Fingerprint, Stamp};
 use crate::workspace::discover::Cap;
@@ -73,10 +72,16 @@ pub fn copy_facade(cap: &Cap, into: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     Ok(files)
 }
 
-/// The site folder: every cap's facade, the stubs of generated extensions, package caps'
-/// Python files (`trees`, kept unchanged in the pylon home under keyed names) and the
-/// workspace's wheels, restaged whole when any changes.
-pub fn site(build: &Build, caps: &[&Cap], trees: &[PathBuf], site_packages: &Path) -> Result<()> {
+/// The site folder: every cap's facade, the stubs of generated extensions, the workspace's
+/// pure `wheels` and the Python files of its compiled packages (`trees`; both kept
+/// unchanged in the pylon home under keyed names), restaged whole when any changes.
+pub fn site(
+    build: &Build,
+    caps: &[&Cap],
+    wheels: &[PathBuf],
+    trees: &[PathBuf],
+    site_packages: &Path,
+) -> Result<()> {
     let mut fp = Fingerprint::new("facades");
     for cap in caps {
         for (from, dest) in cap.facade_files()? {
@@ -101,19 +106,12 @@ pub fn site(build: &Build, caps: &[&Cap], trees: &[PathBuf], site_packages: &Pat
     for stub in &stubs {
         fp.file(stub)?;
     }
-    let wheels = build
-        .target
-        .site
-        .as_ref()
-        .map(SiteWheels::resolve)
-        .transpose()?
-        .unwrap_or_default();
     for path in wheels.iter().chain(trees) {
         fp.text(&path.display().to_string());
     }
     let staged = Stamp::new(&build.dir, "facades", &fp);
     if !staged.fresh(&[site_packages]) {
-        facades(caps, &stubs, &wheels, trees, site_packages)?;
+        facades(caps, &stubs, wheels, trees, site_packages)?;
         bytecode(build, site_packages)?;
         staged.record()?;
     }

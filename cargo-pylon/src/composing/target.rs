@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
 use pylon_runtime::Layout;
 use pylon_sys::{Cpython, Home};
 
@@ -36,22 +35,10 @@ pub struct Target {
     pub pypi_index: Option<String>,
 }
 
-/// The workspace's locked packages and what installs them.
+/// The workspace's locked packages and what builds and installs them.
 pub struct SiteWheels {
     pub env: crate::packages::Env,
     pub lock: crate::packages::Pylock,
-}
-
-impl SiteWheels {
-    /// Each locked package's wheel, from the pylon home or (once) from the lock's URLs.
-    pub fn resolve(&self) -> Result<Vec<PathBuf>> {
-        Ok(self
-            .env
-            .install(&self.lock)?
-            .into_iter()
-            .map(|i| i.wheel)
-            .collect())
-    }
 }
 
 /// Whether DWARF is kept: `[workspace.metadata.pylon] debug = true` or `PYLON_DEBUG=1`.

@@ -24,16 +24,38 @@ pub struct Pylock {
 #[derive(Debug, Default, Deserialize)]
 pub struct Tools {
     #[serde(default)]
-    pub pylon: Option<Inputs>,
+    pub pylon: Option<PylonTool>,
 }
 
 /// `[tool.pylon]`: what the lock was resolved from, so a changed requirement (or
-/// profile) is noticed without asking the resolver.
+/// profile) is noticed without asking the resolver, and how its compiled packages build.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PylonTool {
+    #[serde(flatten)]
+    pub inputs: Inputs,
+    /// The packages built for the guest from their sdists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub built: Vec<BuiltPackage>,
+}
+
+/// What a lock is resolved from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Inputs {
     pub requirements: Vec<String>,
     /// The guest's CPython version the lock's markers were evaluated for.
     pub python: String,
+    /// Packages kept in their pure-Python form though they have compiled code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pure: Vec<String>,
+}
+
+/// A package the guest gets compiled: built from its locked sdist with these build
+/// requirements (resolved and pinned when the lock was made).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct BuiltPackage {
+    pub name: String,
+    pub build_requires: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,11 +80,11 @@ pub struct Archive {
     pub hashes: BTreeMap<String, String>,
 }
 
-/// What the guest installs of a package.
+/// A package's pure wheel, or else its sdist.
 pub enum Artifact<'a> {
     /// A wheel with no compiled code, used as it is.
     Wheel(&'a Archive),
-    /// No such wheel: the sdist, built on the host with its compilers turned off.
+    /// No such wheel: the sdist.
     Sdist(&'a Archive),
 }
 
@@ -132,18 +154,35 @@ impl Pylock {
 
     /// Whether it was resolved from exactly these inputs.
     pub fn answers(&self, inputs: &Inputs) -> bool {
-        self.tool.pylon.as_ref() == Some(inputs)
+        self.tool.pylon.as_ref().map(|t| &t.inputs) == Some(inputs)
+    }
+
+    /// The pinned build requirements of `name`, when the guest gets it compiled.
+    pub fn built(&self, name: &str) -> Option<&[String]> {
+        let tool = self.tool.pylon.as_ref()?;
+        tool.built
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.build_requires.as_slice())
+    }
+
+    /// Every locked version as `name==version`.
+    pub fn pins(&self) -> Vec<String> {
+        self.packages
+            .iter()
+            .map(|p| format!("{}=={}", p.name, p.version))
+            .collect()
     }
 }
 
 /// uv's export with pylon's `[tool.pylon]` table after it.
-pub fn with_inputs(exported: &str, inputs: &Inputs) -> Result<String> {
+pub fn with_tool(exported: &str, tool: &PylonTool) -> Result<String> {
     #[derive(Serialize)]
     struct Tool<'a> {
-        tool: BTreeMap<&'static str, &'a Inputs>,
+        tool: BTreeMap<&'static str, &'a PylonTool>,
     }
     let table = toml::to_string(&Tool {
-        tool: BTreeMap::from([("pylon", inputs)]),
+        tool: BTreeMap::from([("pylon", tool)]),
     })?;
     Ok(format!("{}\n\n{table}", exported.trim_end()))
 }
@@ -170,6 +209,7 @@ mod tests {
         let inputs = Inputs {
             requirements: vec!["flask>=3".into()],
             python: "3.13.5".into(),
+            pure: Vec::new(),
         };
         let exported = r#"lock-version = "1.0"
 created-by = "uv"
@@ -181,9 +221,22 @@ version = "1.9.0"
 sdist = { url = "https://example.invalid/blinker-1.9.0.tar.gz", upload-time = 2024-11-08T17:25:47Z, size = 22460, hashes = { sha256 = "b4" } }
 wheels = [{ url = "https://example.invalid/blinker-1.9.0-py3-none-any.whl", size = 8458, hashes = { sha256 = "ba" } }]
 "#;
-        let text = with_inputs(exported, &inputs).unwrap();
+        let tool = PylonTool {
+            inputs: inputs.clone(),
+            built: vec![BuiltPackage {
+                name: "blinker".into(),
+                build_requires: vec!["setuptools==84.2.1".into()],
+            }],
+        };
+        let text = with_tool(exported, &tool).unwrap();
         let lock: Pylock = toml::from_str(&text).unwrap();
         assert!(lock.answers(&inputs));
+        assert_eq!(
+            lock.built("blinker"),
+            Some(&["setuptools==84.2.1".to_string()][..])
+        );
+        assert_eq!(lock.built("flask"), None);
+        assert_eq!(lock.pins(), ["blinker==1.9.0"]);
         let Some(Artifact::Wheel(wheel)) = lock.packages[0].artifact() else {
             panic!("the pure wheel is chosen");
         };

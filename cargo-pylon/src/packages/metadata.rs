@@ -31,9 +31,25 @@ const CLASSIFIERS: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn licensing(wheel: &Path) -> Result<Licensing> {
-    let text = metadata_text(wheel)?;
+/// What an installed package's metadata says about its licence: its wheel's, or for a
+/// build for the guest, the built wheel's as unpacked.
+pub fn licensing(form: &super::InstalledForm) -> Result<Licensing> {
+    let text = match form {
+        super::InstalledForm::Wheel(wheel) => metadata_text(wheel)?,
+        super::InstalledForm::Built(built) => unpacked_metadata_text(&built.site())?,
+    };
     Ok(parse(&text))
+}
+
+fn unpacked_metadata_text(site: &Path) -> Result<String> {
+    let entries =
+        std::fs::read_dir(site).with_context(|| format!("cannot list {}", site.display()))?;
+    let dist_info = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "dist-info"))
+        .with_context(|| format!("{} has no .dist-info folder", site.display()))?;
+    let path = dist_info.join("METADATA");
+    std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 fn metadata_text(wheel: &Path) -> Result<String> {

@@ -1,11 +1,18 @@
 //! Python packages from a package index for the guest: the workspace's requirements
 //! (`[workspace.metadata.pylon] requirements`, PEP 508) resolved by a pinned uv for the
 //! guest's environment, locked in `pylock.toml` (PEP 751), fetched by sha256 into the
-//! pylon home and staged into the interpreter's site-packages by compose.
+//! pylon home; pure ones staged into the interpreter's site-packages by compose, those with
+//! compiled code built for the guest from their sdists ([`compiled`], with [`recipe`]s
+//! where a package needs more than its defaults) and linked into the interpreter.
 
 pub mod build;
+pub mod builds;
+pub mod compiled;
+pub mod form;
+pub mod index;
 pub mod lock;
 pub mod metadata;
+pub mod recipe;
 pub mod requirement;
 pub mod resolve;
 pub mod store;
@@ -16,28 +23,30 @@ pub use lock::Pylock;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use pylon_sys::Home;
 
+use compiled::{Built, Guest};
 use lock::{Artifact, Inputs};
+use recipe::Recipes;
 use resolve::Resolver;
 use store::Store;
 use uv::Uv;
 
-/// What a workspace's packages are resolved and installed with.
+/// What a workspace's packages are resolved, built and installed with.
 #[derive(Clone)]
 pub struct Env {
-    pub home: Home,
+    /// The guest's toolchain, CPython build and package index.
+    pub guest: Guest,
     /// The workspace root, where `pylock.toml` lives.
     pub root: PathBuf,
     /// Where scratch projects go (`target/pylon/resolve`).
     pub scratch: PathBuf,
+    /// The workspace's own requirements (`[workspace.metadata.pylon] requirements`).
     pub requirements: Vec<String>,
-    /// The guest CPython's full version.
-    pub python: String,
-    /// The native build of that CPython (uv's interpreter for versions and sdist builds).
-    pub native_python: PathBuf,
-    pub index: Option<String>,
-    pub offline: bool,
+    /// The releases its package caps build (`numpy==2.5.5`), required with its own.
+    pub implied: Vec<String>,
+    /// Packages kept in their pure form.
+    pub pure: Vec<String>,
+    pub recipes: Recipes,
 }
 
 /// How `lock` treats a lock that exists.
@@ -50,28 +59,53 @@ pub enum Refresh {
     Upgrade,
 }
 
-/// One installed package: a wheel in the store.
+/// One installed package.
 pub struct Installed {
     pub name: String,
     pub version: String,
-    pub wheel: PathBuf,
+    pub form: InstalledForm,
+}
+
+/// What an installed package is staged from.
+pub enum InstalledForm {
+    /// A wheel in the store, unpacked into the site folder.
+    Wheel(PathBuf),
+    /// A build for the guest: its Python files for the site folder, its modules for the
+    /// interpreter.
+    Built(Built),
 }
 
 impl Env {
     fn inputs(&self) -> Inputs {
+        let mut pure: Vec<String> = self.pure.iter().map(|p| index::normalize(p)).collect();
+        pure.sort();
+        pure.dedup();
         Inputs {
-            requirements: self.requirements.clone(),
-            python: self.python.clone(),
+            requirements: self
+                .requirements
+                .iter()
+                .chain(&self.implied)
+                .cloned()
+                .collect(),
+            python: self.python().to_string(),
+            pure,
         }
     }
 
+    /// The guest CPython's full version.
+    pub fn python(&self) -> &str {
+        self.guest.cpython.profile.version
+    }
+
     fn uv(&self) -> Result<Uv> {
-        Uv::ensure(
-            &self.home,
-            &self.native_python,
-            self.index.as_deref(),
-            self.offline,
-        )
+        self.guest.uv()
+    }
+
+    /// Whether the workspace keeps `name` in its pure form.
+    pub fn keeps_pure(&self, name: &str) -> bool {
+        self.pure
+            .iter()
+            .any(|p| index::normalize(p) == index::normalize(name))
     }
 
     /// The workspace's lock, resolved (and written to `pylock.toml`) when `refresh` asks
@@ -80,7 +114,7 @@ impl Env {
         let path = Pylock::path(&self.root);
         let current = Pylock::read(&self.root)?;
         let inputs = self.inputs();
-        if self.requirements.is_empty() {
+        if inputs.requirements.is_empty() {
             if current.is_some() {
                 std::fs::remove_file(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
@@ -95,11 +129,12 @@ impl Env {
             _ => Vec::new(),
         };
         let uv = self.uv()?;
-        let store = Store::new(&self.home)?;
+        let store = Store::new(&self.guest.home)?;
         let resolver = Resolver {
+            env: self,
             uv: &uv,
             store: &store,
-            logs: &self.home.logs()?,
+            logs: &self.guest.home.logs()?,
             scratch: &self.scratch,
         };
         let (text, lock) = resolver.resolve(&inputs, &preferred)?;
@@ -107,21 +142,37 @@ impl Env {
         Ok(Some(lock))
     }
 
-    /// Every locked package as a wheel in the store: fetched by the lock's sha256, sdists
-    /// built once.
+    /// Every locked package in the form the guest gets: wheels fetched by the lock's
+    /// sha256, sdists built once (compiled ones for the guest, with the lock's pinned
+    /// build requirements).
     pub fn install(&self, lock: &Pylock) -> Result<Vec<Installed>> {
-        let store = Store::new(&self.home)?;
+        let store = Store::new(&self.guest.home)?;
         let mut uv = None;
         let mut out = Vec::new();
+        let mut wanted = Vec::new();
         for package in &lock.packages {
+            if let Some(pins) = lock.built(&package.name) {
+                let sdist = package.sdist.as_ref().with_context(|| {
+                    format!("{}: {} {} is built from its sdist, but the lock names none\n  fix: run `cargo pylon lock --upgrade`", Pylock::path(&self.root).display(), package.name, package.version)
+                })?;
+                wanted.push(builds::Wanted {
+                    package,
+                    sdist,
+                    pins: Some(pins.to_vec()),
+                });
+                continue;
+            }
             let wheel = match package.artifact() {
-                Some(Artifact::Wheel(wheel)) => store.fetch(&package.name, wheel, self.offline)?,
+                Some(Artifact::Wheel(wheel)) => {
+                    store.fetch(&package.name, wheel, self.guest.offline)?
+                }
                 Some(Artifact::Sdist(sdist)) => {
                     if uv.is_none() {
                         uv = Some(self.uv()?);
                     }
                     let uv = uv.as_ref().expect("set above");
-                    build::from_sdist(uv, &store, &self.home.logs()?, &package.name, sdist, &self.python)?
+                    let logs = self.guest.home.logs()?;
+                    build::from_sdist(uv, &store, &logs, &package.name, sdist, self.python())?
                 }
                 None => anyhow::bail!(
                     "{}: {} {} has no file the guest can run\n  fix: run `cargo pylon lock --upgrade`",
@@ -133,7 +184,21 @@ impl Env {
             out.push(Installed {
                 name: package.name.clone(),
                 version: package.version.clone(),
-                wheel,
+                form: InstalledForm::Wheel(wheel),
+            });
+        }
+        for outcome in builds::build_all(self, &store, wanted, &lock.pins())? {
+            let package = outcome.package;
+            let built = outcome.built.with_context(|| {
+                format!(
+                    "{} {} does not build for the guest",
+                    package.name, package.version
+                )
+            })?;
+            out.push(Installed {
+                name: package.name.clone(),
+                version: package.version.clone(),
+                form: InstalledForm::Built(built),
             });
         }
         Ok(out)
@@ -147,7 +212,7 @@ fn preferences(lock: &Pylock, inputs: &Inputs) -> Vec<String> {
         .tool
         .pylon
         .as_ref()
-        .map(|i| i.requirements.as_slice())
+        .map(|t| t.inputs.requirements.as_slice())
         .unwrap_or_default();
     let changed: Vec<String> = inputs
         .requirements
@@ -157,7 +222,7 @@ fn preferences(lock: &Pylock, inputs: &Inputs) -> Vec<String> {
         .collect();
     lock.packages
         .iter()
-        .filter(|p| !changed.contains(&crate::support::pypi::normalize(&p.name)))
+        .filter(|p| !changed.contains(&crate::packages::index::normalize(&p.name)))
         .map(|p| format!("{}=={}", p.name, p.version))
         .collect()
 }

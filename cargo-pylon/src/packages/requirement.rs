@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Result};
 
-use crate::support::pypi::normalize;
+use crate::packages::index::normalize;
 
 /// The normalized project name a PEP 508 requirement starts with (`Flask[async]>=3` ->
 /// `flask`).

@@ -1,8 +1,9 @@
 //! Resolution for the guest: a scratch project whose dependencies are the workspace's
 //! requirements, limited to the guest's environment (`tool.uv.environments`: markers as
-//! the guest evaluates them), locked by uv and exported as PEP 751. Every locked package
-//! must have something that runs in the guest: a pure wheel, or an sdist that builds into
-//! one without a compiler.
+//! the guest evaluates them) and to the releases recipes were made for, locked by uv and
+//! exported as PEP 751. Every locked package must have a form that runs in the guest: a
+//! pure wheel, an sdist that builds into one without a compiler, or an sdist that builds
+//! for the guest with its compiled code, whose build requirements the lock then pins.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
@@ -11,10 +12,12 @@ use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
 use serde::{Deserialize, Serialize};
 
-use super::build;
-use super::lock::{self, Artifact, Inputs, Pylock};
+use super::builds::{self, Wanted};
+use super::form::{self, Form};
+use super::lock::{self, BuiltPackage, Inputs, Package, Pylock, PylonTool};
 use super::store::Store;
 use super::uv::Uv;
+use super::{build, index, Env};
 
 /// The guest's environment markers (PEP 508) that vary by platform: what CPython for
 /// WASI answers in `sys.platform`, `os.uname()` and `platform.system()`.
@@ -48,6 +51,7 @@ struct UvSettings<'a> {
 
 /// Everything a resolution reads and keeps.
 pub struct Resolver<'a> {
+    pub env: &'a Env,
     pub uv: &'a Uv,
     pub store: &'a Store,
     /// Where build logs go.
@@ -97,14 +101,21 @@ impl Resolver<'_> {
         let exported = std::fs::read_to_string(&out)
             .with_context(|| format!("cannot read {}", out.display()))?;
         step.finish();
-        let text = lock::with_inputs(&exported, inputs)?;
         let pylock: Pylock =
-            toml::from_str(&text).context("uv exported a lock pylon cannot read")?;
-        self.runnable(&pylock, &dir.path().join("uv.lock"), &inputs.python)?;
+            toml::from_str(&exported).context("uv exported a lock pylon cannot read")?;
+        let built = self.runnable(&pylock, &dir.path().join("uv.lock"))?;
+        let tool = PylonTool {
+            inputs: inputs.clone(),
+            built,
+        };
+        let text = lock::with_tool(&exported, &tool)?;
+        let pylock: Pylock = toml::from_str(&text).context("pylon wrote a lock it cannot read")?;
         Ok((text, pylock))
     }
 
     fn lock(&self, dir: &Path, inputs: &Inputs, preferred: &[String], step: &Step) -> Result<()> {
+        let mut constraints = preferred.to_vec();
+        constraints.extend(self.env.recipes.constraints());
         let scratch = Scratch {
             project: Project {
                 name: ROOT,
@@ -117,7 +128,7 @@ impl Resolver<'_> {
                 UvSettings {
                     package: false,
                     environments: [GUEST_MARKERS],
-                    constraint_dependencies: preferred,
+                    constraint_dependencies: &constraints,
                 },
             )]),
         };
@@ -128,33 +139,74 @@ impl Resolver<'_> {
         step.run(&mut self.uv.command("lock", dir))
     }
 
-    /// Every package has a file the guest can run, building sdists that need it; the
-    /// error names each package that has none, what pulled it in, and what to do.
-    fn runnable(&self, pylock: &Pylock, uv_lock: &Path, python: &str) -> Result<()> {
-        let mut refused = Vec::new();
+    /// Every package has a form the guest can run, building sdists that need it (compiled
+    /// ones for the guest, which pins their build requirements); the error names each
+    /// package that has none, what pulled it in, why, and what to do.
+    fn runnable(&self, pylock: &Pylock, uv_lock: &Path) -> Result<Vec<BuiltPackage>> {
+        let env = self.env;
+        let index_url = index::index_url(env.guest.index.as_deref())?;
+        let cache = index::cache_dir(&env.guest.home)?;
+        let mut refused: Vec<(&Package, String)> = Vec::new();
+        let mut wanted = Vec::new();
         for package in &pylock.packages {
-            let why = match package.artifact() {
-                Some(Artifact::Wheel(_)) => continue,
-                Some(Artifact::Sdist(sdist)) => {
+            if let Some(why) = env
+                .recipes
+                .get(&package.name)
+                .and_then(|r| r.recipe.refuse.clone())
+            {
+                refused.push((package, why));
+                continue;
+            }
+            let form = form::choose(package, env.keeps_pure(&package.name), || {
+                index::has_compiled_wheels(
+                    &package.name,
+                    &package.version,
+                    &index_url,
+                    &cache,
+                    env.guest.offline,
+                )
+            })?;
+            match form {
+                Some(Form::Wheel(_)) => {}
+                Some(Form::PureSdist(sdist)) => {
                     let built = build::from_sdist(
                         self.uv,
                         self.store,
                         self.logs,
                         &package.name,
                         sdist,
-                        python,
+                        env.python(),
                     );
-                    match built {
-                        Ok(_) => continue,
-                        Err(e) => format!("it has no pure-Python wheel, and {e:#}"),
+                    if let Err(e) = built {
+                        refused.push((package, format!("it is kept pure, and {e:#}")));
                     }
                 }
-                None => "it has neither a pure-Python wheel nor an sdist".to_string(),
-            };
-            refused.push((package, why));
+                Some(Form::Compiled(sdist)) => wanted.push(Wanted {
+                    package,
+                    sdist,
+                    pins: None,
+                }),
+                None => refused.push((
+                    package,
+                    "it has neither a pure-Python wheel nor an sdist".to_string(),
+                )),
+            }
+        }
+        let mut built = Vec::new();
+        for outcome in builds::build_all(env, self.store, wanted, &pylock.pins())? {
+            match outcome.built {
+                Ok(b) => built.push(BuiltPackage {
+                    name: outcome.package.name.clone(),
+                    build_requires: b.record.pins,
+                }),
+                Err(e) => refused.push((
+                    outcome.package,
+                    format!("its sdist does not build for the guest: {e:#}"),
+                )),
+            }
         }
         if refused.is_empty() {
-            return Ok(());
+            return Ok(built);
         }
         let paths = dependency_paths(uv_lock).unwrap_or_default();
         let mut message = String::new();
@@ -168,7 +220,7 @@ impl Resolver<'_> {
                 package.name, package.version
             ));
         }
-        bail!("{message}  fix: leave it out (`cargo pylon remove NAME` for a requirement of the workspace's own), require an older release that is pure Python, or build it into the interpreter as a native package cap");
+        bail!("{message}  fix: leave it out (`cargo pylon remove NAME` for a requirement of the workspace's own), require a release that builds, keep a package whose C is optional pure (`[workspace.metadata.pylon] pure = [\"NAME\"]`), or give it a recipe (docs/PACKAGES.md)");
     }
 }
 

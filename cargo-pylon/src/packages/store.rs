@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
 
 use super::lock::Archive;
-use crate::support::pypi;
+use crate::packages::index;
 
 pub struct Store {
     dir: PathBuf,
@@ -54,7 +54,7 @@ impl Store {
             bail!("{name} is not in the pylon home ({}) and --offline forbids fetching it\n  fix: run once with the network, which keeps it", self.dir.display());
         }
         let step = Step::start(format!("fetch {name}"));
-        let bytes = pypi::fetch_checked(url, sha).with_context(|| {
+        let bytes = index::fetch_checked(url, sha).with_context(|| {
             format!("cannot fetch {name}, whose sha256 pylock.toml pins\n  fix: check the network (or use --offline once it is in the pylon home); if the index really changed the file, run `cargo pylon lock --upgrade`")
         })?;
         write(&path, &bytes)?;

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use pylon_sys::progress::Step;
 use pylon_sys::Home;
 
-use crate::support::pypi;
+use crate::packages::index;
 
 pub const VERSION: &str = "0.13.9";
 
@@ -57,7 +57,7 @@ impl Uv {
     pub fn ensure(home: &Home, python: &Path, index: Option<&str>, offline: bool) -> Result<Self> {
         let dir = home.dir("tools")?.join(format!("uv-{VERSION}"));
         let exe = dir.join("uv");
-        let index = pypi::index_url(index)?;
+        let index = index::index_url(index)?;
         if !exe.is_file() {
             install(home, &index, &dir, offline)?;
         }
@@ -125,13 +125,13 @@ fn install(home: &Home, index: &str, dir: &Path, offline: bool) -> Result<()> {
     let step = Step::start(format!(
         "fetch uv {VERSION}, pylon's package resolver (once)"
     ));
-    let wheel = pypi::download(
+    let wheel = index::download(
         "uv",
         VERSION,
         &|name| name == *file,
         Some(sha),
         index,
-        &pypi::cache_dir(home)?,
+        &index::cache_dir(home)?,
         offline,
     )?;
     let reader =

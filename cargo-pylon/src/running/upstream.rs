@@ -81,8 +81,8 @@ impl Source {
         offline: bool,
     ) -> Result<Self> {
         Ok(Self {
-            index: crate::support::pypi::index_url(ws.settings.pypi_index.as_deref()).ok(),
-            cache: crate::support::pypi::cache_dir(home)?,
+            index: crate::packages::index::index_url(ws.settings.pypi_index.as_deref()).ok(),
+            cache: crate::packages::index::cache_dir(home)?,
             offline,
         })
     }
@@ -113,7 +113,7 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
         .tempdir_in(dir.parent().expect("in the pylon home"))
         .context("cannot make a folder for pytest")?;
     for (project, version, sha) in PYTEST {
-        let wheel = crate::support::pypi::download(
+        let wheel = crate::packages::index::download(
             project,
             version,
             &|name| name.ends_with("-none-any.whl"),
@@ -159,7 +159,7 @@ pub fn unpacked(
         &sha256[..16.min(sha256.len())]
     ));
     if !pylon_sys::home::is_published(&dir) {
-        let archive = crate::support::pypi::download(
+        let archive = crate::packages::index::download(
             project,
             version,
             &|name| name.ends_with(".tar.gz"),
@@ -376,7 +376,7 @@ pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathB
         .dir("upstream")?
         .join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
     if !pylon_sys::home::is_published(&dir) {
-        let wheel = crate::support::pypi::download(
+        let wheel = crate::packages::index::download(
             &upstream.pypi,
             &upstream.version,
             &|name| name.ends_with(".whl"),

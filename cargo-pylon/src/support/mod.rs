@@ -1,6 +1,5 @@
-//! What every stage uses: fingerprints and stamps, files, archives, the package index.
+//! What every stage uses: fingerprints and stamps, files, archives.
 
 pub mod archive;
 pub mod fs;
-pub mod pypi;
 pub mod stamp;

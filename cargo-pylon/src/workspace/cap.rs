@@ -94,11 +94,6 @@ impl Cap {
         self.meta.extension.as_ref().map(|e| e.module.as_str())
     }
 
-    /// Whether the cap's distribution compiles C++ (a package cap with `build.cxx`).
-    pub fn wants_cxx(&self) -> bool {
-        self.meta.build.as_ref().is_some_and(|b| b.cxx)
-    }
-
     /// The hand-written C source of the extension, in the crate: none when the extension
     /// is generated, or is CPython's own module (a library cap), or there is none.
     pub fn c_source(&self) -> Option<PathBuf> {

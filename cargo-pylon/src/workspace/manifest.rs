@@ -56,13 +56,15 @@ pub struct CapManifest {
     pub build: Option<PackageBuild>,
 }
 
-/// A Python distribution with compiled code, built from its sdist by its own backend with
-/// pylon's WASI toolchain.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// How a Python distribution with compiled code is built from its sdist by its own backend
+/// with pylon's WASI toolchain, beyond its defaults: a package cap's `build` table and a
+/// recipe's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PackageBuild {
-    /// The build backend and what it builds with, each pinned (`meson-python==0.22.1`):
-    /// the sdist's own `build-system.requires`, installed into a host environment.
+    /// Build requirements added to the sdist's own `build-system.requires` (or pinning
+    /// them, `Cython==3.2.9`); pylon resolves and pins the whole set.
+    #[serde(default)]
     pub requires: Vec<String>,
     /// PEP 517 config settings, `KEY=VALUE` (`setup-args=-Dallow-noblas=true`).
     #[serde(default)]
@@ -70,11 +72,15 @@ pub struct PackageBuild {
     /// Extra flags for every C and C++ file of the distribution (`-DNPY_NO_SIGNAL`).
     #[serde(default)]
     pub cflags: Vec<String>,
-    /// The distribution compiles C++, so the link takes the C++ runtime.
+    /// Environment variables for the build backend (`PYYAML_FORCE_CYTHON = "1"`).
     #[serde(default)]
-    pub cxx: bool,
+    pub env: std::collections::BTreeMap<String, String>,
+    /// C libraries the distribution links, built for WASI by pylon (`["libyaml"]`).
+    #[serde(default)]
+    pub libraries: Vec<String>,
     /// Patches applied to the sdist's tree before it builds (`patch -p1`), relative to the
-    /// crate: fixes WASI needs that the release does not have yet.
+    /// recipe's folder (or the cap's crate): fixes WASI needs that the release does not
+    /// have yet.
     #[serde(default)]
     pub patches: Vec<PathBuf>,
 }
@@ -239,6 +245,14 @@ pub struct WorkspaceSettings {
     /// into `pylock.toml` and staged into site-packages (`cargo pylon add` edits it).
     #[serde(default)]
     pub requirements: Vec<String>,
+    /// Locked packages installed in their pure-Python form although they have compiled
+    /// code (`pure = ["pyyaml"]`); every other one is built for the guest from its sdist.
+    #[serde(default)]
+    pub pure: Vec<String>,
+    /// A folder of the workspace's own recipes (`<name>/recipe.toml`), which add to and
+    /// replace the ones pylon ships.
+    #[serde(default)]
+    pub recipes: Option<PathBuf>,
     /// Keep DWARF in `pylon.wasm` (about three quarters of its size) for debuggers.
     #[serde(default)]
     pub debug: bool,

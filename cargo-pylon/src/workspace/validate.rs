@@ -173,33 +173,9 @@ fn package(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
         bail!("{}: a cap with [package.metadata.pylon.build] is a Python distribution built from its sdist\n  fix: set linkage = \"package\"", at("linkage"));
     }
     let Some(build) = &meta.build else {
-        bail!("{}: missing\n  fix: add [package.metadata.pylon.build] with the backend's pinned `requires`, for example [\"meson-python==0.22.1\", \"Cython==3.2.9\"]", at("build"));
+        bail!("{}: missing\n  fix: add [package.metadata.pylon.build] (an empty table builds with the sdist's defaults)", at("build"));
     };
-    if build.requires.is_empty() {
-        bail!(
-            "{}: empty\n  fix: the sdist's build-system requirements, each pinned with ==",
-            at("build.requires")
-        );
-    }
-    if let Some((i, r)) = build
-        .requires
-        .iter()
-        .enumerate()
-        .find(|(_, r)| !r.contains("=="))
-    {
-        bail!("{}: {r:?} is not pinned\n  fix: write it with ==, so the build (and its cache key) cannot change under the cap", at(&format!("build.requires[{i}]")));
-    }
-    if let Some((i, s)) = build
-        .config_settings
-        .iter()
-        .enumerate()
-        .find(|(_, s)| !s.contains('='))
-    {
-        bail!(
-            "{}: {s:?} is not KEY=VALUE\n  fix: for example \"setup-args=-Dallow-noblas=true\"",
-            at(&format!("build.config-settings[{i}]"))
-        );
-    }
+    build_table(build, at)?;
     if let Some(missing) = build.patches.iter().find(|p| !cap.dir.join(p).is_file()) {
         bail!(
             "{}: {} is not a file of the cap\n  fix: name patch files relative to {}",
@@ -209,7 +185,11 @@ fn package(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
         );
     }
     match &meta.upstream {
-        Some(upstream) if upstream.sdist_sha256.is_some() => {}
+        Some(upstream) if upstream.sdist_sha256.is_some() => {
+            if !upstream.version.starts_with(|c: char| c.is_ascii_digit()) {
+                bail!("{}: {:?} is not one release\n  fix: a package cap pins the release its sdist-sha256 names, as in \"3.0.4\" (a range belongs in a recipe)", at("upstream.version"), upstream.version);
+            }
+        }
         _ => bail!("{}: missing\n  fix: name the distribution: [package.metadata.pylon.upstream] pypi, version and sdist-sha256", at("upstream.sdist-sha256")),
     }
     for (key, present) in [
@@ -222,6 +202,39 @@ fn package(cap: &Cap, at: &dyn Fn(&str) -> String) -> Result<()> {
         if present {
             bail!("{}: a package cap's modules come from its distribution's build\n  fix: remove `{key}`", at(key));
         }
+    }
+    Ok(())
+}
+
+/// A `build` table (a package cap's or a recipe's): config settings that are settings, C
+/// libraries pylon has recipes for.
+pub fn build_table(
+    build: &crate::workspace::manifest::PackageBuild,
+    at: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    if let Some((i, s)) = build
+        .config_settings
+        .iter()
+        .enumerate()
+        .find(|(_, s)| !s.contains('='))
+    {
+        bail!(
+            "{}: {s:?} is not KEY=VALUE\n  fix: for example \"setup-args=-Dallow-noblas=true\"",
+            at(&format!("build.config-settings[{i}]"))
+        );
+    }
+    let known = crate::packages::recipe::shipped_libraries();
+    if let Some((i, name)) = build
+        .libraries
+        .iter()
+        .enumerate()
+        .find(|(_, l)| !known.contains(&l.as_str()))
+    {
+        bail!(
+            "{}: pylon has no recipe for a C library named {name:?}\n  fix: name one of {}",
+            at(&format!("build.libraries[{i}]")),
+            known.join(", ")
+        );
     }
     Ok(())
 }

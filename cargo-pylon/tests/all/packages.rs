@@ -77,10 +77,10 @@ const WHEELS: &[(&str, &str, &str)] = &[
 /// The wheels unpacked into `site`.
 fn install(site: &Path) {
     let home = pylon_sys::Home::from_env().unwrap();
-    let index = cargo_pylon::support::pypi::index_url(None).unwrap();
-    let cache = cargo_pylon::support::pypi::cache_dir(&home).unwrap();
+    let index = cargo_pylon::packages::index::index_url(None).unwrap();
+    let cache = cargo_pylon::packages::index::cache_dir(&home).unwrap();
     for (project, version, sha256) in WHEELS {
-        let wheel = cargo_pylon::support::pypi::download(
+        let wheel = cargo_pylon::packages::index::download(
             project,
             version,
             &|n| n.ends_with("-none-any.whl"),

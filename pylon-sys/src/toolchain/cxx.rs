@@ -75,8 +75,8 @@ impl CxxRuntime {
         vec![dir.join("libc++.a"), dir.join("libc++abi.a")]
     }
 
-    /// What identifies this runtime in cache keys.
-    pub fn identity(&self) -> String {
+    /// What identifies the runtime in cache keys (known before it is fetched).
+    pub fn identity() -> String {
         format!("{} {VERSION}", PACKAGES.join(" "))
     }
 

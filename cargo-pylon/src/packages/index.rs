@@ -208,6 +208,41 @@ pub fn download(
     Ok(path)
 }
 
+/// Whether `project`'s release `version` has wheels with compiled code on the index (for
+/// some platform): a package whose pure wheel has optional C. Asked once per release; a
+/// release's files do not change.
+pub fn has_compiled_wheels(
+    project: &str,
+    version: &str,
+    index: &str,
+    cache_dir: &Path,
+    offline: bool,
+) -> Result<bool> {
+    let record = cache_dir
+        .join("compiled")
+        .join(format!("{}-{version}", normalize(project)));
+    if let Ok(text) = std::fs::read_to_string(&record) {
+        return Ok(text.trim() == "yes");
+    }
+    if offline {
+        bail!("whether {project} {version} has compiled code is not in the cache ({}) and --offline forbids asking the index\n  fix: lock once with the network", record.display());
+    }
+    let (page, _) = project_page(project, index)?;
+    // Wheel names spell the project with `_`: compare with `-` folded to `_`.
+    let prefix = format!("{}_{version}_", normalize(project).replace('-', "_"));
+    let compiled = page["files"].as_array().into_iter().flatten().any(|f| {
+        let name = f["filename"].as_str().unwrap_or_default();
+        name.to_lowercase().replace('-', "_").starts_with(&prefix)
+            && name.ends_with(".whl")
+            && !crate::packages::lock::is_pure_wheel(name)
+    });
+    let dir = record.parent().expect("a record has a folder");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(&record, if compiled { "yes" } else { "no" })
+        .with_context(|| format!("cannot write {}", record.display()))?;
+    Ok(compiled)
+}
+
 /// The file at `url`, checked against `sha256` before anything keeps it.
 pub fn fetch_checked(url: &str, sha256: &str) -> Result<Vec<u8>> {
     let bytes = agent(Duration::from_secs(300))
