@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::Row;
 use crate::composing::compose::Composed;
-use crate::running::upstream::{self, Source};
+use crate::packages::sdist::{self, Source};
 
 /// The pyperformance release the benchmarks are taken from, and its sdist's sha256.
 pub const PYPERFORMANCE: (&str, &str) = (
@@ -114,7 +114,7 @@ pub fn rows(
         }
     }
     let (version, sha) = PYPERFORMANCE;
-    let sdist = upstream::unpacked("pyperformance", version, sha, home, source)?;
+    let sdist = sdist::unpacked("pyperformance", version, sha, home, source)?;
     let benchmarks = sdist.join("pyperformance/data-files/benchmarks");
     let scratch = tempfile::tempdir().context("cannot make a folder for the driver")?;
     let driver = scratch.path().join("compute_driver.py");

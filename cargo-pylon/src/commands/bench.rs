@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 use pylon_sys::Home;
 
-use crate::running::upstream::Source;
+use crate::packages::sdist::Source;
 use crate::{bench, composing::interpreter, workspace::discover};
 
 #[derive(Debug, clap::Args)]
@@ -52,7 +52,7 @@ impl Args {
             return Ok(ExitCode::SUCCESS);
         }
         if self.compute {
-            let source = Source::of(&ws, &home, self.offline)?;
+            let source = Source::of(ws.settings.pypi_index.as_deref(), &home, self.offline)?;
             let exe = std::env::current_exe().context("cannot find the running cargo-pylon")?;
             let rows = bench::compute::rows(
                 &composed,

@@ -2,14 +2,15 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use pylon_sys::Home;
 
 use super::output::Output;
 use crate::checking::drift::{self, Row};
 use crate::checking::facts::ApiTree;
 use crate::composing::compose::{self, Target};
-use crate::{checking::facts, composing::capbuild, running::upstream, workspace::discover};
+use crate::packages::sdist::Source;
+use crate::{checking::facts, composing::capbuild, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -54,7 +55,11 @@ impl Args {
             .filter(|c| c.meta.upstream.is_some())
             .collect();
         let source = if locked.is_some() || !mirrored.is_empty() {
-            Some(upstream::Source::of(&ws, &home, self.offline)?)
+            Some(Source::of(
+                ws.settings.pypi_index.as_deref(),
+                &home,
+                self.offline,
+            )?)
         } else {
             None
         };
@@ -99,7 +104,14 @@ impl Args {
                     available: true,
                 });
                 staged.push(facade);
-                let wheel = upstream::wheel(cap, &home, source).map_err(|e| format!("{e:#}"));
+                let upstream = cap
+                    .meta
+                    .upstream
+                    .as_ref()
+                    .context("a mirrored cap has an upstream")?;
+                let wheel =
+                    crate::packages::sdist::wheel(&upstream.pypi, &upstream.version, &home, source)
+                        .map_err(|e| format!("{e:#}"));
                 if let Ok(dir) = &wheel {
                     trees.push(ApiTree {
                         id: format!("upstream {}", cap.package),

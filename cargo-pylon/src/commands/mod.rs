@@ -27,9 +27,9 @@ pub struct PlanArg {
 }
 
 impl PlanArg {
-    pub fn apply(self, composed: &mut crate::composing::compose::Composed) {
-        if let Some(plan) = self.plan {
-            composed.layout.plan = Some(plan);
+    pub fn apply(&self, composed: &mut crate::composing::compose::Composed) {
+        if let Some(plan) = &self.plan {
+            composed.layout.plan = Some(plan.clone());
         }
     }
 }

@@ -1,18 +1,24 @@
-//! `cargo pylon upstream-test`: each cap's upstream project's own test suite, inside pylon.
+//! `cargo pylon upstream-test`: a project's own test suite inside pylon (a cap's upstream
+//! project, or a package the workspace locks), or natively beside it.
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use pylon_sys::Home;
 
-use crate::running::upstream::{self, Source};
-use crate::workspace::manifest::Linkage;
+use crate::packages::index::normalize;
+use crate::packages::sdist::Source;
+use crate::packages::store::Store;
+use crate::packages::Pylock;
+use crate::running::upstream::{self, Suite};
 use crate::{composing::compose, workspace::discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Caps to test (crate names, such as snappy-cap); all with upstream tests when none
-    caps: Vec<String>,
+    /// Caps (crate names, such as snappy-cap) or locked packages (such as pyyaml) to
+    /// test; every cap with upstream tests, and every locked package whose recipe names
+    /// tests, when none
+    names: Vec<String>,
     /// Use only what is cached; never ask the package index
     #[arg(long)]
     offline: bool,
@@ -31,93 +37,106 @@ impl Args {
     pub fn run(self) -> Result<ExitCode> {
         let home = Home::from_env()?;
         let ws = discover::workspace(None)?;
-        for name in &self.caps {
-            if !ws.caps.iter().any(|c| &c.package == name) {
-                let known: Vec<&str> = ws.caps.iter().map(|c| c.package.as_str()).collect();
-                bail!(
-                    "no cap named {name:?} in this workspace (caps: {})",
-                    known.join(", ")
-                );
-            }
-        }
-        let chosen: Vec<_> = ws
-            .caps
-            .iter()
-            .filter(|c| self.caps.is_empty() || self.caps.contains(&c.package))
-            .filter(|c| {
-                c.meta
-                    .upstream
-                    .as_ref()
-                    .is_some_and(|u| !u.tests.is_empty())
-            })
-            .collect();
-        if chosen.is_empty() {
-            bail!("no cap names upstream tests: add `tests` to a cap's [package.metadata.pylon.upstream]");
-        }
         let mut composed = compose::workspace(&home, &ws)?;
         self.plan.apply(&mut composed);
-        let source = Source::of(&ws, &home, self.offline)?;
+        let source = Source::of(ws.settings.pypi_index.as_deref(), &home, self.offline)?;
+        let suites = self.suites(&ws, &home, &source, composed.site_packages())?;
+        if suites.is_empty() {
+            bail!("nothing names upstream tests: add `tests` to a cap's [package.metadata.pylon.upstream], or name a locked package");
+        }
         let harness = upstream::harness(&home, &source)?;
         let precompiled = home.dir("precompiled")?;
         let mut results = Vec::new();
-        for cap in &chosen {
-            let up = cap.meta.upstream.as_ref().expect("filtered on upstream");
+        for suite in &suites {
             println!(
                 "== {}: {} {} (upstream tests) ==",
-                cap.package, up.pypi, up.version
+                suite.name, suite.project, suite.version
             );
-            // A package cap's tests are those its build installed, when its wheel has them
-            // (numpy's sdist cannot be imported: its generated files are in the build).
-            let installed = cap.meta.linkage == Linkage::Package
-                && up
-                    .tests
-                    .iter()
-                    .all(|t| composed.site_packages().join(t).exists());
-            let sdist = match installed {
-                true => None,
-                false => Some(upstream::sdist(cap, &home, &source)?),
-            };
             let code = if self.native {
-                upstream::run_native(
-                    &composed.cpython,
-                    cap,
-                    &home,
-                    &source,
-                    sdist.as_deref(),
-                    &self.pytest,
-                )?
+                upstream::run_native(&composed.cpython, suite, &home, &source, &self.pytest)?
             } else {
-                upstream::run(
-                    &composed,
-                    cap,
-                    &harness,
-                    sdist.as_deref(),
-                    &self.pytest,
-                    &precompiled,
-                )?
+                upstream::run(&composed, suite, &harness, &self.pytest, &precompiled)?
             };
-            results.push((cap.package.clone(), code));
+            results.push((suite.name.clone(), code));
         }
-        let failed: Vec<&str> = results
-            .iter()
-            .filter(|(_, code)| *code != 0)
-            .map(|(name, _)| name.as_str())
-            .collect();
+        let failed = results.iter().filter(|(_, code)| *code != 0).count();
         for (name, code) in &results {
-            println!(
-                "{} {name} (pytest exit {code})",
-                if *code == 0 { "PASS" } else { "FAIL" }
-            );
+            let verdict = if *code == 0 { "PASS" } else { "FAIL" };
+            println!("{verdict} {name} (pytest exit {code})");
         }
-        println!(
-            "{} passed, {} failed",
-            results.len() - failed.len(),
-            failed.len()
-        );
-        Ok(if failed.is_empty() {
+        println!("{} passed, {failed} failed", results.len() - failed);
+        Ok(if failed == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(crate::exit::FAILURE)
         })
+    }
+
+    /// The suites named (caps first, then locked packages), or every one there is.
+    fn suites(
+        &self,
+        ws: &discover::Workspace,
+        home: &Home,
+        source: &Source,
+        site: &std::path::Path,
+    ) -> Result<Vec<Suite>> {
+        let env = compose::packages(home, ws, self.offline)?;
+        let lock = Pylock::read(&ws.root)?;
+        let packages = lock
+            .as_ref()
+            .map(|l| l.packages.as_slice())
+            .unwrap_or_default();
+        let store = Store::new(home)?;
+        let package_suite = |package: &crate::packages::lock::Package| -> Result<Suite> {
+            let archive = package.sdist.as_ref().with_context(|| {
+                format!(
+                    "{} {} is locked without an sdist, whose tests would run",
+                    package.name, package.version
+                )
+            })?;
+            let sdist = store.fetch(&package.name, archive, self.offline)?;
+            Suite::of_package(package, env.recipes.get(&package.name), &sdist, site, home)
+        };
+        let mut suites = Vec::new();
+        if self.names.is_empty() {
+            for cap in &ws.caps {
+                suites.extend(Suite::of_cap(cap, site, home, source)?);
+            }
+            for package in packages {
+                let named = env
+                    .recipes
+                    .get(&package.name)
+                    .is_some_and(|r| !r.recipe.upstream.tests.is_empty());
+                if named {
+                    suites.push(package_suite(package)?);
+                }
+            }
+            return Ok(suites);
+        }
+        for name in &self.names {
+            if let Some(cap) = ws.caps.iter().find(|c| &c.package == name) {
+                match Suite::of_cap(cap, site, home, source)? {
+                    Some(suite) => suites.push(suite),
+                    None => bail!(
+                        "{}: cap {name} names no upstream tests\n  fix: add `tests` to its [package.metadata.pylon.upstream]",
+                        cap.manifest_path.display()
+                    ),
+                }
+            } else if let Some(package) = packages
+                .iter()
+                .find(|p| normalize(&p.name) == normalize(name))
+            {
+                suites.push(package_suite(package)?);
+            } else {
+                let caps: Vec<&str> = ws.caps.iter().map(|c| c.package.as_str()).collect();
+                let locked: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+                bail!(
+                    "no cap or locked package named {name:?} in this workspace (caps: {}; packages: {})\n  fix: name one of them, or `cargo pylon add {name}` first",
+                    caps.join(", "),
+                    locked.join(", ")
+                );
+            }
+        }
+        Ok(suites)
     }
 }

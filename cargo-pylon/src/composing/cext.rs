@@ -153,13 +153,31 @@ pub fn config_c(recipe: &LinkRecipe, modules: &[(String, String)]) -> Result<Str
             recipe.config_source.display()
         );
     }
-    let externs: String = modules
+    let mut externs: String = modules
         .iter()
         .map(|(_, init)| format!("extern PyObject* {init}(void);\n"))
         .collect();
+    // A module of a package (`regex._regex`) that creates itself under its short name
+    // (single-phase init, `PyModule_Create` of "_regex") is named in full, as the
+    // loader of a shared library names it: CPython's package context, set for its init.
+    let dotted: Vec<&(String, String)> = modules.iter().filter(|(n, _)| n.contains('.')).collect();
+    if !dotted.is_empty() {
+        externs.push_str("extern const char *_PyImport_SwapPackageContext(const char *);\n");
+    }
+    for (name, init) in &dotted {
+        externs.push_str(&format!(
+            "static PyObject* pylon_in_package_{init}(void) {{\n    \
+             const char *outer = _PyImport_SwapPackageContext(\"{name}\");\n    \
+             PyObject *module = {init}();\n    \
+             _PyImport_SwapPackageContext(outer);\n    return module;\n}}\n"
+        ));
+    }
     let entries: String = modules
         .iter()
-        .map(|(name, init)| format!("    {{\"{name}\", {init}}},\n"))
+        .map(|(name, init)| match name.contains('.') {
+            true => format!("    {{\"{name}\", pylon_in_package_{init}}},\n"),
+            false => format!("    {{\"{name}\", {init}}},\n"),
+        })
         .collect();
     Ok(text
         .replacen(marker1, &format!("{externs}{marker1}"), 1)

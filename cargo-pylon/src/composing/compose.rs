@@ -358,6 +358,7 @@ fn link_command(build: &Build, objects: &[PathBuf], config_o: &Path) -> Result<(
     let core = build.dir.join("python.wasm");
     let mut fp = Fingerprint::new("link");
     fp.text(&build.cpython.key)
+        .text(crate::checking::signatures::VERSION)
         .text(&serde_json::to_string(build.compiler.recipe)?)
         .text(if build.target.debug {
             "dwarf"

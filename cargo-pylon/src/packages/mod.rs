@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod recipe;
 pub mod requirement;
 pub mod resolve;
+pub mod sdist;
 pub mod store;
 pub mod uv;
 

@@ -1,9 +1,9 @@
-//! Upstream test suites: a cap's PyPI project's own tests, run with pytest inside pylon.
+//! Upstream test suites: a project's own tests (a cap's upstream project, or a package the
+//! workspace locks), run with pytest inside pylon, and natively beside it.
 //!
-//! The release's source distribution (pinned by sha256 in the cap's manifest) and pytest
-//! with its dependencies (pinned here) come from the package index once and are kept
-//! unpacked in the pylon home. Each run works on a fresh copy of the source tree, so the
-//! tests' own writes never touch the cache.
+//! The release's source distribution and pytest with its dependencies (pinned here) come
+//! from the package index once and are kept unpacked in the pylon home. Each run works on
+//! a fresh copy of the source tree, so the tests' own writes never touch the cache.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,8 +12,9 @@ use anyhow::{bail, Context, Result};
 
 use super::launch::{Grant, Launch, Program};
 use crate::composing::compose::Composed;
+use crate::packages::sdist::Source;
 use crate::support::stamp::Fingerprint;
-use crate::workspace::discover::Cap;
+use crate::workspace::manifest::UpstreamSkip;
 
 /// pytest and what it imports on CPython 3.13, and hypothesis, which many suites (numpy's)
 /// use: (project, version, sha256 of its wheel).
@@ -55,9 +56,11 @@ const PLUGIN: &str = include_str!("../../guest/upstream_plugin.py");
 /// Runs pytest on the arguments after `-c`, in and rooted at `PYLON_UPSTREAM_ROOT` (the
 /// source tree's top folder, or the site folder when the tests are the installed
 /// package's), with its default capture and plugins but the logging plugin, off as in
-/// every pytest run inside pylon so far; pylon's plugin applies the manifest's skips.
+/// every pytest run inside pylon so far; pylon's plugin applies the manifest's skips. The
+/// working folder is not imported from (as `python -P`): the tree's own copy of the
+/// package would hide the built one.
 const DRIVER: &str = "import os, sys\n\
-sys.path[:0] = ['/pylon/pytest', '/pylon/plugin']\n\
+sys.path[:] = ['/pylon/pytest', '/pylon/plugin'] + [p for p in sys.path if p not in ('', '.')]\n\
 root = os.environ['PYLON_UPSTREAM_ROOT']\n\
 os.chdir(root)\n\
 import pytest\n\
@@ -66,32 +69,28 @@ sys.exit(pytest.main(['-p', 'pylon_upstream', '-p', 'no:cacheprovider', '-p', 'n
 /// A cap's suite can run for this long at most, unless its manifest says otherwise.
 const TIMEOUT: Duration = Duration::from_secs(900);
 
-/// Where to fetch from, and whether the index may be asked at all.
-pub struct Source {
-    pub index: Option<String>,
-    pub cache: PathBuf,
-    pub offline: bool,
+/// One project's suite, as a cap's manifest or a recipe names it.
+pub struct Suite {
+    /// What reports call it (a cap's crate, a package's name).
+    pub name: String,
+    pub project: String,
+    pub version: String,
+    /// Test files or folders, relative to `tree` (or to the site folder without one).
+    pub tests: Vec<String>,
+    pub skip: Vec<UpstreamSkip>,
+    pub timeout: Option<u64>,
+    /// The release's unpacked sdist, when the tests are its; none when they are the
+    /// installed package's.
+    pub tree: Option<PathBuf>,
+    /// Where the suite is named, for messages (a manifest, a recipe).
+    pub origin: String,
 }
 
-impl Source {
-    /// The workspace's package index (else pip's configuration) and the pylon home's cache.
-    pub fn of(
-        ws: &crate::workspace::discover::Workspace,
-        home: &pylon_sys::Home,
-        offline: bool,
-    ) -> Result<Self> {
-        Ok(Self {
-            index: crate::packages::index::index_url(ws.settings.pypi_index.as_deref()).ok(),
-            cache: crate::packages::index::cache_dir(home)?,
-            offline,
-        })
-    }
-
-    fn index(&self) -> Result<&str> {
-        match &self.index {
-            Some(index) => Ok(index.as_str()),
-            None if self.offline => Ok(""),
-            None => bail!("no package index is configured: set PYLON_PYPI_INDEX, [workspace.metadata.pylon] pypi-index, or pip's index-url"),
+impl Suite {
+    fn holder(&self) -> &'static str {
+        match self.tree {
+            Some(_) => "source distribution",
+            None => "installed files",
         }
     }
 }
@@ -128,95 +127,18 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The cap's upstream source distribution, unpacked (fetched once): its top folder.
-pub fn sdist(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
-    let upstream = cap.meta.upstream.as_ref().with_context(|| {
-        format!(
-            "{}: the cap names no [package.metadata.pylon.upstream]",
-            cap.manifest_path.display()
-        )
-    })?;
-    let Some(sha) = upstream.sdist_sha256.as_deref() else {
-        bail!(
-            "{}: [package.metadata.pylon.upstream] has tests but no `sdist-sha256`\n  fix: pin the sha256 of {} {}'s source distribution (the index lists it)",
-            cap.manifest_path.display(), upstream.pypi, upstream.version
-        );
-    };
-    unpacked(&upstream.pypi, &upstream.version, sha, home, source)
-}
-
-/// `project`'s `version` source distribution (pinned by its `sha256`), unpacked once into
-/// the pylon home: its top folder.
-pub fn unpacked(
-    project: &str,
-    version: &str,
-    sha256: &str,
-    home: &pylon_sys::Home,
-    source: &Source,
-) -> Result<PathBuf> {
-    let dir = home.dir("upstream")?.join(format!(
-        "{project}-{version}-{}",
-        &sha256[..16.min(sha256.len())]
-    ));
-    if !pylon_sys::home::is_published(&dir) {
-        let archive = crate::packages::index::download(
-            project,
-            version,
-            &|name| name.ends_with(".tar.gz"),
-            Some(sha256),
-            source.index()?,
-            &source.cache,
-            source.offline,
-        )?;
-        let scratch = tempfile::Builder::new()
-            .prefix(".sdist-")
-            .tempdir_in(dir.parent().expect("in the pylon home"))
-            .context("cannot make a folder for the source distribution")?;
-        let file = std::fs::File::open(&archive)
-            .with_context(|| format!("cannot open {}", archive.display()))?;
-        tar::Archive::new(flate2::read::GzDecoder::new(file))
-            .unpack(scratch.path())
-            .with_context(|| format!("cannot unpack {}", archive.display()))?;
-        pylon_sys::home::publish(scratch, &dir)?;
-    }
-    // An sdist holds one top folder, `<name>-<version>`.
-    let mut tops = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir());
-    match (tops.next(), tops.next()) {
-        (Some(top), None) => Ok(top.path()),
-        _ => bail!(
-            "{}: a source distribution must hold exactly one top folder",
-            dir.display()
-        ),
-    }
-}
-
-fn upstream_of(cap: &Cap) -> Result<&crate::workspace::manifest::Upstream> {
-    cap.meta
-        .upstream
-        .as_ref()
-        .context("the cap names no upstream")
-}
-
-/// Run the cap's upstream tests (and `extra` pytest arguments) inside `composed`; returns
-/// pytest's exit code. Output streams to the terminal. The tests are the `sdist`'s, or
-/// without one those the cap's wheel installed into the site folder, run there.
+/// Run `suite` (and `extra` pytest arguments) inside `composed`; returns pytest's exit
+/// code. Output streams to the terminal. The tests are the suite's sdist's, or without one
+/// those the package installed into the site folder, run there.
 pub fn run(
     composed: &Composed,
-    cap: &Cap,
+    suite: &Suite,
     harness: &Path,
-    sdist: Option<&Path>,
     extra: &[String],
     cache_dir: &Path,
 ) -> Result<u8> {
-    let upstream = upstream_of(cap)?;
-    if upstream.tests.is_empty() {
-        bail!(
-            "{}: [package.metadata.pylon.upstream] lists no `tests`",
-            cap.manifest_path.display()
-        );
+    if suite.tests.is_empty() {
+        bail!("{}: the suite lists no `tests`", suite.origin);
     }
     let work = tempfile::Builder::new()
         .prefix("pylon-upstream-")
@@ -228,21 +150,22 @@ pub fn run(
         .site_packages
         .as_ref()
         .context("a layout without a site folder")?;
-    let (tests_in, root, holder) = match sdist {
+    let (tests_in, root) = match &suite.tree {
         Some(sdist) => {
             crate::support::fs::copy_dir(sdist, &tree)?;
-            (tree.clone(), "/upstream".to_string(), "source distribution")
+            (tree.clone(), "/upstream".to_string())
         }
-        None => (site.host.clone(), site.guest.clone(), "installed files"),
+        None => (site.host.clone(), site.guest.clone()),
     };
-    for test in &upstream.tests {
+    for test in &suite.tests {
         if !tests_in.join(test).exists() {
             bail!(
                 "{}: upstream test {test:?} is not in {} {}'s {holder}\n  \
                  fix: name a test file or folder by its path inside the {holder}",
-                cap.manifest_path.display(),
-                upstream.pypi,
-                upstream.version,
+                suite.origin,
+                suite.project,
+                suite.version,
+                holder = suite.holder(),
             );
         }
     }
@@ -250,12 +173,12 @@ pub fn run(
     std::fs::create_dir_all(&plugin).context("cannot make the plugin folder")?;
     std::fs::write(plugin.join("pylon_upstream.py"), PLUGIN)
         .context("cannot write the pytest plugin")?;
-    let skips: Vec<(&str, &str)> = upstream
+    let skips: Vec<(&str, &str)> = suite
         .skip
         .iter()
         .map(|s| (s.test.as_str(), s.why.as_str()))
         .collect();
-    let args: Vec<String> = upstream
+    let args: Vec<String> = suite
         .tests
         .iter()
         .cloned()
@@ -269,7 +192,7 @@ pub fn run(
         },
         cache_dir.to_path_buf(),
     );
-    launch.sandbox.timeout = Some(upstream.timeout.map_or(TIMEOUT, Duration::from_secs));
+    launch.sandbox.timeout = Some(suite.timeout.map_or(TIMEOUT, Duration::from_secs));
     launch.sandbox.env = vec![
         ("PYLON_UPSTREAM_SKIP".into(), serde_json::to_string(&skips)?),
         ("PYLON_UPSTREAM_ROOT".into(), root),
@@ -282,35 +205,33 @@ pub fn run(
         Grant::new(harness, "/pylon/pytest"),
         Grant::read_only(plugin, "/pylon/plugin"),
     ];
-    if sdist.is_some() {
+    if suite.tree.is_some() {
         launch.sandbox.grants.push(Grant::new(tree, "/upstream"));
     }
     launch.run()
 }
 
-/// Run the cap's upstream tests natively, on the native build of the same CPython, with
-/// the release's own wheel and the same pytest: the baseline a run inside pylon is read
+/// Run `suite` natively, on the native build of the same CPython, with the release's own
+/// wheel from the index and the same pytest: the baseline a run inside pylon is read
 /// against. No skips are applied. Returns pytest's exit code; output streams.
 pub fn run_native(
     cpython: &pylon_sys::Cpython,
-    cap: &Cap,
+    suite: &Suite,
     home: &pylon_sys::Home,
     source: &Source,
-    sdist: Option<&Path>,
     extra: &[String],
 ) -> Result<u8> {
-    let upstream = upstream_of(cap)?;
     let mut key = Fingerprint::new("native-tests");
     key.text(&cpython.key)
-        .text(&format!("{} {}", upstream.pypi, upstream.version));
-    let pins: Vec<String> = std::iter::once(format!("{}=={}", upstream.pypi, upstream.version))
+        .text(&format!("{} {}", suite.project, suite.version));
+    let pins: Vec<String> = std::iter::once(format!("{}=={}", suite.project, suite.version))
         .chain(PYTEST.iter().map(|(p, v, _)| format!("{p}=={v}")))
         .collect();
     key.text(&pins.join(" "));
     let env = home.dir("upstream")?.join(format!(
         "native-{}-{}-{}",
-        upstream.pypi,
-        upstream.version,
+        suite.project,
+        suite.version,
         &key.finish()[..16]
     ));
     let native = cpython.native_python();
@@ -319,7 +240,7 @@ pub fn run_native(
     pylon_sys::home::fill_once(&env, |scratch| {
         let step = pylon_sys::progress::Step::start(format!(
             "install {} {} natively (once)",
-            upstream.pypi, upstream.version
+            suite.project, suite.version
         ));
         let in_venv = uv.venv(&scratch.join("venv"), &step)?;
         step.run(
@@ -337,7 +258,7 @@ pub fn run_native(
         .prefix("pylon-native-")
         .tempdir()
         .context("cannot make a folder for the native tests")?;
-    let root = match sdist {
+    let root = match &suite.tree {
         Some(sdist) => {
             let tree = work.path().join("src");
             crate::support::fs::copy_dir(sdist, &tree)?;
@@ -348,8 +269,10 @@ pub fn run_native(
             env.join(format!("venv/lib/python{minor}/site-packages"))
         }
     };
+    // `-P`: as inside pylon, the tree's own copy of the package is not imported.
     let status = std::process::Command::new(&python)
         .args([
+            "-P",
             "-m",
             "pytest",
             "-p",
@@ -359,7 +282,7 @@ pub fn run_native(
             "-rs",
         ])
         .arg(format!("--rootdir={}", root.display()))
-        .args(&upstream.tests)
+        .args(&suite.tests)
         .args(extra)
         .current_dir(&root)
         .env("TMPDIR", work.path())
@@ -368,29 +291,87 @@ pub fn run_native(
     Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
 }
 
-/// A wheel of the cap's upstream release, unpacked (fetched once): its public API is read
-/// from it. Any wheel of the release will do; the Python API is the same on every platform.
-pub fn wheel(cap: &Cap, home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
-    let upstream = upstream_of(cap)?;
-    let dir = home
-        .dir("upstream")?
-        .join(format!("{}-{}-wheel", upstream.pypi, upstream.version));
-    if !pylon_sys::home::is_published(&dir) {
-        let wheel = crate::packages::index::download(
-            &upstream.pypi,
-            &upstream.version,
-            &|name| name.ends_with(".whl"),
-            None,
-            source.index()?,
-            &source.cache,
-            source.offline,
-        )?;
-        let scratch = tempfile::Builder::new()
-            .prefix(".wheel-")
-            .tempdir_in(dir.parent().expect("in the pylon home"))
-            .context("cannot make a folder for the wheel")?;
-        crate::support::archive::unzip(&wheel, scratch.path())?;
-        pylon_sys::home::publish(scratch, &dir)?;
+impl Suite {
+    /// The suite of `cap`'s upstream project, if its manifest names tests: installed ones
+    /// (in `site`) when every test is there, else the pinned sdist's.
+    pub fn of_cap(
+        cap: &crate::workspace::discover::Cap,
+        site: &Path,
+        home: &pylon_sys::Home,
+        source: &Source,
+    ) -> Result<Option<Self>> {
+        let Some(upstream) = cap.meta.upstream.as_ref().filter(|u| !u.tests.is_empty()) else {
+            return Ok(None);
+        };
+        let origin = cap.manifest_path.display().to_string();
+        let installed = upstream.tests.iter().all(|t| site.join(t).exists());
+        let tree = match (installed, &upstream.sdist_sha256) {
+            (true, _) => None,
+            (false, Some(sha)) => Some(crate::packages::sdist::unpacked(
+                &upstream.pypi,
+                &upstream.version,
+                sha,
+                home,
+                source,
+            )?),
+            (false, None) => bail!(
+                "{origin}: [package.metadata.pylon.upstream] has tests but no `sdist-sha256`\n  fix: pin the sha256 of {} {}'s source distribution (the index lists it)",
+                upstream.pypi, upstream.version
+            ),
+        };
+        Ok(Some(Self {
+            name: cap.package.clone(),
+            project: upstream.pypi.clone(),
+            version: upstream.version.clone(),
+            tests: upstream.tests.clone(),
+            skip: upstream.skip.clone(),
+            timeout: upstream.timeout,
+            tree,
+            origin,
+        }))
     }
-    Ok(dir)
+
+    /// The suite of a locked package: its recipe's tests, else its sdist's `tests` (or
+    /// `test`) folder; installed ones (in `site`) when every test is there.
+    pub fn of_package(
+        package: &crate::packages::lock::Package,
+        recipe: Option<&crate::packages::recipe::Loaded>,
+        sdist: &Path,
+        site: &Path,
+        home: &pylon_sys::Home,
+    ) -> Result<Self> {
+        let sha = package
+            .sdist
+            .as_ref()
+            .and_then(|s| s.sha256())
+            .context("a locked sdist has a sha256")?;
+        let unpacked = crate::packages::sdist::unpacked_file(sdist, sha, home)?;
+        let upstream = recipe.map(|r| &r.recipe.upstream);
+        let origin = recipe.map_or_else(
+            || format!("{} {} (no recipe)", package.name, package.version),
+            |r| r.describe(),
+        );
+        let tests = match upstream.filter(|u| !u.tests.is_empty()) {
+            Some(upstream) => upstream.tests.clone(),
+            None => match ["tests", "test"].iter().find(|t| unpacked.join(t).is_dir()) {
+                Some(folder) => vec![folder.to_string()],
+                None => bail!(
+                    "{origin}: {} {}'s sdist has no `tests` or `test` folder\n  fix: name its tests in a recipe's [upstream] tests (docs/PACKAGES.md)",
+                    package.name,
+                    package.version
+                ),
+            },
+        };
+        let installed = tests.iter().all(|t| site.join(t).exists());
+        Ok(Self {
+            name: package.name.clone(),
+            project: package.name.clone(),
+            version: package.version.clone(),
+            skip: upstream.map(|u| u.skip.clone()).unwrap_or_default(),
+            timeout: upstream.and_then(|u| u.timeout),
+            tree: (!installed).then_some(unpacked),
+            tests,
+            origin,
+        })
+    }
 }

@@ -5,6 +5,9 @@ use super::image::Image;
 use super::shapes::{data_slot, method, slot, IMMORTAL_REFCNT, SLOT_GETSET, TP_GETSET};
 use super::{Mismatch, Shape};
 
+/// Below this, a table index in an unnamed getset array is taken for a small code.
+const LOWEST_LOOSE_INDEX: u32 = 64;
+
 impl Image {
     fn check(&self, reached_as: String, index: u32, expected: Shape, out: &mut Vec<Mismatch>) {
         if let Some((function, shape, actual)) = self.function(index) {
@@ -132,6 +135,53 @@ impl Image {
             }
             at += 20;
         }
+    }
+
+    /// A `PyGetSetDef` array at `addr` that no type names in the image (a module that
+    /// fills its static types' `tp_getset` in its init function, as regex does): read
+    /// only where every entry is unmistakably one, at least two named entries whose getter
+    /// is a value-returning function of one or two pointers and whose setter is none or an
+    /// int-returning function of two or three, then a zeroed entry. Returns its length in
+    /// bytes, with the mismatches found in it.
+    pub(super) fn loose_getsets(&self, addr: u32, out: &mut Vec<Mismatch>) -> Option<u32> {
+        let shaped = |pointer: u32, allowed: &[Shape]| {
+            self.function(pointer)
+                .is_some_and(|(_, shape, _)| shape.is_some_and(|s| allowed.contains(&s)))
+        };
+        let mut getters = Vec::new();
+        let mut at = addr;
+        loop {
+            let record = self.bytes(at, 20)?;
+            if record.iter().all(|b| *b == 0) {
+                break;
+            }
+            let (name, get, set, doc) = (
+                self.u32_at(at)?,
+                self.u32_at(at + 4)?,
+                self.u32_at(at + 8)?,
+                self.u32_at(at + 12)?,
+            );
+            self.identifier(name)?;
+            // Small numbers that happen to be table indices are another table's codes
+            // (OpenSSL's parameter arrays: a name, then its type, 1 to 8), and two entries
+            // of a getset array do not share a getter.
+            let plausible = get >= LOWEST_LOOSE_INDEX
+                && !getters.contains(&get)
+                && shaped(get, &[(1, true), (2, true)])
+                && (set == 0
+                    || (set >= LOWEST_LOOSE_INDEX && shaped(set, &[(2, true), (3, true)])))
+                && (doc == 0 || self.text(doc));
+            if !plausible {
+                return None;
+            }
+            getters.push(get);
+            at += 20;
+        }
+        if getters.len() < 2 {
+            return None;
+        }
+        self.getsets(addr, out);
+        Some(at + 20 - addr)
     }
 
     /// A static `PyTypeObject` at `addr` (immortal, named, of a plausible size): its

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use pylon_sys::progress::Step;
 use walkdir::WalkDir;
 
@@ -22,41 +22,11 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// `sdist` (a `.tar.gz`, `.tar.xz` or `.zip`) unpacked into `into`.
+    /// `sdist` unpacked into `into`.
     pub fn unpack(sdist: &Path, into: &Path) -> Result<Self> {
-        std::fs::create_dir_all(into)
-            .with_context(|| format!("cannot create {}", into.display()))?;
-        let name = sdist.to_string_lossy();
-        if name.ends_with(".zip") {
-            crate::support::archive::unzip(sdist, into)?;
-        } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
-            let file = std::fs::File::open(sdist)
-                .with_context(|| format!("cannot open {}", sdist.display()))?;
-            tar::Archive::new(flate2::read::GzDecoder::new(file))
-                .unpack(into)
-                .with_context(|| format!("cannot unpack {}", sdist.display()))?;
-        } else if name.ends_with(".tar.xz") {
-            // Unpacked without its top folder, which then is `into/source`.
-            let root = into.join("source");
-            pylon_sys::source::extract(sdist, &root)?;
-            return Ok(Self { root });
-        } else {
-            bail!(
-                "{}: pylon unpacks source archives that are .tar.gz, .tar.xz or .zip files",
-                sdist.display()
-            );
-        }
-        let mut tops = std::fs::read_dir(into)
-            .with_context(|| format!("cannot list {}", into.display()))?
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir());
-        match (tops.next(), tops.next()) {
-            (Some(top), None) => Ok(Self { root: top.path() }),
-            _ => bail!(
-                "{}: a source distribution holds exactly one top folder",
-                sdist.display()
-            ),
-        }
+        Ok(Self {
+            root: crate::packages::sdist::unpack(sdist, into)?,
+        })
     }
 
     /// Apply `patches` in order (`patch -p1`); `recipe` names where they come from.
