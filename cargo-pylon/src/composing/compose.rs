@@ -221,17 +221,17 @@ pub fn compose(
     }
     if !distributions.is_empty() {
         // Packages' C formats and parses `long double` (numpy's float128), which
-        // wasi-libc leaves out unless asked.
-        objects.push(
-            toolchain
-                .sysroot()
-                .join("lib/wasm32-wasi/libc-printscan-long-double.a"),
-        );
+        // wasi-libc leaves out unless asked; their calls to pthreads (zstd's workers)
+        // link to CPython's own stubs for WASI, which refuse to start a thread, and
+        // pylon's for what those leave out.
+        let libs = toolchain.sysroot().join("lib/wasm32-wasi");
+        objects.push(libs.join("libc-printscan-long-double.a"));
+        objects.push(glue::for_packages(&build, glue::PackageGlue::Threads)?);
     }
     if distributions.iter().any(|d| d.record.cxx) {
         let cxx = pylon_sys::CxxRuntime::ensure(&build.target.home)?;
         objects.extend(cxx.libs());
-        objects.push(glue::cxx_throw(&build)?);
+        objects.push(glue::for_packages(&build, glue::PackageGlue::CxxThrow)?);
     }
     let site = layout
         .site_packages

@@ -106,15 +106,35 @@ pub fn objects(
     Ok(objects)
 }
 
-/// What a C++ `throw` calls, for interpreters that link the C++ runtime (no WIT: it calls
-/// nothing of the host's).
-pub fn cxx_throw(build: &Build) -> Result<PathBuf> {
-    let dir = build.dir.join("pylon-cxx");
+/// pylon's C that packages with compiled code link beside their modules.
+#[derive(Debug, Clone, Copy)]
+pub enum PackageGlue {
+    /// What answers a C++ `throw` (guest/pylon_cxx.c).
+    CxxThrow,
+    /// The pthread functions CPython's stubs leave out (guest/pylon_threads.c).
+    Threads,
+}
+
+/// `glue` compiled for the interpreter.
+pub fn for_packages(build: &Build, glue: PackageGlue) -> Result<PathBuf> {
+    let (name, text, flags): (&str, &str, &[&str]) = match glue {
+        PackageGlue::CxxThrow => ("pylon_cxx.c", include_str!("../../guest/pylon_cxx.c"), &[]),
+        PackageGlue::Threads => (
+            "pylon_threads.c",
+            include_str!("../../guest/pylon_threads.c"),
+            &["-D_WASI_EMULATED_PTHREAD"],
+        ),
+    };
+    let dir = build.dir.join("pylon-packages");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let source = dir.join("pylon_cxx.c");
-    write_if_changed(&source, include_str!("../../guest/pylon_cxx.c").as_bytes())?;
+    let source = dir.join(name);
+    write_if_changed(&source, text.as_bytes())?;
     let object = source.with_extension("o");
-    build.compile(&Unit::builtin(&source, &object))?;
+    let defines: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+    build.compile(&Unit {
+        defines: &defines,
+        ..Unit::builtin(&source, &object)
+    })?;
     Ok(object)
 }
 

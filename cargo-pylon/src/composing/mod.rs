@@ -1,6 +1,7 @@
 //! Composing: caps built, extensions compiled, the interpreter relinked, componentized,
 //! plugged, pre-initialized and planned into `pylon.wasm` and the files beside it.
 
+pub mod adapters;
 pub mod buildinfo;
 pub mod capbuild;
 pub mod cext;

@@ -90,7 +90,26 @@ fn run(
         .args(extra)
         .args(&recipe.libs)
         .args(wrapped);
-    step.run(&mut cmd).context("linking the interpreter failed")
+    step.run(&mut cmd)
+        .context("linking the interpreter failed")?;
+    adapt(out, step)
+}
+
+/// Give every function pointer the extensions store with fewer parameters than it is
+/// called with an adapter that drops the extra arguments, as a native call does (see
+/// [`super::adapters`]); what cannot be adapted is left for the signature check.
+fn adapt(core: &Path, step: &Step) -> Result<()> {
+    let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
+    let found = crate::checking::signatures::mismatches(&module)?;
+    let (adapted, count) = super::adapters::apply(&module, &found)?;
+    if count > 0 {
+        step.message(&format!(
+            "{count} function pointers take fewer arguments than CPython passes: adapted, as a native call drops the extra ones"
+        ));
+        std::fs::write(core, adapted)
+            .with_context(|| format!("cannot write {}", core.display()))?;
+    }
+    Ok(())
 }
 
 /// wasi-libc functions pylon's glue stands in front of: proc_exit keeps the exit code

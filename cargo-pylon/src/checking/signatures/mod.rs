@@ -22,20 +22,33 @@ use anyhow::{Context, Result};
 use image::Image;
 
 pub use report::check;
+pub use shapes::Shape;
 
 /// Bumped when the check finds more, so interpreters linked before are checked again.
 pub const VERSION: &str = "getsets-2";
 
-/// A function type in wasm32 C: its number of i32 parameters and whether it returns one.
-type Shape = (usize, bool);
-
-/// One function reached through the wrong type.
-#[derive(Debug, PartialEq, Eq)]
+/// One function pointer, stored where it is called with the wrong type.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
     pub function: String,
     pub reached_as: String,
     pub expected: Shape,
     pub actual: String,
+    /// Where in memory the pointer is stored, and the table index it holds.
+    pub site: u32,
+    pub index: u32,
+    /// The function's index in the module, and its shape when it has one of C's.
+    pub func: u32,
+    pub shape: Option<Shape>,
+}
+
+impl Mismatch {
+    /// Whether the function takes fewer arguments than it is called with and returns
+    /// what is expected: a native call ignores the extra arguments, and so can an adapter.
+    pub fn droppable(&self) -> bool {
+        self.shape
+            .is_some_and(|(params, result)| params < self.expected.0 && result == self.expected.1)
+    }
 }
 
 /// Every function the slot and method tables in `module`'s data reach with the wrong type.
@@ -54,9 +67,11 @@ pub fn mismatches(module: &[u8]) -> Result<Vec<Mismatch>> {
             at += step.unwrap_or(4);
         }
     }
-    // A getset array two types share is reported once.
-    out.sort_by(|a, b| (&a.function, &a.reached_as).cmp(&(&b.function, &b.reached_as)));
-    out.dedup();
+    // A table seen twice (a getset array two types share) is one set of sites.
+    out.sort_by(|a, b| {
+        (&a.function, &a.reached_as, a.site).cmp(&(&b.function, &b.reached_as, b.site))
+    });
+    out.dedup_by_key(|m| m.site);
     Ok(out)
 }
 

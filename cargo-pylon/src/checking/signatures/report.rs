@@ -7,10 +7,12 @@ use super::mismatches;
 /// Fail when the linked interpreter `core` reaches a function with the wrong type.
 pub fn check(core: &std::path::Path) -> Result<()> {
     let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
-    let found = mismatches(&module)?;
+    let mut found = mismatches(&module)?;
     if found.is_empty() {
         return Ok(());
     }
+    // One line per function and way it is reached, wherever the pointer is stored.
+    found.dedup_by(|a, b| a.function == b.function && a.reached_as == b.reached_as);
     let lines: Vec<String> = found
         .iter()
         .map(|m| {

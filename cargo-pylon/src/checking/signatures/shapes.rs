@@ -1,6 +1,7 @@
 //! The types CPython calls the functions in its tables with, on wasm32.
 
-use super::Shape;
+/// A function type in wasm32 C: its number of i32 parameters and whether it returns one.
+pub type Shape = (usize, bool);
 
 /// The type each function slot of `PyType_Slot` is called with (typeslots.h; every
 /// pointer, `Py_ssize_t`, `Py_hash_t` and `int` is an i32 on wasm32). Data slots

@@ -9,7 +9,15 @@ use super::{Mismatch, Shape};
 const LOWEST_LOOSE_INDEX: u32 = 64;
 
 impl Image {
-    fn check(&self, reached_as: String, index: u32, expected: Shape, out: &mut Vec<Mismatch>) {
+    /// Check the pointer stored at `site` (table index `index`) against `expected`.
+    fn check(
+        &self,
+        reached_as: String,
+        site: u32,
+        index: u32,
+        expected: Shape,
+        out: &mut Vec<Mismatch>,
+    ) {
         if let Some((function, shape, actual)) = self.function(index) {
             if shape != Some(expected) {
                 out.push(Mismatch {
@@ -17,6 +25,10 @@ impl Image {
                     reached_as,
                     expected,
                     actual,
+                    site,
+                    index,
+                    func: self.table[&index],
+                    shape,
                 });
             }
         }
@@ -35,10 +47,10 @@ impl Image {
             }
             let known = slot(id).is_some_and(|_| self.table.contains_key(&pointer))
                 || (data_slot(id) && pointer != 0);
-            if !known || pairs.iter().any(|(seen, _)| *seen == id) {
+            if !known || pairs.iter().any(|(seen, _, _)| *seen == id) {
                 return None;
             }
-            pairs.push((id, pointer));
+            pairs.push((id, pointer, at + 4));
             at += 8;
         }
         // Other data shares the layout ({id, pointer}, then zeroes: PyModuleDef_Slot,
@@ -47,13 +59,13 @@ impl Image {
         if pairs.len() < 2
             || !pairs
                 .iter()
-                .any(|(id, pointer)| self.anchors(*id, *pointer))
+                .any(|(id, pointer, _)| self.anchors(*id, *pointer))
         {
             return None;
         }
-        for (id, pointer) in pairs {
+        for (id, pointer, site) in pairs {
             if let Some((name, expected)) = slot(id) {
-                self.check(format!("slot {id} ({name})"), pointer, expected, out);
+                self.check(format!("slot {id} ({name})"), site, pointer, expected, out);
             }
             if id == SLOT_GETSET {
                 self.getsets(pointer, out);
@@ -97,15 +109,15 @@ impl Image {
             if !self.table.contains_key(&meth) || (doc != 0 && !self.text(doc)) {
                 return None;
             }
-            entries.push((name, meth, shape));
+            entries.push((name, meth, shape, at + 4));
             at += 16;
         }
         // One entry alone could be another table read at the wrong stride.
         if entries.len() < 2 {
             return None;
         }
-        for (name, meth, shape) in entries {
-            self.check(format!("method {name}"), meth, shape, out);
+        for (name, meth, shape, site) in entries {
+            self.check(format!("method {name}"), site, meth, shape, out);
         }
         Some(at + 16 - addr)
     }
@@ -128,10 +140,10 @@ impl Image {
                 return;
             };
             if get != 0 {
-                self.check(format!("getter of {name}"), get, (2, true), out);
+                self.check(format!("getter of {name}"), at + 4, get, (2, true), out);
             }
             if set != 0 {
-                self.check(format!("setter of {name}"), set, (3, true), out);
+                self.check(format!("setter of {name}"), at + 8, set, (3, true), out);
             }
             at += 20;
         }

@@ -21,6 +21,9 @@ use crate::packages::uv::Uv;
 use crate::support::fs::copy_dir;
 use crate::workspace::manifest::PackageBuild;
 
+/// The file the compiler wrapper leaves in the work folder when it compiled C++.
+pub const CXX_MARK: &str = "compiled-cxx";
+
 /// The build environment of one distribution.
 pub struct Backend {
     uv: Uv,
@@ -44,7 +47,7 @@ impl Backend {
         recipe: &PackageBuild,
         pins: &[String],
         libraries: &[Prefix],
-        cxx: Option<&CxxRuntime>,
+        cxx: &CxxRuntime,
         work: &Path,
         step: &Step,
     ) -> Result<Self> {
@@ -87,17 +90,13 @@ impl Backend {
             flags.push(format!("-I{}", library.include().display()));
             ldflags.push(format!("-L{}", library.lib().display()));
         }
-        let mut cxx_prefix = vec![
+        let cxx_prefix = [
             cc.display().to_string(),
             toolchain.bin("clang++").display().to_string(),
+            "-nostdinc++".to_string(),
+            "-isystem".to_string(),
+            cxx.headers().display().to_string(),
         ];
-        if let Some(cxx) = cxx {
-            cxx_prefix.extend([
-                "-nostdinc++".to_string(),
-                "-isystem".to_string(),
-                cxx.headers().display().to_string(),
-            ]);
-        }
         let c_prefix = [
             cc.display().to_string(),
             toolchain.bin("clang").display().to_string(),
@@ -136,6 +135,10 @@ impl Backend {
             ("_PYTHON_SYSCONFIGDATA_NAME".to_string(), data_name),
             ("PYTHONPATH".to_string(), sysconfig.display().to_string()),
             ("SOURCE_DATE_EPOCH".to_string(), "315532800".to_string()),
+            (
+                "PYLON_CXX_MARK".to_string(),
+                work.join(CXX_MARK).display().to_string(),
+            ),
         ];
         vars.extend(recipe.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let backend = Self {
@@ -227,17 +230,17 @@ impl Backend {
             .env("PATH", self.path()?)
             .env("PYLON_WASM_LD", &self.wasm_ld)
             .envs(self.vars.iter().map(|(k, v)| (k, v)));
-        for setting in &recipe.config_settings {
-            cmd.arg("-C").arg(setting);
-        }
+        let mut settings = recipe.config_settings.clone();
         if tree.backend()? == "mesonpy" {
-            cmd.arg("-C")
-                .arg(format!(
-                    "setup-args=--cross-file={}",
-                    self.cross_file.display()
-                ))
-                .arg("-C")
-                .arg(format!("build-dir={}", self.build_dir.display()));
+            settings.push(format!(
+                "setup-args=--cross-file={}",
+                self.cross_file.display()
+            ));
+            settings.push(format!("build-dir={}", self.build_dir.display()));
+        }
+        // In one argument: a setting may start with dashes (`--build-option=...`).
+        for setting in settings {
+            cmd.arg(format!("--config-setting={setting}"));
         }
         cmd.arg(".");
         step.run(&mut cmd)?;

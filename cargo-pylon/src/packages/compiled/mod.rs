@@ -137,11 +137,10 @@ impl Built {
 /// A source tree made ready to build: unpacked, patched, its build requirements pinned and
 /// installed into its backend's environment.
 pub struct Prepared {
-    _work: tempfile::TempDir,
+    work: tempfile::TempDir,
     tree: Tree,
     backend: Backend,
     pins: Vec<String>,
-    cxx: bool,
 }
 
 impl Prepared {
@@ -174,8 +173,8 @@ pub fn prepare(
         anyhow::bail!("{why}");
     }
     let table = job.build_table();
-    let cxx = tree.has_cxx();
-    let runtime = cxx.then(|| CxxRuntime::ensure(&guest.home)).transpose()?;
+    // Cython may write C++ though the sdist holds none: every build may compile it.
+    let runtime = CxxRuntime::ensure(&guest.home)?;
     let libraries = table
         .libraries
         .iter()
@@ -197,7 +196,7 @@ pub fn prepare(
         &table,
         &first,
         &libraries,
-        runtime.as_ref(),
+        &runtime,
         work.path(),
         step,
     )?;
@@ -214,11 +213,10 @@ pub fn prepare(
         }
     }
     Ok(Prepared {
-        _work: work,
+        work,
         tree,
         backend,
         pins,
-        cxx,
     })
 }
 
@@ -293,7 +291,7 @@ pub fn build(
                 version: job.version.to_string(),
                 pins: pins.to_vec(),
                 modules: wheel::unpack(&wheel, scratch)?,
-                cxx: prepared.cxx,
+                cxx: prepared.work.path().join(backend::CXX_MARK).exists(),
             };
             std::fs::write(scratch.join(RECORD), serde_json::to_vec_pretty(&record)?)
                 .context("cannot record the build")

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use pylon_sys::progress::Step;
-use walkdir::WalkDir;
 
 use crate::packages::recipe::File;
 
@@ -124,20 +123,6 @@ impl Tree {
         }
         Ok(None)
     }
-
-    /// Whether any of the tree's own sources is C++ (the link then takes the C++ runtime).
-    pub fn has_cxx(&self) -> bool {
-        WalkDir::new(&self.root)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .any(|e| {
-                e.path()
-                    .extension()
-                    .and_then(|x| x.to_str())
-                    .is_some_and(|x| matches!(x, "cpp" | "cc" | "cxx"))
-            })
-    }
 }
 
 #[cfg(test)]
@@ -152,7 +137,6 @@ mod tests {
         };
         assert_eq!(tree.backend().unwrap(), LEGACY_BACKEND);
         assert_eq!(tree.requires().unwrap(), ["setuptools>=40.8.0"]);
-        assert!(!tree.has_cxx());
         std::fs::write(
             dir.path().join("pyproject.toml"),
             "[build-system]\nrequires = [\"expandvars\", \"setuptools >= 47\"]\nbuild-backend = \"pep517_backend.hooks\"\nbackend-path = [\"packaging\"]\n",
@@ -168,8 +152,5 @@ mod tests {
         )
         .unwrap();
         assert!(tree.unbuildable().unwrap().unwrap().contains("maturin"));
-        std::fs::create_dir_all(dir.path().join("src")).unwrap();
-        std::fs::write(dir.path().join("src/sort.cpp"), "").unwrap();
-        assert!(tree.has_cxx());
     }
 }

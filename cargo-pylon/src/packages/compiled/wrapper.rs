@@ -1,17 +1,21 @@
 //! The compiler a build backend is given, and the flags every file it compiles takes.
 
 /// Flags every C and C++ file of a distribution takes: WASI's emulations of POSIX parts
-/// the interpreter links, which packages' portable code reaches for; and Cython's module
+/// the interpreter links, which packages' portable code reaches for (threads among them:
+/// creating one fails, as `threading` does); and Cython's module
 /// strings left uncompressed, since Cython 3.2 would decompress them with `zlib` at
 /// import, a module the interpreter has only with the zlib cap.
 pub const CFLAGS: &[&str] = &[
+    "-D_WASI_EMULATED_PTHREAD",
     "-D_WASI_EMULATED_SIGNAL",
     "-D_WASI_EMULATED_PROCESS_CLOCKS",
     "-D_WASI_EMULATED_MMAN",
     "-DCYTHON_COMPRESS_STRINGS=0",
 ];
 
-/// The compiler wrapper: the WASI compiler itself for compiling; for a link with `-shared`
+/// The compiler wrapper: the WASI compiler itself for compiling (noting in
+/// `PYLON_CXX_MARK` that C++ was compiled, which Cython's output can be though the sdist
+/// holds none); for a link with `-shared`
 /// (an extension module) a relocatable link (`wasm-ld -r`) of the objects and archives
 /// named, with each `-lNAME` found as `libNAME.a` in the `-L` folders (a C library pylon
 /// built for the package; one not found there, such as `-lm`, is the interpreter's own
@@ -19,6 +23,9 @@ pub const CFLAGS: &[&str] = &[
 pub const CC: &str = r#"#!/bin/sh
 # pylon: compile with the WASI compiler; link an extension module into one relocatable object.
 compiler="$1"; shift
+case "$compiler" in
+  *++) [ -z "$PYLON_CXX_MARK" ] || : > "$PYLON_CXX_MARK" ;;
+esac
 case " $* " in
   *" -shared "*) ;;
   *) exec "$compiler" "$@" ;;
