@@ -1,9 +1,11 @@
 """pytest plugin for upstream test suites run inside pylon (`cargo pylon upstream-test`).
 
 - Tests the cap's manifest lists under `upstream.skip` (env PYLON_UPSTREAM_SKIP, JSON
-  [[node id or prefix, reason], ...]) are reported as skipped with that reason.
-- Modules pylon cannot have (ctypes and mmap: no libffi, no shared memory in WASI; numpy
-  in a workspace without its cap) can still be imported by test modules, as stand-ins:
+  [[node id or prefix, reason], ...]) are reported as skipped with that reason; a file or
+  folder named whole is not collected at all (its imports may be what WASI lacks).
+- Modules pylon cannot have (ctypes and mmap: no libffi, no shared memory in WASI; psutil:
+  no processes to inspect; numpy in a workspace that does not lock it) can still be
+  imported by test modules, as stand-ins:
   a test that uses one is skipped with the reason, instead of its whole file failing at
   collection. Only test modules get a stand-in: the package under test imports the real
   thing and sees the ImportError it is written to handle.
@@ -22,7 +24,8 @@ _SKIPS = json.loads(os.environ.get("PYLON_UPSTREAM_SKIP", "[]"))
 _WHY = {
     "ctypes": "WASI has no libffi to call C through",
     "mmap": "WASI has no memory mapping of files",
-    "numpy": "this workspace does not compose the numpy cap",
+    "numpy": "this workspace does not lock numpy",
+    "psutil": "WASI has no processes to inspect: psutil reads /proc and asks the OS",
 }
 
 
@@ -91,7 +94,9 @@ def _missing_from_stdlib(name):
     return False
 
 
-_MISSING_STDLIB = [name for name in ("ctypes", "mmap") if _missing_from_stdlib(name)]
+_MISSING_STDLIB = [
+    name for name in ("ctypes", "mmap", "psutil", "numpy") if _missing_from_stdlib(name)
+]
 
 
 class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -109,8 +114,6 @@ class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 if _MISSING_STDLIB:
     sys.meta_path.insert(0, _StandIns())
-if importlib.util.find_spec("numpy") is None:
-    sys.modules["numpy"] = _MissingModule("numpy")
 
 
 def _forget_stand_ins():
@@ -128,6 +131,26 @@ def pytest_runtest_setup(item):
     _forget_stand_ins()
 
 
+_NOT_COLLECTED = []
+
+
+def pytest_ignore_collect(collection_path, config):
+    """A skipped file or folder is not even imported: its imports may be what WASI lacks."""
+    relative = os.path.relpath(str(collection_path), str(config.rootpath))
+    for prefix, why in _SKIPS:
+        if "::" in prefix:
+            continue
+        if relative == prefix or relative.startswith(prefix.rstrip("/") + "/"):
+            _NOT_COLLECTED.append((relative, why))
+            return True
+    return None
+
+
+def pytest_terminal_summary(terminalreporter):
+    for path, why in _NOT_COLLECTED:
+        terminalreporter.write_line(f"SKIPPED [file] {path}: pylon: {why} (not collected)")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for prefix, why in _SKIPS:
@@ -135,3 +158,39 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"pylon: {why}"))
             elif prefix.endswith(".py") and item.nodeid.split("::")[0] == prefix:
                 item.add_marker(pytest.mark.skip(reason=f"pylon: {why}"))
+
+
+# What a test meets when it starts a thread or a process, which WASI cannot: such a test is
+# reported as skipped, with the reason, instead of failed (CPython's own suite marks them
+# with requires_working_threading and requires_subprocess, which skip on WASI).
+_CANNOT = (
+    (RuntimeError, "can't start new thread", "starts a thread, which WASI cannot"),
+    (OSError, "does not support processes", "starts a process, which WASI cannot"),
+)
+
+
+def _wasi_cannot(error, seen=None):
+    seen = seen if seen is not None else set()
+    if error is None or id(error) in seen:
+        return None
+    seen.add(id(error))
+    for kind, text, why in _CANNOT:
+        if isinstance(error, kind) and text in str(error):
+            return why
+    for inner in getattr(error, "exceptions", ()):
+        why = _wasi_cannot(inner, seen)
+        if why:
+            return why
+    return _wasi_cannot(error.__cause__, seen) or _wasi_cannot(error.__context__, seen)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.excinfo is not None:
+        why = _wasi_cannot(call.excinfo.value)
+        if why:
+            path, line, _ = item.reportinfo()
+            report.outcome = "skipped"
+            report.longrepr = (str(path), (line or 0) + 1, f"pylon: {why}")

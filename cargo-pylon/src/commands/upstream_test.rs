@@ -55,7 +55,15 @@ impl Args {
             let code = if self.native {
                 upstream::run_native(&composed.cpython, suite, &home, &source, &self.pytest)?
             } else {
-                upstream::run(&composed, suite, &harness, &self.pytest, &precompiled)?
+                let requires = upstream::requirements(suite, &composed.cpython, &home, &source)?;
+                upstream::run(
+                    &composed,
+                    suite,
+                    &harness,
+                    requires.as_deref(),
+                    &self.pytest,
+                    &precompiled,
+                )?
             };
             results.push((suite.name.clone(), code));
         }

@@ -60,7 +60,7 @@ const PLUGIN: &str = include_str!("../../guest/upstream_plugin.py");
 /// working folder is not imported from (as `python -P`): the tree's own copy of the
 /// package would hide the built one.
 const DRIVER: &str = "import os, sys\n\
-sys.path[:] = ['/pylon/pytest', '/pylon/plugin'] + [p for p in sys.path if p not in ('', '.')]\n\
+sys.path[:] = ['/pylon/pytest', '/pylon/requires', '/pylon/plugin'] + [p for p in sys.path if p not in ('', '.')]\n\
 root = os.environ['PYLON_UPSTREAM_ROOT']\n\
 os.chdir(root)\n\
 import pytest\n\
@@ -79,6 +79,10 @@ pub struct Suite {
     pub tests: Vec<String>,
     pub skip: Vec<UpstreamSkip>,
     pub timeout: Option<u64>,
+    /// Pure-Python packages the tests import beyond pytest and hypothesis.
+    pub requires: Vec<String>,
+    /// Extra pytest arguments the suite always takes.
+    pub args: Vec<String>,
     /// The release's unpacked sdist, when the tests are its; none when they are the
     /// installed package's.
     pub tree: Option<PathBuf>,
@@ -127,6 +131,65 @@ pub fn harness(home: &pylon_sys::Home, source: &Source) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The pure-Python packages `suite`'s tests import beyond pytest, installed once into a
+/// folder for the guest: none when it names none.
+pub fn requirements(
+    suite: &Suite,
+    cpython: &pylon_sys::Cpython,
+    home: &pylon_sys::Home,
+    source: &Source,
+) -> Result<Option<PathBuf>> {
+    if suite.requires.is_empty() {
+        return Ok(None);
+    }
+    let mut key = Fingerprint::new("test-requires");
+    key.text(&suite.requires.join(" "));
+    let dir = home
+        .dir("upstream")?
+        .join(format!("requires-{}", &key.finish()[..16]));
+    let uv = crate::packages::uv::Uv::ensure(
+        home,
+        &cpython.native_python(),
+        source.index.as_deref(),
+        source.offline,
+    )?;
+    pylon_sys::home::fill_once(&dir, |scratch| {
+        let step = pylon_sys::progress::Step::start(format!(
+            "install {} for the tests (once)",
+            suite.requires.join(" ")
+        ));
+        step.run(
+            uv.command("pip install", scratch)
+                .args(["--only-binary", ":all:", "--target"])
+                .arg(scratch)
+                .args(&suite.requires),
+        )?;
+        let compiled: Vec<String> = walkdir::WalkDir::new(scratch)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "so"))
+            .map(|e| {
+                e.path()
+                    .strip_prefix(scratch)
+                    .unwrap_or(e.path())
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        if !compiled.is_empty() {
+            bail!(
+                "{}: the tests' requirements {} bring compiled code ({}), which the guest cannot load\n  fix: require only pure-Python packages for the tests, or skip the tests that need them",
+                suite.origin,
+                suite.requires.join(" "),
+                compiled.join(", ")
+            );
+        }
+        step.finish();
+        Ok(())
+    })?;
+    Ok(Some(dir))
+}
+
 /// Run `suite` (and `extra` pytest arguments) inside `composed`; returns pytest's exit
 /// code. Output streams to the terminal. The tests are the suite's sdist's, or without one
 /// those the package installed into the site folder, run there.
@@ -134,6 +197,7 @@ pub fn run(
     composed: &Composed,
     suite: &Suite,
     harness: &Path,
+    requires: Option<&Path>,
     extra: &[String],
     cache_dir: &Path,
 ) -> Result<u8> {
@@ -181,8 +245,9 @@ pub fn run(
     let args: Vec<String> = suite
         .tests
         .iter()
+        .chain(&suite.args)
+        .chain(extra)
         .cloned()
-        .chain(extra.iter().cloned())
         .collect();
     let mut launch = Launch::new(
         composed,
@@ -205,6 +270,12 @@ pub fn run(
         Grant::new(harness, "/pylon/pytest"),
         Grant::read_only(plugin, "/pylon/plugin"),
     ];
+    if let Some(requires) = requires {
+        launch
+            .sandbox
+            .grants
+            .push(Grant::read_only(requires, "/pylon/requires"));
+    }
     if suite.tree.is_some() {
         launch.sandbox.grants.push(Grant::new(tree, "/upstream"));
     }
@@ -226,6 +297,7 @@ pub fn run_native(
         .text(&format!("{} {}", suite.project, suite.version));
     let pins: Vec<String> = std::iter::once(format!("{}=={}", suite.project, suite.version))
         .chain(PYTEST.iter().map(|(p, v, _)| format!("{p}=={v}")))
+        .chain(suite.requires.iter().cloned())
         .collect();
     key.text(&pins.join(" "));
     let env = home.dir("upstream")?.join(format!(
@@ -283,6 +355,7 @@ pub fn run_native(
         ])
         .arg(format!("--rootdir={}", root.display()))
         .args(&suite.tests)
+        .args(&suite.args)
         .args(extra)
         .current_dir(&root)
         .env("TMPDIR", work.path())
@@ -326,6 +399,8 @@ impl Suite {
             tests: upstream.tests.clone(),
             skip: upstream.skip.clone(),
             timeout: upstream.timeout,
+            requires: upstream.requires.clone(),
+            args: upstream.args.clone(),
             tree,
             origin,
         }))
@@ -369,6 +444,8 @@ impl Suite {
             version: package.version.clone(),
             skip: upstream.map(|u| u.skip.clone()).unwrap_or_default(),
             timeout: upstream.and_then(|u| u.timeout),
+            requires: upstream.map(|u| u.requires.clone()).unwrap_or_default(),
+            args: upstream.map(|u| u.args.clone()).unwrap_or_default(),
             tree: (!installed).then_some(unpacked),
             tests,
             origin,

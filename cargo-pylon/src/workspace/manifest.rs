@@ -145,6 +145,14 @@ pub struct Upstream {
     /// How long the suite may run inside pylon, in seconds (default 900).
     #[serde(default)]
     pub timeout: Option<u64>,
+    /// What the suite imports beyond pytest and hypothesis, as requirements of
+    /// pure-Python packages (`["objgraph"]`), installed beside pytest.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Extra pytest arguments (`["-o", "addopts="]` to leave out a suite's coverage
+    /// options, whose plugin would measure every line).
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

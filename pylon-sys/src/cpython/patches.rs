@@ -38,6 +38,12 @@ const PATCHES: &[Patch] = &[
         replacement: "from _socket import *\nif not hasattr(_socket, \"gethostname\"):  # pylon: WASI has no host name\n    def gethostname():\n        \"\"\"Return the host name: in pylon's sandbox, always 'localhost'.\"\"\"\n        return \"localhost\"\nif not hasattr(_socket, \"getaddrinfo\"):  # pylon: WASI preview 1 resolves no names\n    def _pylon_no_resolver(*args, **kwargs):\n        raise gaierror(EAI_NONAME, \"no name resolution in pylon's sandbox: WASI preview 1 has neither a resolver nor outgoing connections\")\n    _socket.getaddrinfo = _socket.gethostbyname = gethostbyname = _pylon_no_resolver\n",
     },
     Patch {
+        file: "threading.py",
+        why: "threading.get_native_id exists on every platform CPython supports with threads; packages' tests call it",
+        original: "except AttributeError:\n    _HAVE_THREAD_NATIVE_ID = False\n",
+        replacement: "except AttributeError:  # pylon: WASI's one thread is the process's own\n    def get_native_id():\n        \"\"\"Return the native integral Thread ID of the current thread: in pylon's\n        sandbox, whose one thread is the process's, the process id (as the main\n        thread's is on Linux).\"\"\"\n        return _os.getpid()\n    _HAVE_THREAD_NATIVE_ID = True\n    __all__.append('get_native_id')\n",
+    },
+    Patch {
         file: "ctypes/__init__.py",
         why: "import ctypes says why it cannot work instead of naming a missing _ctypes",
         original: "from _ctypes import Union, Structure, Array\n",

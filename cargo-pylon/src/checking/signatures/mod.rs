@@ -25,7 +25,7 @@ pub use report::check;
 pub use shapes::Shape;
 
 /// Bumped when the check finds more, so interpreters linked before are checked again.
-pub const VERSION: &str = "getsets-2";
+pub const VERSION: &str = "named-methods-3";
 
 /// One function pointer, stored where it is called with the wrong type.
 #[derive(Debug, Clone, PartialEq, Eq)]

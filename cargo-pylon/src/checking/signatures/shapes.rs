@@ -73,5 +73,9 @@ pub(super) fn method(flags: u32) -> Option<Shape> {
 pub(super) const IMMORTAL_REFCNT: u32 = u32::MAX >> 2;
 /// Where `tp_getset` sits in a `PyTypeObject` on wasm32: 31 four-byte fields in.
 pub(super) const TP_GETSET: u32 = 124;
+/// `tp_methods`'s offset in a wasm32 `PyTypeObject`.
+pub(super) const TP_METHODS: u32 = 116;
 /// The `Py_tp_getset` slot.
 pub(super) const SLOT_GETSET: u32 = 73;
+/// `Py_tp_methods`.
+pub(super) const SLOT_METHODS: u32 = 64;

@@ -2,7 +2,9 @@
 //! the type its table calls it with.
 
 use super::image::Image;
-use super::shapes::{data_slot, method, slot, IMMORTAL_REFCNT, SLOT_GETSET, TP_GETSET};
+use super::shapes::{
+    data_slot, method, slot, IMMORTAL_REFCNT, SLOT_GETSET, SLOT_METHODS, TP_GETSET, TP_METHODS,
+};
 use super::{Mismatch, Shape};
 
 /// Below this, a table index in an unnamed getset array is taken for a small code.
@@ -70,6 +72,9 @@ impl Image {
             if id == SLOT_GETSET {
                 self.getsets(pointer, out);
             }
+            if id == SLOT_METHODS {
+                self.methods_named(pointer, 1, out);
+            }
         }
         Some(at + 8 - addr)
     }
@@ -84,7 +89,7 @@ impl Image {
             52 => shaped((1, false)),
             65 => shaped((3, true)),
             56 => self.text(pointer),
-            64 => self.methods(pointer, &mut Vec::new()).is_some(),
+            64 => self.methods_named(pointer, 1, &mut Vec::new()).is_some(),
             _ => false,
         }
     }
@@ -92,6 +97,13 @@ impl Image {
     /// A `PyMethodDef` array at `addr` (at least two named entries with known flags,
     /// then a zeroed entry): its length in bytes, with the mismatches found in it.
     pub(super) fn methods(&self, addr: u32, out: &mut Vec<Mismatch>) -> Option<u32> {
+        // One entry alone could be another table read at the wrong stride.
+        self.methods_named(addr, 2, out)
+    }
+
+    /// A `PyMethodDef` array at `addr` of at least `least` entries: a type that names it
+    /// (`tp_methods`, `Py_tp_methods`) vouches for one entry alone.
+    fn methods_named(&self, addr: u32, least: usize, out: &mut Vec<Mismatch>) -> Option<u32> {
         let mut entries = Vec::new();
         let mut at = addr;
         loop {
@@ -112,8 +124,7 @@ impl Image {
             entries.push((name, meth, shape, at + 4));
             at += 16;
         }
-        // One entry alone could be another table read at the wrong stride.
-        if entries.len() < 2 {
+        if entries.len() < least {
             return None;
         }
         for (name, meth, shape, site) in entries {
@@ -197,7 +208,7 @@ impl Image {
     }
 
     /// A static `PyTypeObject` at `addr` (immortal, named, of a plausible size): its
-    /// getsets are checked. Never consumes the bytes: other tables may start inside.
+    /// getsets and methods are checked. Never consumes the bytes: other tables may start inside.
     pub(super) fn static_type(&self, addr: u32, out: &mut Vec<Mismatch>) {
         let field = |offset: u32| self.u32_at(addr + offset);
         if field(0) != Some(IMMORTAL_REFCNT)
@@ -209,6 +220,9 @@ impl Image {
         }
         if let Some(getset) = field(TP_GETSET).filter(|p| *p != 0) {
             self.getsets(getset, out);
+        }
+        if let Some(methods) = field(TP_METHODS).filter(|p| *p != 0) {
+            self.methods_named(methods, 1, out);
         }
     }
 }
