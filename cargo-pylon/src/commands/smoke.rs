@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use pylon_sys::Home;
 
 use crate::composing::compose;
@@ -21,7 +21,17 @@ impl Args {
         let ws = discover::workspace(None)?;
         let mut composed = compose::workspace(&home, &ws)?;
         self.plan.apply(&mut composed);
-        let files = smoke::files(&ws.root, &composed)?;
+        let mut files = smoke::files(&ws.root, &composed)?;
+        // The recipes' files, written where the run can read them (shown by their name).
+        let recipes_dir = tempfile::tempdir().context("cannot make a folder for recipes' tests")?;
+        if let Some(lock) = crate::packages::Pylock::read(&ws.root)? {
+            let env = compose::packages(&home, &ws, false)?;
+            files.extend(smoke::recipe_files(
+                &lock,
+                &env.recipes,
+                recipes_dir.path(),
+            )?);
+        }
         if files.is_empty() {
             bail!("no smoke tests found: add tests/<name>_smoke.py or a cap's `smoke` file");
         }
@@ -30,12 +40,15 @@ impl Args {
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
         for file in files {
             let outcome = smoke::run(&composed, &file, &cache, require_fat)?;
-            let shown = outcome
-                .file
-                .strip_prefix(&ws.root)
-                .unwrap_or(&outcome.file)
-                .display()
-                .to_string();
+            let shown = match outcome.file.strip_prefix(recipes_dir.path()) {
+                Ok(name) => format!("recipe {}", name.display()),
+                Err(_) => outcome
+                    .file
+                    .strip_prefix(&ws.root)
+                    .unwrap_or(&outcome.file)
+                    .display()
+                    .to_string(),
+            };
             match outcome.verdict {
                 Verdict::Pass => {
                     passed += 1;

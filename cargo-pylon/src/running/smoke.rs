@@ -1,6 +1,6 @@
-//! Smoke tests: every `tests/*_smoke.py` of the workspace and every cap's smoke and
-//! hostile-input files, each run under the composed interpreter with the hostile-input
-//! helper `pylon_hostile` on its path.
+//! Smoke tests: every `tests/*_smoke.py` of the workspace, every cap's smoke and
+//! hostile-input files and those of the recipes of the packages it locks, each run under
+//! the composed interpreter with the hostile-input helper `pylon_hostile` on its path.
 //!
 //! A smoke file skips by exiting with [`SKIP_EXIT`] after printing its reason (for
 //! example when an optional module is absent); `PYLON_REQUIRE_FAT=1` counts a skip as a
@@ -60,6 +60,32 @@ pub fn files(workspace_root: &Path, composed: &Composed) -> Result<Vec<PathBuf>>
                 .flatten()
                 .map(|s| cap.path(s)),
         );
+    }
+    Ok(files)
+}
+
+/// The smoke and hostile-input files of the recipes of `lock`'s packages, written into
+/// `dir` as `<package>_smoke.py` and `<package>_hostile.py`.
+pub fn recipe_files(
+    lock: &crate::packages::Pylock,
+    recipes: &crate::packages::recipe::Recipes,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for package in &lock.packages {
+        let Some(recipe) = recipes.get(&package.name) else {
+            continue;
+        };
+        let name = crate::packages::index::normalize(&package.name).replace('-', "_");
+        for (kind, file) in [("smoke", &recipe.smoke), ("hostile", &recipe.hostile)] {
+            let Some(file) = file else { continue };
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let path = dir.join(format!("{name}_{kind}.py"));
+            std::fs::write(&path, &file.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            files.push(path);
+        }
     }
     Ok(files)
 }

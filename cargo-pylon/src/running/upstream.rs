@@ -217,6 +217,7 @@ pub fn run(
     let (tests_in, root) = match &suite.tree {
         Some(sdist) => {
             crate::support::fs::copy_dir(sdist, &tree)?;
+            hide_sources(&tree, &site.host, &suite.tests)?;
             (tree.clone(), "/upstream".to_string())
         }
         None => (site.host.clone(), site.guest.clone()),
@@ -330,29 +331,46 @@ pub fn run_native(
         .prefix("pylon-native-")
         .tempdir()
         .context("cannot make a folder for the native tests")?;
+    let site = env.join(format!(
+        "venv/lib/python{}/site-packages",
+        cpython.profile.minor()
+    ));
     let root = match &suite.tree {
         Some(sdist) => {
             let tree = work.path().join("src");
             crate::support::fs::copy_dir(sdist, &tree)?;
+            hide_sources(&tree, &site, &suite.tests)?;
             tree
         }
-        None => {
-            let minor = cpython.profile.minor();
-            env.join(format!("venv/lib/python{minor}/site-packages"))
-        }
+        None => site,
     };
-    // `-P`: as inside pylon, the tree's own copy of the package is not imported.
+    // pylon's plugin, so that what pylon does not collect is left out here too.
+    let plugin = work.path().join("plugin");
+    std::fs::create_dir_all(&plugin).context("cannot make the plugin folder")?;
+    std::fs::write(plugin.join("pylon_upstream.py"), PLUGIN)
+        .context("cannot write the pytest plugin")?;
+    let skips: Vec<(&str, &str)> = suite
+        .skip
+        .iter()
+        .map(|s| (s.test.as_str(), s.why.as_str()))
+        .collect();
+    // `-P`: as inside pylon, the working folder is not imported from.
     let status = std::process::Command::new(&python)
         .args([
             "-P",
             "-m",
             "pytest",
             "-p",
+            "pylon_upstream",
+            "-p",
             "no:cacheprovider",
             "-p",
             "no:logging",
             "-rs",
         ])
+        .env("PYTHONPATH", &plugin)
+        .env("PYLON_UPSTREAM_NATIVE", "1")
+        .env("PYLON_UPSTREAM_SKIP", serde_json::to_string(&skips)?)
         .arg(format!("--rootdir={}", root.display()))
         .args(&suite.tests)
         .args(&suite.args)
@@ -362,6 +380,39 @@ pub fn run_native(
         .status()
         .with_context(|| format!("cannot run {}", python.display()))?;
     Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
+}
+
+/// Take the package's own sources out of the copy of its sdist at `tree`: every package
+/// or module the site folder `site` installs at its top (`zstandard/`, `yaml/`), found at
+/// the top of the tree or under `src/`, except what holds the tests. A test folder that is
+/// itself a package puts the tree's top on the path, where the sources (without their
+/// compiled modules) would hide the built package.
+fn hide_sources(tree: &Path, site: &Path, tests: &[String]) -> Result<()> {
+    let installed =
+        std::fs::read_dir(site).with_context(|| format!("cannot list {}", site.display()))?;
+    for entry in installed.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        let importable = (path.is_dir() && path.join("__init__.py").is_file())
+            || (path.extension().is_some_and(|e| e == "py") && name != "__init__.py");
+        if !importable {
+            continue;
+        }
+        for copy in [tree.join(&name), tree.join("src").join(&name)] {
+            let relative = copy.strip_prefix(tree).expect("below the tree");
+            let holds_tests = tests.iter().any(|t| Path::new(t).starts_with(relative));
+            if holds_tests || !copy.exists() {
+                continue;
+            }
+            if copy.is_dir() {
+                std::fs::remove_dir_all(&copy)
+            } else {
+                std::fs::remove_file(&copy)
+            }
+            .with_context(|| format!("cannot remove {}", copy.display()))?;
+        }
+    }
+    Ok(())
 }
 
 impl Suite {
