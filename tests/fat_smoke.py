@@ -1,7 +1,7 @@
-"""The fat interpreter's packages: numpy and MarkupSafe's speedups, compiled into the
-interpreter by their package caps. A workspace that leaves the caps out gets the lean
-interpreter, where this file skips (exit 77); `PYLON_REQUIRE_FAT=1` turns that skip into
-a failure, as release runs of a fat build want."""
+"""The fat interpreter's packages: numpy and MarkupSafe's speedups, built from their
+sdists into the interpreter (the workspace requires them). A workspace that leaves them
+out gets the lean interpreter, where this file skips (exit 77); `PYLON_REQUIRE_FAT=1`
+turns that skip into a failure, as release runs of a fat build want."""
 import sys
 
 try:

@@ -137,6 +137,8 @@ impl Env {
             store: &store,
             logs: &self.guest.home.logs()?,
             scratch: &self.scratch,
+            // A release locked before keeps its build requirements, unless upgrading.
+            before: current.as_ref().filter(|_| refresh == Refresh::IfStale),
         };
         let (text, lock) = resolver.resolve(&inputs, &preferred)?;
         crate::support::fs::write_if_changed(&path, text.as_bytes())?;

@@ -58,6 +58,8 @@ pub struct Resolver<'a> {
     pub logs: &'a Path,
     /// A folder for the scratch project (a fresh one inside it each time).
     pub scratch: &'a Path,
+    /// The lock before, whose compiled releases keep their pinned build requirements.
+    pub before: Option<&'a Pylock>,
 }
 
 impl Resolver<'_> {
@@ -139,6 +141,17 @@ impl Resolver<'_> {
         step.run(&mut self.uv.command("lock", dir))
     }
 
+    /// The build requirements the lock before pinned for this very release.
+    fn pinned_before(&self, package: &Package) -> Option<Vec<String>> {
+        let before = self.before?;
+        let same = before
+            .packages
+            .iter()
+            .any(|p| p.name == package.name && p.version == package.version);
+        same.then(|| before.built(&package.name).map(<[String]>::to_vec))
+            .flatten()
+    }
+
     /// Every package has a form the guest can run, building sdists that need it (compiled
     /// ones for the guest, which pins their build requirements); the error names each
     /// package that has none, what pulled it in, why, and what to do.
@@ -184,7 +197,7 @@ impl Resolver<'_> {
                 Some(Form::Compiled(sdist)) => wanted.push(Wanted {
                     package,
                     sdist,
-                    pins: None,
+                    pins: self.pinned_before(package),
                 }),
                 None => refused.push((
                     package,

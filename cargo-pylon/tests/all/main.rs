@@ -11,6 +11,7 @@ mod compiled_packages;
 mod compose;
 mod dynlink;
 mod examples;
+mod named_set;
 mod new;
 mod packages;
 mod preinit;
