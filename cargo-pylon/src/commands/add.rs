@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use pylon_sys::Home;
 
 use crate::composing::compose;
@@ -42,7 +42,18 @@ impl PackagesArgs {
         let ws = discover::workspace(self.manifest_path.as_deref())?;
         let requirements = change(&ws.settings.requirements)?;
         let env = compose::packages(&home, &ws, self.offline)?;
-        println!("{}", env.change(requirements, refresh)?);
+        // Packages built for the guest are linked into the interpreter now, so that one
+        // the link or the signature check refuses leaves the workspace as it was.
+        let verify = |lock: &crate::packages::Pylock| -> Result<()> {
+            if lock.tool.pylon.as_ref().is_none_or(|t| t.built.is_empty()) {
+                return Ok(());
+            }
+            let ws = discover::workspace(self.manifest_path.as_deref())?;
+            compose::workspace(&home, &ws).map(drop).context(
+                "the packages built, but the interpreter does not link with them (see above)",
+            )
+        };
+        println!("{}", env.change(requirements, refresh, verify)?);
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -304,10 +304,12 @@ pub fn compose(
 }
 
 /// pylon's own C: the glue every interpreter links, with time zones looked up in the
-/// staged tzdata package, and the isolation check when caps are linked at launch.
+/// staged tzdata package, CPython's `mmap` module, and the isolation check when caps are
+/// linked at launch.
 fn glue_objects(build: &Build, site: &Grant, isolated: bool) -> Result<Vec<PathBuf>> {
     let tzdata = format!("-DPYLON_TZDATA=\"{}/tzdata/zoneinfo\"", site.guest);
     let mut objects = glue::objects(build, glue::GLUE, &[tzdata])?;
+    objects.push(glue::mmap(build)?);
     if isolated {
         objects.extend(glue::objects(build, glue::ISOLATION_GLUE, &[])?);
     }
@@ -342,6 +344,7 @@ fn builtin_table(build: &Build, caps: &[&Cap], distributions: &[Built]) -> Resul
         );
     }
     modules.push(init(glue::GLUE_MODULE));
+    modules.push(init(glue::MMAP_MODULE));
     let config_c = build.dir.join("config.c");
     let text = cext::config_c(build.compiler.recipe, &modules)?;
     write_if_changed(&config_c, text.as_bytes())?;

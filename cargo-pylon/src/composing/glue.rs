@@ -31,6 +31,7 @@ pub const GLUE: (&str, &[(&str, &str)]) = (
         ("pylon_tz.c", include_str!("../../guest/pylon_tz.c")),
         ("pylon_locks.c", include_str!("../../guest/pylon_locks.c")),
         ("pylon_cwd.c", include_str!("../../guest/pylon_cwd.c")),
+        ("pylon_mman.c", include_str!("../../guest/pylon_mman.c")),
     ],
 );
 /// The builtin module `pylon_module.c` defines.
@@ -104,6 +105,22 @@ pub fn objects(
         objects.push(object);
     }
     Ok(objects)
+}
+
+/// CPython's own `mmap` module, which its WASI build leaves out, over pylon's mappings
+/// (guest/pylon_mman.c: a mapping is the file's bytes in memory, written back on `flush()`
+/// and `close()`). Packages reach for it at import (pandas) and for files (numpy.memmap).
+pub const MMAP_MODULE: &str = "mmap";
+
+/// The object of [`MMAP_MODULE`].
+pub fn mmap(build: &Build) -> Result<PathBuf> {
+    let source = build.cpython.source_dir().join("Modules/mmapmodule.c");
+    let object = build.dir.join("pylon-stdlib/mmapmodule.o");
+    build.compile(&Unit {
+        defines: &["-D_WASI_EMULATED_MMAN".to_string()],
+        ..Unit::builtin(&source, &object)
+    })?;
+    Ok(object)
 }
 
 /// pylon's C that packages with compiled code link beside their modules.

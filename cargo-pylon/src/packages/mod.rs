@@ -261,9 +261,15 @@ impl std::fmt::Display for Changes {
 }
 
 impl Env {
-    /// Make `requirements` the workspace's (in its Cargo.toml), resolve and fetch them;
-    /// when that fails, Cargo.toml and the lock stay as they were.
-    pub fn change(mut self, requirements: Vec<String>, refresh: Refresh) -> Result<Changes> {
+    /// Make `requirements` the workspace's (in its Cargo.toml), resolve, fetch and build
+    /// them, and `verify` the new lock (compose links the interpreter with it); when any
+    /// of that fails, Cargo.toml and the lock stay as they were.
+    pub fn change(
+        mut self,
+        requirements: Vec<String>,
+        refresh: Refresh,
+        verify: impl FnOnce(&Pylock) -> Result<()>,
+    ) -> Result<Changes> {
         let before = Pylock::read(&self.root)?;
         let locked_text = std::fs::read_to_string(Pylock::path(&self.root)).ok();
         let manifest = crate::workspace::edit::set_requirements(&self.root, &requirements)?;
@@ -271,6 +277,7 @@ impl Env {
         let after = self.lock(refresh).and_then(|lock| {
             if let Some(lock) = &lock {
                 self.install(lock)?;
+                verify(lock)?;
             }
             Ok(lock)
         });
