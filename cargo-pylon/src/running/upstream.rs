@@ -384,9 +384,10 @@ pub fn run_native(
 
 /// Take the package's own sources out of the copy of its sdist at `tree`: every package
 /// or module the site folder `site` installs at its top (`zstandard/`, `yaml/`), found at
-/// the top of the tree or under `src/`, except what holds the tests. A test folder that is
-/// itself a package puts the tree's top on the path, where the sources (without their
-/// compiled modules) would hide the built package.
+/// the top of the tree or under `src/`; a package that holds the tests gets the installed
+/// files over its sources instead. A test folder that is itself a package puts the tree's
+/// top on the path, where the sources (without their compiled modules) would hide the
+/// built package.
 fn hide_sources(tree: &Path, site: &Path, tests: &[String]) -> Result<()> {
     let installed =
         std::fs::read_dir(site).with_context(|| format!("cannot list {}", site.display()))?;
@@ -400,8 +401,15 @@ fn hide_sources(tree: &Path, site: &Path, tests: &[String]) -> Result<()> {
         }
         for copy in [tree.join(&name), tree.join("src").join(&name)] {
             let relative = copy.strip_prefix(tree).expect("below the tree");
-            let holds_tests = tests.iter().any(|t| Path::new(t).starts_with(relative));
-            if holds_tests || !copy.exists() {
+            if !copy.exists() {
+                continue;
+            }
+            // Tests inside the package (lxml's src/lxml/tests) stay, with the installed
+            // package's files over its sources.
+            if tests.iter().any(|t| Path::new(t).starts_with(relative)) {
+                if path.is_dir() {
+                    crate::support::fs::copy_dir(&path, &copy)?;
+                }
                 continue;
             }
             if copy.is_dir() {

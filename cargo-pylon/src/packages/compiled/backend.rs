@@ -140,7 +140,13 @@ impl Backend {
                 work.join(CXX_MARK).display().to_string(),
             ),
         ];
-        vars.extend(recipe.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // `{libxml2}` in a value is that library's prefix (`{libxml2}/bin/xml2-config`).
+        vars.extend(recipe.env.iter().map(|(key, value)| {
+            let value = libraries.iter().fold(value.clone(), |v, l| {
+                v.replace(&format!("{{{}}}", l.name), &l.dir.display().to_string())
+            });
+            (key.clone(), value)
+        }));
         let backend = Self {
             uv,
             site,

@@ -25,7 +25,7 @@ pub const FILE_NAME: &str = "library.toml";
 const TOOLS: &[(&str, &str)] = &[("cmake", "4.4.5"), ("ninja", "1.13.2")];
 
 /// Bumped when the way libraries are built changes.
-const RECIPE: &str = "clib-1";
+const RECIPE: &str = "clib-2";
 
 /// A C library's recipe.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -58,6 +58,7 @@ pub struct DebianSource {
 /// A built library's install prefix.
 #[derive(Debug, Clone)]
 pub struct Prefix {
+    pub name: String,
     pub dir: PathBuf,
 }
 
@@ -129,20 +130,26 @@ pub fn ensure(guest: &Guest, name: &str) -> Result<Prefix> {
             .join(format!("build-{name}-{}.log", library.version));
         let step = Step::start(format!("build {name} {} for WASI (once)", library.version))
             .log_to(&log)?;
-        pylon_sys::home::fill_once(&dir, |prefix| build(guest, &library, &deps, prefix, &step))
-            .with_context(|| {
-                format!("building C library {name} failed (log: {})", log.display())
-            })?;
+        pylon_sys::home::fill_once(&dir, |into| {
+            build(guest, &library, &deps, &dir, into, &step)
+        })
+        .with_context(|| format!("building C library {name} failed (log: {})", log.display()))?;
         step.finish();
     }
-    Ok(Prefix { dir })
+    Ok(Prefix {
+        name: name.to_string(),
+        dir,
+    })
 }
 
+/// Build `library` for the prefix `prefix` (which its configuration files name, such as
+/// `xml2-config`), installed into `into` (the scratch folder published there after).
 fn build(
     guest: &Guest,
     library: &Library,
     deps: &[Prefix],
     prefix: &Path,
+    into: &Path,
     step: &Step,
 ) -> Result<()> {
     let tarball = fetch(guest, &library.source, step)?;
@@ -196,7 +203,9 @@ fn build(
     step.run(
         std::process::Command::new(cmake)
             .arg("--install")
-            .arg(&build_dir),
+            .arg(&build_dir)
+            .arg("--prefix")
+            .arg(into),
     )?;
     Ok(())
 }
