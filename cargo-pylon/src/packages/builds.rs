@@ -108,8 +108,13 @@ pub fn build_all<'a>(
         .iter()
         .map(|o| (key(&o.package.name), Err(o.package.name.clone())))
         .collect();
+    // Every package compiled here, as build requirements name them.
+    let names: Vec<String> = ready
+        .iter()
+        .map(|r| key(&r.package.name))
+        .chain(done.keys().cloned())
+        .collect();
     while !ready.is_empty() {
-        let names: Vec<String> = ready.iter().map(|r| key(&r.package.name)).collect();
         // The next package whose build requirements among these are all done.
         let next = ready.iter().position(|r| {
             deps_of(&r.pins, &names, &r.package.name)
