@@ -88,6 +88,9 @@ pub fn gather(
             license: named.or(stated).unwrap_or_default(),
             kind: "package",
         });
+        if let crate::packages::InstalledForm::Built(built) = &package.form {
+            interpreter.extend(built.bundled.iter().cloned().map(bundled));
+        }
     }
     let mut components = vec![("pylon.wasm (interpreter)".to_string(), interpreter)];
     if ws.caps.is_empty() {

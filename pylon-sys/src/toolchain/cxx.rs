@@ -75,6 +75,15 @@ impl CxxRuntime {
         vec![dir.join("libc++.a"), dir.join("libc++abi.a")]
     }
 
+    /// The runtime as a part that ships in an interpreter linking it (for licensing).
+    pub fn bundled() -> crate::bundled::Bundled {
+        crate::bundled::Bundled {
+            name: "libc++ and libc++abi for wasm32 (LLVM)".into(),
+            version: "19.1.7".into(),
+            license: "Apache-2.0 WITH LLVM-exception".into(),
+        }
+    }
+
     /// What identifies the runtime in cache keys (known before it is fetched).
     pub fn identity() -> String {
         format!("{} {VERSION}", PACKAGES.join(" "))

@@ -104,6 +104,9 @@ impl Job<'_> {
 pub struct Built {
     pub dir: PathBuf,
     pub record: Record,
+    /// What ships in the interpreter with it beside its own code: what its recipe says it
+    /// vendors, the C libraries pylon built for it, the C++ runtime.
+    pub bundled: Vec<pylon_sys::bundled::Bundled>,
 }
 
 /// What a build made.
@@ -299,7 +302,33 @@ pub fn build(
         made.with_context(|| format!("the build's log: {}", log.display()))?;
         step.finish();
     }
-    read(&dir)
+    let mut built = read(&dir)?;
+    built.bundled = bundled(job, built.record.cxx)?;
+    Ok(built)
+}
+
+/// What ships with `job`'s build beside its own code.
+fn bundled(job: &Job, cxx: bool) -> Result<Vec<pylon_sys::bundled::Bundled>> {
+    let mut parts: Vec<_> = job
+        .recipe
+        .map(|r| r.recipe.bundled.clone())
+        .unwrap_or_default();
+    let mut libraries = job.build_table().libraries;
+    while let Some(name) = libraries.pop() {
+        let library = clib::recipe(&name)?;
+        if !parts.iter().any(|p| p.name == library.name) {
+            parts.push(pylon_sys::bundled::Bundled {
+                name: library.name.clone(),
+                version: library.version.clone(),
+                license: library.license.clone(),
+            });
+        }
+        libraries.extend(library.libraries);
+    }
+    if cxx {
+        parts.push(CxxRuntime::bundled());
+    }
+    Ok(parts)
 }
 
 fn read(dir: &Path) -> Result<Built> {
@@ -318,5 +347,6 @@ fn read(dir: &Path) -> Result<Built> {
     Ok(Built {
         dir: dir.to_path_buf(),
         record,
+        bundled: Vec::new(),
     })
 }
